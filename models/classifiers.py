@@ -1,0 +1,33 @@
+"""Small CNN classifiers: domain classifiers for the metrics, and backbones for SSL and transfer."""
+
+import keras
+from keras import layers
+
+
+def build_small_cnn(input_shape, num_classes, feature_dim=128, dropout=0.3, name="small_cnn"):
+    """A LeNet-size CNN on [-1, 1] images with a named ``features`` layer before the logits.
+
+    Two conv blocks (32 and 64 filters, 3x3, batch norm, max-pool), a ``feature_dim``
+    ReLU layer named "features" and a linear ``logits`` layer: the model outputs logits,
+    so losses use ``from_logits=True`` and softmax is applied once, where probabilities
+    are needed.
+    """
+    x = keras.Input(input_shape, name="image")
+    h = x
+    for filters in (32, 64):
+        h = layers.Conv2D(filters, 3, padding="same", use_bias=False)(h)
+        h = layers.ReLU()(layers.BatchNormalization()(h))
+        h = layers.Conv2D(filters, 3, padding="same", use_bias=False)(h)
+        h = layers.ReLU()(layers.BatchNormalization()(h))
+        h = layers.MaxPooling2D()(h)
+    h = layers.GlobalAveragePooling2D()(h)
+    h = layers.Dropout(dropout)(h)
+    features = layers.Dense(feature_dim, activation="relu", name="features")(h)
+    logits = layers.Dense(num_classes, name="logits")(layers.Dropout(dropout)(features))
+    return keras.Model(x, logits, name=name)
+
+
+def feature_model(classifier):
+    """The sub-model from a classifier's input to its ``features`` layer."""
+    return keras.Model(classifier.input, classifier.get_layer("features").output,
+                       name=f"{classifier.name}_features")

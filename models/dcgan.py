@@ -1,0 +1,75 @@
+"""DCGAN (Radford et al. 2015) following the paper's architecture guidelines.
+
+Strided convolutions in D and transposed convolutions in G (no pooling), no
+fully connected hidden layers (only the projection of z and the final logit),
+batch norm everywhere except the generator output and discriminator input,
+ReLU and tanh in G, LeakyReLU (0.2) in D. The paper's optimiser is Adam with
+learning rate 2e-4 and beta1 0.5; see ``DCGAN.default_optimizer``.
+"""
+
+import keras
+from keras import layers
+
+from models.gan import GAN
+
+
+def build_dcgan_generator(latent_dim, image_shape, base_filters=64):
+    """z -> projection to a (H/4, W/4, 2*base) map -> two stride-2 transposed convs -> tanh image.
+
+    Image height and width must be multiples of 4 (28 and 32 px for the digit and CIFAR sets;
+    64 px images get one more up-sampling stage).
+    """
+    height, width, channels = image_shape
+    stages = 2 if height <= 32 else 3
+    factor = 2 ** stages
+    if height % factor or width % factor:
+        raise ValueError(f"DCGAN needs image sides divisible by {factor}, got {height}x{width}")
+    filters = base_filters * 2 ** (stages - 1)
+    z = keras.Input((latent_dim,), name="z")
+    h = layers.Dense((height // factor) * (width // factor) * filters, use_bias=False)(z)
+    h = layers.Reshape((height // factor, width // factor, filters))(h)
+    h = layers.ReLU()(layers.BatchNormalization()(h))
+    for _ in range(stages - 1):
+        filters //= 2
+        h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
+        h = layers.ReLU()(layers.BatchNormalization()(h))
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh")(h)
+    return keras.Model(z, x, name="generator")
+
+
+def build_dcgan_discriminator(image_shape, base_filters=64, negative_slope=0.2):
+    """image -> stride-2 convs (no BN on the first) -> one logit."""
+    height = image_shape[0]
+    stages = 2 if height <= 32 else 3
+    x = keras.Input(image_shape, name="x")
+    h = layers.Conv2D(base_filters, 4, strides=2, padding="same")(x)
+    h = layers.LeakyReLU(negative_slope)(h)
+    filters = base_filters
+    for _ in range(stages - 1):
+        filters *= 2
+        h = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False)(h)
+        h = layers.LeakyReLU(negative_slope)(layers.BatchNormalization()(h))
+    logit = layers.Dense(1)(layers.Flatten()(h))
+    return keras.Model(x, logit, name="discriminator")
+
+
+@keras.saving.register_keras_serializable(package="models")
+class DCGAN(GAN):
+    """GAN training (non-saturating loss by default) on DCGAN networks."""
+
+    def __init__(self, latent_dim=100, data_shape=(28, 28, 1), base_filters=64, **kwargs):
+        self.base_filters = base_filters
+        super().__init__(latent_dim=latent_dim, data_shape=data_shape, **kwargs)
+
+    def build_networks(self):
+        return (build_dcgan_generator(self.latent_dim, self.data_shape, self.base_filters),
+                build_dcgan_discriminator(self.data_shape, self.base_filters))
+
+    @staticmethod
+    def default_optimizer():
+        return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("hidden_units")
+        return {**config, "base_filters": self.base_filters}

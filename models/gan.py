@@ -1,0 +1,119 @@
+"""Vanilla GAN (Goodfellow et al. 2014): MLP generator and discriminator.
+
+``GAN`` is also the training logic every unconditional GAN here shares: DCGAN
+subclasses it and only swaps the networks.
+"""
+
+import keras
+import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
+from keras import layers, ops
+
+from models.losses import GENERATOR_LOSSES, minimax_discriminator_loss
+
+
+def build_mlp_generator(latent_dim, data_shape, hidden_units=(256, 256)):
+    """z -> ReLU MLP -> data. Images (3-D ``data_shape``) end in tanh ([-1, 1]), points are linear."""
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for units in hidden_units:
+        h = layers.Dense(units, activation="relu")(h)
+    size = 1
+    for d in data_shape:
+        size *= d
+    is_image = len(data_shape) == 3
+    x = layers.Dense(size, activation="tanh" if is_image else None)(h)
+    x = layers.Reshape(data_shape)(x)
+    return keras.Model(z, x, name="generator")
+
+
+def build_mlp_discriminator(data_shape, hidden_units=(256, 256), negative_slope=0.2):
+    """data -> LeakyReLU MLP -> one logit (no sigmoid: the losses take logits)."""
+    x = keras.Input(data_shape, name="x")
+    h = layers.Flatten()(x)
+    for units in hidden_units:
+        h = layers.Dense(units)(h)
+        h = layers.LeakyReLU(negative_slope)(h)
+    logit = layers.Dense(1)(h)
+    return keras.Model(x, logit, name="discriminator")
+
+
+@keras.saving.register_keras_serializable(package="models")
+class GAN(keras.Model):
+    """Unconditional GAN trained by Algorithm 1 of Goodfellow et al. 2014.
+
+    Each batch fed to ``fit`` holds ``d_steps`` real minibatches: the
+    discriminator takes one step on each, then the generator takes one step
+    on a fresh noise minibatch of the same size.
+    """
+
+    def __init__(self, latent_dim=64, data_shape=(28, 28, 1), hidden_units=(256, 256),
+                 d_steps=1, generator_loss="non_saturating", seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if generator_loss not in GENERATOR_LOSSES:
+            raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, got {generator_loss!r}")
+        if d_steps < 1:
+            raise ValueError(f"d_steps must be >= 1, got {d_steps}")
+        self.latent_dim = latent_dim
+        self.data_shape = tuple(data_shape)
+        self.hidden_units = tuple(hidden_units)
+        self.d_steps = d_steps
+        self.generator_loss = generator_loss
+        self.seed = seed
+        self.generator, self.discriminator = self.build_networks()
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.built = True  # sub-networks are built; fit/save need no call()
+
+    def build_networks(self):
+        return (build_mlp_generator(self.latent_dim, self.data_shape, self.hidden_units),
+                build_mlp_discriminator(self.data_shape, self.hidden_units))
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        # Build optimizer slots now, outside any traced step (required under tf.distribute).
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def sample_noise(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
+
+    def train_step(self, real):
+        if isinstance(real, tuple):
+            real = real[0]
+        batch_size = ops.shape(real)[0] // self.d_steps
+        for k in range(self.d_steps):
+            real_k = real[k * batch_size:(k + 1) * batch_size]
+            fake = self.generator(self.sample_noise(batch_size), training=True)
+            with tf.GradientTape() as tape:
+                d_loss = minimax_discriminator_loss(self.discriminator(real_k, training=True),
+                                                    self.discriminator(fake, training=True))
+            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(self.generator(self.sample_noise(batch_size), training=True),
+                                             training=True)
+            g_loss = GENERATOR_LOSSES[self.generator_loss](fake_logits)
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    def generate(self, n, seed=0, batch_size=500):
+        """n samples as a numpy array in the data range ([-1, 1] for images), reproducible by seed."""
+        z = keras.random.normal((n, self.latent_dim), seed=seed)
+        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim, "data_shape": self.data_shape,
+                "hidden_units": self.hidden_units, "d_steps": self.d_steps,
+                "generator_loss": self.generator_loss, "seed": self.seed}
