@@ -8,6 +8,7 @@ take the arrays that ``features`` / ``probabilities`` return.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -26,3 +27,48 @@ class FeatureExtractor(Protocol):
     def features(self, images: np.ndarray) -> np.ndarray:
         """uint8 images (N, H, W, C) -> float64 features (N, D)."""
         ...
+
+
+def _weights_sha256(model):
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    return digest.hexdigest()
+
+
+class ClassifierExtractor:
+    """A trained classifier (logits output, a layer named ``features``) used as a metric network.
+
+    ``features`` are the activations of the ``features`` layer; ``probabilities`` the
+    softmax of the logits. Images are scaled from uint8 to [-1, 1] at their native size.
+    """
+
+    resize = "none (native resolution), uint8 scaled to [-1, 1]"
+
+    def __init__(self, name, classifier, test_accuracy, batch_size=1000):
+        import keras
+
+        self.name = name
+        self.classifier = classifier
+        self.test_accuracy = test_accuracy
+        self.batch_size = batch_size
+        self.weights_hash = _weights_sha256(classifier)
+        self.feature_model = keras.Model(classifier.input,
+                                         [classifier.get_layer("features").output, classifier.output])
+
+    def _run(self, images):
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise ValueError(f"expected uint8 images (N, H, W, C), got {images.dtype} {images.shape}")
+        x = images.astype(np.float32) / 127.5 - 1.0
+        features, logits = self.feature_model.predict(x, batch_size=self.batch_size, verbose=0)
+        return features.astype(np.float64), logits.astype(np.float64)
+
+    def features(self, images):
+        return self._run(images)[0]
+
+    def features_and_probabilities(self, images):
+        features, logits = self._run(images)
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return features, probabilities / probabilities.sum(axis=1, keepdims=True)

@@ -95,14 +95,14 @@ class GAN(keras.Model):
                 d_loss = minimax_discriminator_loss(self.discriminator(real_k, training=True),
                                                     self.discriminator(fake, training=True))
             grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
 
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(self.sample_noise(batch_size), training=True),
                                              training=True)
             g_loss = GENERATOR_LOSSES[self.generator_loss](fake_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
 
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)

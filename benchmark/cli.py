@@ -1,0 +1,143 @@
+"""``python -m benchmark``: run, report, list, data status / import."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from benchmark.errors import BenchmarkError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+DEFAULT_OUT = "reports"
+
+
+def default_cache_dir():
+    return Path(os.environ.get("BENCHMARK_CACHE_DIR") or Path.home() / ".cache" / "genbench")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _parser():
+    from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
+
+    parser = argparse.ArgumentParser(prog="python -m benchmark",
+                                     description="Train and score generative models; write leaderboards.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")
+    run.add_argument("--suite", default="all", help=f"one of: {', '.join(SUITES)} (default all)")
+    run.add_argument("--model", help="only this model (e.g. dcgan)")
+    run.add_argument("--dataset", help="only this dataset (e.g. mnist)")
+    run.add_argument("--profile", default=DEFAULT_PROFILE,
+                     help=f"budget: {', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
+    run.add_argument("--seeds", type=_positive_int,
+                     help="number of seeds (0..N-1); default: 1 for smoke, 3 otherwise")
+    run.add_argument("--out", default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT}/)")
+    run.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                     help="override a config value, e.g. --set train.steps=200 --set model.latent_dim=32")
+
+    report = sub.add_parser("report", help="rebuild results.csv and leaderboard.md from stored runs")
+    report.add_argument("--out", default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT}/)")
+
+    sub.add_parser("list", help="suites, tasks, models, datasets, metrics and profiles")
+
+    data = sub.add_parser("data", help="dataset status and import")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    status = data_sub.add_parser("status", help="which datasets are present, verified, and how to get the rest")
+    status.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    imp = data_sub.add_parser("import", help="copy a downloaded dataset into the data folder and verify it")
+    imp.add_argument("name")
+    imp.add_argument("path")
+    imp.add_argument("--data-dir", help="destination folder (default $BENCHMARK_DATA_DIR)")
+    return parser
+
+
+def _cmd_run(args):
+    from benchmark.config import apply_overrides
+    from benchmark.data import resolve_data_dir
+    from benchmark.runner import run_plan
+    from benchmark.suites import DEFAULT_SEEDS, build_configs
+
+    configs = [apply_overrides(c, args.overrides)
+               for c in build_configs(args.suite, args.profile, args.model, args.dataset)]
+    seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
+    plan = [(config, seed) for config in configs for seed in seeds]
+    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir())
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to run"
+    print(f"{summary}; leaderboard: {Path(args.out) / 'leaderboard.md'}")
+    return 1 if counts.get("failed") else 0
+
+
+def _cmd_report(args):
+    from benchmark.reporting import write_reports
+    from benchmark.store import ResultsStore
+
+    path = Path(args.out) / "results.sqlite"
+    if not path.exists():
+        raise BenchmarkError(f"no results store at {path}; run `python -m benchmark run` first "
+                             "or pass --out with the folder of an earlier run")
+    store = ResultsStore(path)
+    try:
+        write_reports(store, args.out)
+    finally:
+        store.close()
+    print(f"wrote {Path(args.out) / 'results.csv'} and {Path(args.out) / 'leaderboard.md'}")
+    return 0
+
+
+def _cmd_list(args):
+    from benchmark.data import dataset_names
+    from benchmark.suites import BUDGETS, PROFILES, SUITES
+    from evaluation.report import METRIC_ORDER
+
+    print("suites:")
+    for name, specs in SUITES.items():
+        print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}" for s in specs))
+    print("tasks: " + ", ".join(sorted({s.task for specs in SUITES.values() for s in specs})))
+    print("models: " + ", ".join(sorted({model for model, _ in BUDGETS})))
+    print("datasets: " + ", ".join(dataset_names()))
+    print("metrics: " + ", ".join(METRIC_ORDER))
+    print("profiles: " + ", ".join(PROFILES))
+    return 0
+
+
+def _cmd_data(args):
+    from benchmark.data import format_status, import_dataset, resolve_data_dir, status_rows
+
+    data_dir = resolve_data_dir(args.data_dir)
+    if args.data_command == "status":
+        print(format_status(status_rows(data_dir)))
+        return 0
+    if not data_dir:
+        raise BenchmarkError("data import needs a destination: pass --data-dir or set BENCHMARK_DATA_DIR")
+    print(import_dataset(args.name, args.path, data_dir))
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data}
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    from benchmark.data import DataError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (BenchmarkError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are stored, the current one resumes from its last "
+              "checkpoint on the next run", file=sys.stderr)
+        return 130

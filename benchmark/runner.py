@@ -1,0 +1,137 @@
+"""Runs a plan of (config, seed) pairs: seeding, skipping finished runs, resuming killed ones,
+isolating failures, progress with ETA, and the reports at the end."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import keras
+
+from benchmark.data import get_dataset
+from benchmark.environment import environment
+from benchmark.errors import BenchmarkError
+from benchmark.reporting import write_reports
+from benchmark.store import ResultsStore
+from benchmark.tasks.base import TaskContext
+from benchmark.training import Diverged
+
+FINAL = ("done", "diverged")
+# Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
+RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0}
+
+
+def run_workdir(out_dir, config, seed):
+    return Path(out_dir) / "work" / f"{config.model}-{config.dataset}-{config.profile}-{config.hash}-s{seed}"
+
+
+def check_writable(out_dir):
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise BenchmarkError(f"output directory {out} is not writable ({exc.strerror}); "
+                             "pass --out with a writable folder") from None
+
+
+def check_data(configs, data_dir):
+    """Load every dataset the plan needs before training anything (DataError on a bad file)."""
+    for name in sorted({c.dataset for c in configs}):
+        get_dataset(name).load("train", data_dir)
+
+
+class Progress:
+    """One line per checkpoint: the run's step, and the whole plan's ETA."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.started = time.time()
+        self.measured = {}  # (model, dataset, profile) -> seconds per run
+
+    def estimate(self, config):
+        key = (config.model, config.dataset, config.profile)
+        if key in self.measured:
+            return self.measured[key]
+        images = config.train.steps * config.train.batch_size
+        return images / RATE_GUESS.get(config.model, 5000.0) + 15.0
+
+    def eta(self, index, run_fraction):
+        current = self.estimate(self.plan[index][0]) * (1 - run_fraction)
+        return current + sum(self.estimate(c) for c, _ in self.plan[index + 1:])
+
+    def line(self, index, text):
+        elapsed = time.time() - self.started
+        print(f"[{index + 1}/{len(self.plan)}] {text} | elapsed {elapsed / 60:.1f} min", file=sys.stderr,
+              flush=True)
+
+
+def _fmt_minutes(seconds):
+    return f"{seconds / 60:.1f} min"
+
+
+def run_plan(plan, out_dir, data_dir, cache_dir):
+    """Run every (config, seed) of ``plan`` not finished yet; returns counts by status."""
+    check_writable(out_dir)
+    store = ResultsStore(Path(out_dir) / "results.sqlite")
+    try:
+        todo = [(c, s) for c, s in plan if not (store.find(c.hash, s) and store.find(c.hash, s)["status"] in FINAL)]
+        if len(todo) < len(plan):
+            print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
+                  "skipping them", file=sys.stderr)
+        check_data([c for c, _ in todo], data_dir)
+        env = environment()
+        progress = Progress(todo)
+        counts = {}
+        for index, (config, seed) in enumerate(todo):
+            status = _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir)
+            counts[status] = counts.get(status, 0) + 1
+        write_reports(store, out_dir)
+        return counts
+    finally:
+        store.close()
+
+
+def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir):
+    workdir = run_workdir(out_dir, config, seed)
+    workdir.mkdir(parents=True, exist_ok=True)
+    resumed = (workdir / "checkpoint.npz").exists()
+    run_id = store.start(config, seed, env)
+    label = f"{config.label()} seed {seed} ({config.profile})"
+    progress.line(index, f"{label}: {'resuming from checkpoint' if resumed else 'starting'}, "
+                         f"suite ETA {_fmt_minutes(progress.eta(index, 0))}")
+
+    def report(step, total, logs):
+        losses = " ".join(f"{k}={v:.3f}" for k, v in logs.items())
+        progress.line(index, f"{label}: step {step}/{total} {losses}, "
+                             f"suite ETA {_fmt_minutes(progress.eta(index, step / total))}")
+
+    task = importlib.import_module(f"benchmark.tasks.{config.task}")
+    ctx = TaskContext(workdir=workdir, data_dir=data_dir, cache_dir=Path(cache_dir), report=report,
+                      log=lambda text: progress.line(index, f"{label}: {text}"))
+    keras.utils.set_random_seed(seed)
+    started = time.time()
+    try:
+        result = task.run(config, seed, ctx)
+    except Diverged as exc:
+        store.finish(run_id, "diverged", time.time() - started, reason=str(exc))
+        progress.line(index, f"{label}: {exc}")
+        return "diverged"
+    except (BenchmarkError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a crashed task is recorded and the suite goes on
+        (workdir / "error.log").write_text(traceback.format_exc())
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        store.finish(run_id, "failed", time.time() - started, reason=reason)
+        progress.line(index, f"{label}: FAILED ({reason}); traceback in {workdir / 'error.log'}")
+        return "failed"
+    wall = time.time() - started
+    store.finish(run_id, "done", wall, result.metrics, result.artifacts)
+    progress.measured[(config.model, config.dataset, config.profile)] = wall
+    progress.line(index, f"{label}: done in {wall:.0f} s")
+    return "done"

@@ -1,0 +1,26 @@
+"""What every task receives and returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TaskContext:
+    workdir: Path                 # this run's folder: checkpoint, figures, logs
+    data_dir: str | None          # --data-dir / BENCHMARK_DATA_DIR
+    cache_dir: Path               # classifiers, converted weights, reference statistics
+    report: Callable | None = None  # report(step, total_steps, logs) after each checkpoint
+    log: Callable = print         # one-line notices (skipped metrics, cached extractors)
+
+
+@dataclass
+class TaskResult:
+    metrics: list[dict] = field(default_factory=list)    # {metric, value, unit, setting, provenance}
+    artifacts: dict[str, str] = field(default_factory=dict)  # kind -> path
+
+    def add(self, metric, value, unit="", setting="", **provenance):
+        self.metrics.append({"metric": metric, "value": float(value), "unit": unit,
+                             "setting": setting, "provenance": provenance})

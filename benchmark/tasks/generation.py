@@ -1,0 +1,139 @@
+"""Unconditional generation: train a GAN on a dataset, then score its samples.
+
+2-D mixtures are scored by mode coverage; image sets by the domain classifier's
+features (cfid, ckid, cis, precision/recall, density/coverage, c2st, memorization,
+class coverage) and, when its weights are installed, the FID Inception network.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import keras
+import numpy as np
+
+import evaluation
+from benchmark.data import get_dataset, make_pipeline
+from benchmark.domain_classifier import domain_extractor
+from benchmark.tasks.base import TaskResult
+from benchmark.training import fit_resumable
+from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
+from models import DCGAN, GAN
+
+MODELS = {"gan": GAN, "dcgan": DCGAN}
+
+GRID_SIZE = 64
+WALK_ROWS, WALK_STEPS = 8, 10
+
+
+def build_model(config, data_shape, seed):
+    model = MODELS[config.model](data_shape=data_shape, seed=seed, **config.model_params)
+    train = config.train
+    model.compile(d_optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1),
+                  g_optimizer=keras.optimizers.Adam(train.g_learning_rate, beta_1=train.beta_1))
+    return model
+
+
+def latent_walk(model, seed):
+    """Images along straight lines between pairs of latent points: (rows, steps, *data_shape)."""
+    rng = np.random.default_rng(seed)
+    ends = rng.standard_normal((2, WALK_ROWS, 1, model.latent_dim)).astype(np.float32)
+    t = np.linspace(0.0, 1.0, WALK_STEPS, dtype=np.float32)[None, :, None]
+    z = ((1 - t) * ends[0] + t * ends[1]).reshape(-1, model.latent_dim)
+    images = model.generator.predict(z, batch_size=500, verbose=0)
+    return images.reshape(WALK_ROWS, WALK_STEPS, *model.data_shape)
+
+
+def run(config, seed, ctx):
+    dataset = get_dataset(config.dataset)
+    x_train, _ = dataset.load("train", ctx.data_dir)
+    model = build_model(config, x_train.shape[1:], seed)
+    batch = config.train.batch_size * model.d_steps
+
+    def make_dataset(skip):
+        return make_pipeline(x_train, batch_size=batch, seed=seed).skip(skip)
+
+    state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset,
+                          config.train, ctx.workdir, ctx.report)
+    result = TaskResult()
+    result.add("train_seconds", state["train_seconds"], "s")
+    result.add("train_img_per_s", config.train.steps * batch / state["train_seconds"], "img/s",
+               note="real images consumed per second of training, checkpoints included")
+
+    model.generate(min(100, config.eval.num_samples), seed=seed + 1)  # trace before timing
+    started = time.perf_counter()
+    samples = model.generate(config.eval.num_samples, seed=seed + 1)
+    result.add("sample_img_per_s", len(samples) / (time.perf_counter() - started), "img/s",
+               batch_size=500)
+
+    _save_run_figures(config, model, samples, state, seed, ctx, result, dataset)
+    if hasattr(dataset, "centers"):
+        _score_points(samples, dataset, result, config)
+    else:
+        _score_images(to_uint8(samples), dataset, model, seed, config, ctx, result)
+    model.generator.save(ctx.workdir / "generator.keras")
+    result.artifacts["generator"] = str(ctx.workdir / "generator.keras")
+    return result
+
+
+def _save_run_figures(config, model, samples, state, seed, ctx, result, dataset):
+    history = {"steps": state["steps"], **state["history"]}
+    (ctx.workdir / "history.json").write_text(json.dumps(history))
+    result.artifacts["history"] = str(ctx.workdir / "history.json")
+    title = f"{config.model} on {config.dataset} ({config.profile}, seed {seed})"
+    if hasattr(dataset, "centers"):
+        save_scatter(samples, dataset.centers, ctx.workdir / "samples.png", title)
+    else:
+        save_mosaic(to_uint8(samples[:GRID_SIZE]), ctx.workdir / "samples.png", columns=8)
+        walk = to_uint8(latent_walk(model, seed))
+        save_mosaic(walk.reshape(-1, *walk.shape[2:]), ctx.workdir / "latent_walk.png",
+                    columns=WALK_STEPS)
+        result.artifacts["latent_walk"] = str(ctx.workdir / "latent_walk.png")
+    result.artifacts["samples"] = str(ctx.workdir / "samples.png")
+    curves = {name: (state["steps"], values) for name, values in state["history"].items()}
+    save_curves(curves, ctx.workdir / "curves.png", f"training losses, {title}")
+    result.artifacts["curves"] = str(ctx.workdir / "curves.png")
+
+
+def _score_points(samples, dataset, result, config):
+    scores = evaluation.mode_coverage(samples, dataset.centers, dataset.std)
+    provenance = {"n_fake": len(samples), "modes": len(dataset.centers), "std": dataset.std,
+                  "rule": "high quality = within 3 std of nearest mode"}
+    result.add("modes_covered", scores["modes_covered"], "modes", **provenance)
+    result.add("hq_share", scores["hq_share"], "", **provenance)
+    result.add("mode_kl", scores["mode_kl"], "nats", **provenance)
+
+
+def _score_images(fake, dataset, model, seed, config, ctx, result):
+    extractor = domain_extractor(dataset.name, ctx.data_dir, ctx.cache_dir, config.eval.classifier_steps)
+    x_test, _ = dataset.load("test", ctx.data_dir)
+    x_train, _ = dataset.load("train", ctx.data_dir)
+    real = x_test[:config.eval.num_real]
+    train_subset = x_train[np.random.default_rng(0).permutation(len(x_train))[:config.eval.num_real]]
+    real_f, _ = extractor.features_and_probabilities(real)
+    fake_f, fake_p = extractor.features_and_probabilities(fake)
+    train_f = extractor.features(train_subset)
+    provenance = {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
+                  "extractor_test_accuracy": round(extractor.test_accuracy, 4),
+                  "n_real": len(real), "n_fake": len(fake), "real_split": "test",
+                  "resize": extractor.resize}
+    result.add("cfid", evaluation.frechet_distance(real_f, fake_f), **provenance)
+    result.add("ckid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
+    result.add("cis", evaluation.inception_score(fake_p)[0], **provenance)
+    coverage = evaluation.class_coverage(fake_p, dataset.num_classes)
+    result.add("classes_covered", coverage["classes_covered"], "classes", **provenance)
+    result.add("class_kl", coverage["class_kl"], "nats", **provenance)
+    precision, recall = evaluation.precision_recall(real_f, fake_f, k=3)
+    density, cover = evaluation.density_coverage(real_f, fake_f, k=5)
+    result.add("precision", precision, k=3, **provenance)
+    result.add("recall", recall, k=3, **provenance)
+    result.add("density", density, k=5, **provenance)
+    result.add("coverage", cover, k=5, **provenance)
+    result.add("c2st_acc", evaluation.c2st_accuracy(real_f, fake_f, seed=seed), **provenance)
+    result.add("memorization", evaluation.memorization(fake_f, train_f, real_f),
+               **{**provenance, "train_reference": f"{len(train_subset)} training images"})
+    walk = to_uint8(latent_walk(model, seed))
+    walk_f = extractor.features(walk.reshape(-1, *walk.shape[2:])).reshape(WALK_ROWS, WALK_STEPS, -1)
+    result.add("path_smoothness", evaluation.latent_path_smoothness(walk_f),
+               **{**provenance, "n_fake": WALK_ROWS * WALK_STEPS, "paths": WALK_ROWS})

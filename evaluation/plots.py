@@ -1,0 +1,62 @@
+"""PNG figures for runs and reports: sample grids, latent walks, 2-D scatters, curves."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def to_uint8(images):
+    """Model outputs in [-1, 1] -> uint8 [0, 255]."""
+    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def tile(images, columns):
+    """uint8 (N, H, W, C) -> one uint8 mosaic with a 1-px gap, ``columns`` images a row."""
+    n, h, w, c = images.shape
+    rows = -(-n // columns)
+    mosaic = np.full((rows * (h + 1) + 1, columns * (w + 1) + 1, c), 255, np.uint8)
+    for i, image in enumerate(images):
+        r, q = divmod(i, columns)
+        mosaic[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + q * (w + 1):1 + q * (w + 1) + w] = image
+    return mosaic
+
+
+def save_mosaic(images, path, columns, scale=3):
+    """Save uint8 images as a grid PNG, upscaled by pixel repetition so small digits stay visible."""
+    mosaic = tile(np.asarray(images), columns)
+    mosaic = mosaic.repeat(scale, axis=0).repeat(scale, axis=1)
+    if mosaic.shape[-1] == 1:
+        plt.imsave(path, mosaic[..., 0], cmap="gray", vmin=0, vmax=255)
+    else:
+        plt.imsave(path, mosaic)
+
+
+def save_scatter(points, centers, path, title):
+    """Generated 2-D points over the mixture's mode centres."""
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, label="generated")
+    ax.scatter(centers[:, 0], centers[:, 1], s=30, c="red", marker="x", label="modes")
+    ax.set_title(title, fontsize=9)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def save_curves(curves, path, title, xlabel="step"):
+    """``curves``: {label: (x, y)}; one line each."""
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    for label, (x, y) in curves.items():
+        ax.plot(x, y, label=label, linewidth=1.2)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

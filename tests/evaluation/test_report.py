@@ -1,0 +1,42 @@
+import math
+
+from evaluation.report import format_value, markdown_table, provenance_line, summarize
+
+
+def _row(model, seed, metric, value, **prov):
+    return {"suite": "gan", "task": "generation", "model": model, "dataset": "mnist", "setting": "",
+            "profile": "smoke", "seed": seed, "metric": metric, "value": value, "unit": "",
+            "provenance": prov}
+
+
+def test_summary_is_mean_and_sample_std_over_seeds():
+    rows = [_row("gan", 0, "cfid", 10.0), _row("gan", 1, "cfid", 14.0), _row("dcgan", 0, "cfid", 3.0)]
+    summary = summarize(rows).set_index("model")
+    assert summary.loc["gan", "mean"] == 12.0
+    assert summary.loc["gan", "std"] == math.sqrt(8.0)  # ddof=1: ((2^2 + 2^2) / 1) ** 0.5
+    assert summary.loc["gan", "n_seeds"] == 2
+    assert math.isnan(summary.loc["dcgan", "std"])  # one seed: no spread to report
+    assert list(summarize(rows).columns) == ["suite", "task", "model", "dataset", "setting", "profile",
+                                            "metric", "mean", "std", "n_seeds", "unit"]
+
+
+def test_markdown_table_layout():
+    summary = summarize([_row("gan", 0, "cfid", 10.0), _row("gan", 1, "cfid", 14.0),
+                         _row("gan", 0, "recall", 0.5), _row("gan", 1, "recall", 0.5)])
+    table = markdown_table(summary, ["cfid", "recall"]).splitlines()
+    assert table[0] == "| model | dataset | cfid ↓ | recall ↑ |"
+    assert table[2] == "| gan | mnist | 12.0 ± 2.83 | 0.500 ± 0.000 |"
+
+
+def test_format_value():
+    assert format_value(123.456, float("nan")) == "123"
+    assert format_value(0.12345, 0.01) == "0.123 ± 0.010"
+
+
+def test_provenance_names_extractor_samples_split_and_resize():
+    rows = [_row("gan", 0, "cfid", 1.0, extractor="mnist_cnn", weights_sha256="abc", n_fake=500,
+                 n_real=1000, real_split="test", resize="none")]
+    line = provenance_line(rows, [0], "smoke", "test cpu")
+    for part in ("mnist_cnn", "abc", "500 generated vs 1000 real (test split)", "resize: none",
+                 "seeds: [0]", "profile: smoke", "machine: test cpu"):
+        assert part in line
