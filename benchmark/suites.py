@@ -42,7 +42,8 @@ _POINTS_EVAL = {"smoke": EvalConfig(num_samples=2500, num_real=2500, classifier_
                 "standard": EvalConfig(num_samples=2500, num_real=2500, classifier_steps=1),
                 "paper": EvalConfig(num_samples=2500, num_real=2500, classifier_steps=1)}
 _IMAGE_EVAL = {"smoke": EvalConfig(num_samples=500, num_real=500, classifier_steps=150),
-               "standard": EvalConfig(num_samples=5000, num_real=10000, classifier_steps=1500),
+               "standard": EvalConfig(num_samples=5000, num_real=10000, inception_samples=1000,
+                                   classifier_steps=1500),
                "paper": EvalConfig(num_samples=10000, num_real=10000, inception_samples=10000,
                                    classifier_steps=3000)}
 BUDGETS = {

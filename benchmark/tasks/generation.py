@@ -18,6 +18,8 @@ from benchmark.data import get_dataset, make_pipeline
 from benchmark.domain_classifier import domain_extractor
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
+from evaluation.extractors import ExtractorUnavailable
+from evaluation.fid_inception import load_fid_inception
 from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
 from models import DCGAN, GAN
 
@@ -99,7 +101,7 @@ def _save_run_figures(config, model, samples, state, seed, ctx, result, dataset)
 def _score_points(samples, dataset, result, config):
     scores = evaluation.mode_coverage(samples, dataset.centers, dataset.std)
     provenance = {"n_fake": len(samples), "modes": len(dataset.centers), "std": dataset.std,
-                  "rule": "high quality = within 3 std of nearest mode"}
+                  "rule": "high quality = within 3 std of the nearest mode; covered = at least 20 hq samples per 2500"}
     result.add("modes_covered", scores["modes_covered"], "modes", **provenance)
     result.add("hq_share", scores["hq_share"], "", **provenance)
     result.add("mode_kl", scores["mode_kl"], "nats", **provenance)
@@ -133,7 +135,33 @@ def _score_images(fake, dataset, model, seed, config, ctx, result):
     result.add("c2st_acc", evaluation.c2st_accuracy(real_f, fake_f, seed=seed), **provenance)
     result.add("memorization", evaluation.memorization(fake_f, train_f, real_f),
                **{**provenance, "train_reference": f"{len(train_subset)} training images"})
+    if config.eval.inception_samples:
+        _score_inception(fake[:config.eval.inception_samples], x_test[:config.eval.inception_samples],
+                         dataset.name, seed, ctx, result)
     walk = to_uint8(latent_walk(model, seed))
     walk_f = extractor.features(walk.reshape(-1, *walk.shape[2:])).reshape(WALK_ROWS, WALK_STEPS, -1)
     result.add("path_smoothness", evaluation.latent_path_smoothness(walk_f),
                **{**provenance, "n_fake": WALK_ROWS * WALK_STEPS, "paths": WALK_ROWS})
+
+
+def _score_inception(fake, real, dataset_name, seed, ctx, result):
+    """FID and KID on the FID Inception network; real features cached per dataset and count."""
+    try:
+        inception = load_fid_inception(str(ctx.cache_dir))
+    except ExtractorUnavailable as exc:
+        ctx.log(f"fid/kid skipped: {exc}")
+        return
+    reference = ctx.cache_dir / "fid_reference" / (
+        f"{dataset_name}-test-{len(real)}-{inception.weights_hash[:16]}.npy")
+    if reference.exists():
+        real_f = np.load(reference)
+    else:
+        real_f = inception.features(real)
+        reference.parent.mkdir(parents=True, exist_ok=True)
+        np.save(reference, real_f)
+    fake_f = inception.features(fake)
+    provenance = {"extractor": inception.name, "weights_sha256": inception.weights_hash[:16],
+                  "n_real": len(real_f), "n_fake": len(fake_f), "real_split": "test",
+                  "resize": inception.resize}
+    result.add("fid", evaluation.frechet_distance(real_f, fake_f), **provenance)
+    result.add("kid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
