@@ -27,11 +27,18 @@ def _positive_int(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes give one error line (and the hint to --help), not the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def _parser():
     from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
 
-    parser = argparse.ArgumentParser(prog="python -m benchmark",
-                                     description="Train and score generative models; write leaderboards.")
+    parser = _Parser(prog="python -m benchmark",
+                     description="Train and score generative models; write leaderboards.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")

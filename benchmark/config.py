@@ -46,7 +46,7 @@ class EvalConfig:
     num_samples: int            # generated samples scored per run
     num_real: int               # real test images scored against them
     inception_samples: int = 0  # samples for Inception FID/KID (0: skip; ~36 img/s on 2 CPU cores)
-    classifier_steps: int = 1500  # training steps of the domain classifier (cached per dataset)
+    classifier_steps: int = 4000  # domain classifier training steps (cached per dataset; 99% MNIST)
 
     def __post_init__(self):
         _require_positive("eval", num_samples=self.num_samples, num_real=self.num_real,

@@ -27,7 +27,7 @@ def _train(dataset, data_dir, steps):
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     model.fit(make_pipeline(x_train, y_train, batch_size=BATCH_SIZE, seed=0),
-              steps_per_epoch=steps, epochs=1, verbose=0)
+              steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     accuracy = float(model.evaluate(make_pipeline(x_test, y_test, batch_size=1000, seed=0, shuffle=False,
                                                   repeat=False, drop_remainder=False),
                                     verbose=0)[1])

@@ -38,14 +38,12 @@ SUITES = {
 SUITES["all"] = [spec for name, specs in SUITES.items() for spec in specs]
 
 # (model, kind of data) -> profile -> (train settings, model constructor settings)
-_POINTS_EVAL = {"smoke": EvalConfig(num_samples=2500, num_real=2500, classifier_steps=1),
-                "standard": EvalConfig(num_samples=2500, num_real=2500, classifier_steps=1),
-                "paper": EvalConfig(num_samples=2500, num_real=2500, classifier_steps=1)}
+_POINTS_EVAL = {"smoke": EvalConfig(num_samples=2500, num_real=2500),
+                "standard": EvalConfig(num_samples=2500, num_real=2500),
+                "paper": EvalConfig(num_samples=2500, num_real=2500)}
 _IMAGE_EVAL = {"smoke": EvalConfig(num_samples=500, num_real=500, classifier_steps=150),
-               "standard": EvalConfig(num_samples=5000, num_real=10000, inception_samples=1000,
-                                   classifier_steps=1500),
-               "paper": EvalConfig(num_samples=10000, num_real=10000, inception_samples=10000,
-                                   classifier_steps=3000)}
+               "standard": EvalConfig(num_samples=5000, num_real=10000, inception_samples=1000),
+               "paper": EvalConfig(num_samples=10000, num_real=10000, inception_samples=10000)}
 BUDGETS = {
     ("gan", "points"): {
         # Unrolled-GAN-style 2-D setting: 2x128 ReLU/LeakyReLU MLPs, Adam 1e-3.

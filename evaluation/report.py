@@ -80,9 +80,10 @@ def provenance_line(metric_rows, seeds, profile, machine):
             if "extractor_test_accuracy" in prov:
                 name += f", test acc {prov['extractor_test_accuracy']:.4f}"
             parts.setdefault("extractors", set()).add(name + ")")
-            parts.setdefault("samples", set()).add(
-                f"{prov['n_fake']} generated vs {prov['n_real']} real ({prov['real_split']} split)")
             parts.setdefault("resize", set()).add(prov["resize"])
+            if "n_real" in prov:
+                parts.setdefault("samples", set()).add(
+                    f"{prov['n_fake']} generated vs {prov['n_real']} real ({prov['real_split']} split)")
         elif "modes" in prov:
             parts.setdefault("samples", set()).add(f"{prov['n_fake']} generated points; {prov['rule']}")
     text = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in parts.items())

@@ -141,7 +141,8 @@ def _score_images(fake, dataset, model, seed, config, ctx, result):
     walk = to_uint8(latent_walk(model, seed))
     walk_f = extractor.features(walk.reshape(-1, *walk.shape[2:])).reshape(WALK_ROWS, WALK_STEPS, -1)
     result.add("path_smoothness", evaluation.latent_path_smoothness(walk_f),
-               **{**provenance, "n_fake": WALK_ROWS * WALK_STEPS, "paths": WALK_ROWS})
+               extractor=extractor.name, weights_sha256=extractor.weights_hash[:16],
+               resize=extractor.resize, paths=WALK_ROWS, steps_per_path=WALK_STEPS)
 
 
 def _score_inception(fake, real, dataset_name, seed, ctx, result):

@@ -1,0 +1,80 @@
+"""The command line as a user meets it: bad input gives one error line and a nonzero exit."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmark.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "benchmark", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def _assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["run", "--suite", "nope"], ["unknown suite 'nope'", "gan"]),
+    (["run", "--suite", "gan", "--model", "vae"], ["unknown model 'vae'", "dcgan"]),
+    (["run", "--suite", "gan", "--dataset", "imagenet"], ["unknown dataset 'imagenet'"]),
+    (["run", "--profile", "huge"], ["unknown profile 'huge'", "smoke"]),
+    (["run", "--seeds", "0"], ["--seeds", "at least 1"]),
+    (["run", "--set", "train.steps=-3"], ["train.steps must be a positive number"]),
+    (["run", "--set", "train.batch_size=0"], ["train.batch_size must be a positive number"]),
+    (["frobnicate"], ["invalid choice"]),
+])
+def test_bad_input_gives_one_clear_line(args, fragments, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        code = main(args)
+        raise SystemExit(code)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1, err
+    for fragment in fragments:
+        assert fragment in err
+
+
+def test_unwritable_output_directory(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = _cli("run", "--suite", "gan", "--dataset", "ring8", "--profile", "smoke",
+                  "--out", str(blocker / "out"))
+    _assert_one_line_error(result, "not writable", "--out")
+
+
+def test_missing_dataset_files(tmp_path, monkeypatch):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BENCHMARK_CACHE_DIR": str(tmp_path / "c")}
+    result = _cli("run", "--suite", "gan", "--dataset", "mnist", "--profile", "smoke",
+                  "--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "out"), env=env)
+    _assert_one_line_error(result, "mnist")
+
+
+def test_report_without_results(tmp_path):
+    result = _cli("report", "--out", str(tmp_path))
+    _assert_one_line_error(result, "no results store")
+
+
+def test_list_names_everything():
+    result = _cli("list")
+    assert result.returncode == 0
+    for word in ("gan", "dcgan", "ring8", "mnist", "fashion_mnist", "cfid", "smoke", "standard", "paper"):
+        assert word in result.stdout
+
+
+@pytest.mark.parametrize("command", [["run"], ["report"], ["list"], ["data", "status"]])
+def test_every_command_has_help(command):
+    result = _cli(*command, "--help")
+    assert result.returncode == 0 and "usage:" in result.stdout

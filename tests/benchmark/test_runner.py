@@ -1,0 +1,143 @@
+"""The suite end to end at tiny budgets: reports written, finished runs skipped, kills resumed,
+failures isolated."""
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import benchmark.tasks.generation as generation
+from benchmark.cli import main
+from benchmark.training import Diverged
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--set", "train.steps=20", "--set", "train.checkpoint_every=10"]
+
+
+def _runs(out):
+    with sqlite3.connect(Path(out) / "results.sqlite") as db:
+        return db.execute("SELECT model, dataset, seed, status, reason FROM runs ORDER BY id").fetchall()
+
+
+def _metric_count(out):
+    with sqlite3.connect(Path(out) / "results.sqlite") as db:
+        return db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
+
+
+def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, capsys):
+    out = tmp_path / "reports"
+    args = ["run", "--suite", "gan", "--profile", "smoke", "--out", str(out), "--data-dir", data_dir]
+    assert main(args) == 0
+    runs = _runs(out)
+    assert {(m, d) for m, d, *_ in runs} == {("gan", "ring8"), ("gan", "grid25"), ("gan", "mnist"),
+                                            ("gan", "fashion_mnist"), ("dcgan", "mnist"),
+                                            ("dcgan", "fashion_mnist")}
+    assert all(status == "done" for *_, status, _ in runs)
+
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["suite", "task", "model", "dataset", "setting", "profile", "metric", "mean",
+                             "std", "n_seeds", "unit"]
+    metrics = {(r["model"], r["dataset"], r["metric"]) for r in rows}
+    for metric in ("modes_covered", "hq_share", "mode_kl", "train_img_per_s"):
+        assert ("gan", "ring8", metric) in metrics
+    for metric in ("cfid", "ckid", "cis", "classes_covered", "class_kl", "precision", "recall", "density",
+                   "coverage", "c2st_acc", "memorization", "train_img_per_s", "sample_img_per_s"):
+        assert ("dcgan", "mnist", metric) in metrics
+    board = (out / "leaderboard.md").read_text()
+    assert "## gan / generation (smoke profile)" in board and "*Provenance:*" in board
+    for name in ("generation_dcgan_mnist_smoke_samples.png", "generation_dcgan_mnist_smoke_latent_walk.png",
+                 "generation_gan_ring8_smoke_samples.png", "generation_gan_mnist_smoke_curves.png"):
+        assert (out / "figures" / name).stat().st_size > 1000
+        assert f"figures/{name}" in board
+
+    count = _metric_count(out)
+    capsys.readouterr()
+    started = time.time()
+    assert main(args) == 0
+    assert "6 of 6 runs already finished" in capsys.readouterr().err
+    assert time.time() - started < 30
+    assert _metric_count(out) == count and len(_runs(out)) == 6
+
+
+def test_killed_run_resumes_without_duplicates(tmp_path, data_dir):
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "benchmark", "run", "--suite", "gan", "--dataset", "ring8", "--profile",
+            "smoke", "--out", str(out), "--data-dir", data_dir,
+            "--set", "train.steps=3000", "--set", "train.checkpoint_every=100"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    for line in proc.stderr:  # wait for a checkpoint past the first, then kill -9 mid-training
+        if "step 300/3000" in line or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _runs(out)[0][3] == "running"
+
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "resuming from checkpoint" in result.stderr
+    assert "step 100/3000" not in result.stderr  # the first chunks were not trained again
+    runs = _runs(out)
+    assert len(runs) == 1 and runs[0][3] == "done"
+    with sqlite3.connect(out / "results.sqlite") as db:
+        names = [r[0] for r in db.execute("SELECT metric FROM metrics")]
+    assert len(names) == len(set(names)) and "modes_covered" in names
+
+
+def test_diverged_and_crashed_runs_are_recorded_and_the_suite_goes_on(tmp_path, data_dir, monkeypatch):
+    real_run = generation.run
+
+    def flaky_run(config, seed, ctx):
+        if config.dataset == "ring8":
+            raise Diverged(7, {"d_loss": float("nan")})
+        if config.dataset == "grid25":
+            raise RuntimeError("simulated crash")
+        return real_run(config, seed, ctx)
+
+    monkeypatch.setattr(generation, "run", flaky_run)
+    out = tmp_path / "out"
+    code = main(["run", "--suite", "gan", "--model", "gan", "--profile", "smoke", "--out", str(out),
+                 "--data-dir", data_dir, *TINY])
+    assert code == 1  # a crash makes the exit nonzero, after the other runs finished
+    status = {d: (s, r) for _, d, _, s, r in _runs(out)}
+    assert status["ring8"] == ("diverged", "diverged at step 7: non-finite loss ({'d_loss': nan})")
+    assert status["grid25"] == ("failed", "RuntimeError: simulated crash")
+    assert status["mnist"][0] == status["fashion_mnist"][0] == "done"
+    board = (out / "leaderboard.md").read_text()
+    assert "diverged at step 7" in board and "simulated crash" in board
+
+
+def test_same_seed_same_numbers(tmp_path, data_dir):
+    values = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8", "--profile", "smoke",
+                     "--out", str(out), "--data-dir", data_dir, *TINY]) == 0
+        with sqlite3.connect(out / "results.sqlite") as db:
+            values.append(dict(db.execute(
+                "SELECT metric, value FROM metrics WHERE metric NOT IN "
+                "('train_seconds', 'train_img_per_s', 'sample_img_per_s')")))
+    assert values[0] == values[1] and "hq_share" in values[0]
+
+
+@pytest.mark.parametrize("bad", [b"", b"garbage" * 50])
+def test_corrupt_store_is_reported_and_kept(tmp_path, data_dir, bad, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.sqlite").write_bytes(bad)
+    code = main(["run", "--suite", "gan", "--dataset", "ring8", "--profile", "smoke", "--out", str(out),
+                 "--data-dir", data_dir, *TINY])
+    if bad:
+        assert code == 2 and "unusable" in capsys.readouterr().err
+        assert (out / "results.sqlite").read_bytes() == bad
+    else:
+        assert code == 0  # an empty file is a valid, empty SQLite database

@@ -1,0 +1,78 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from benchmark.config import TrainConfig
+from benchmark.training import Diverged, fit_resumable
+from models import GAN
+
+
+def _model(seed=0):
+    keras.utils.set_random_seed(seed)
+    model = GAN(latent_dim=4, data_shape=(2,), hidden_units=(16,), seed=seed)
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    return model
+
+
+def _points(n=4096):
+    return np.random.default_rng(0).normal(size=(n, 2)).astype("float32")
+
+
+def _make_dataset(points, batch=32):
+    def make(skip):
+        ds = tf.data.Dataset.from_tensor_slices(points).shuffle(len(points), seed=0)
+        return ds.batch(batch, drop_remainder=True).repeat().skip(skip)
+    return make
+
+
+def _optimizers(model):
+    return [model.d_optimizer, model.g_optimizer]
+
+
+def test_resumed_training_matches_uninterrupted(tmp_path):
+    """Stop after the first checkpoint, resume in a fresh model: same weights as one straight run."""
+    train = TrainConfig(steps=40, batch_size=32, checkpoint_every=20)
+    make = _make_dataset(_points())
+
+    straight = _model()
+    fit_resumable(straight, _optimizers(straight), make, train, tmp_path / "straight")
+
+    first = _model()
+    half = TrainConfig(steps=20, batch_size=32, checkpoint_every=20)
+    fit_resumable(first, _optimizers(first), make, half, tmp_path / "resumed")
+    resumed = _model(seed=0)
+    state = fit_resumable(resumed, _optimizers(resumed), make, train, tmp_path / "resumed")
+
+    assert state["step"] == 40 and state["steps"] == [20, 40]
+    for a, b in zip(straight.variables, resumed.variables, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert int(resumed.g_optimizer.iterations) == 40
+
+
+def test_finished_training_is_not_repeated(tmp_path):
+    train = TrainConfig(steps=20, batch_size=32, checkpoint_every=10)
+    make = _make_dataset(_points())
+    model = _model()
+    fit_resumable(model, _optimizers(model), make, train, tmp_path)
+    again = _model(seed=5)
+    state = fit_resumable(again, _optimizers(again), make, train, tmp_path)
+    assert int(again.g_optimizer.iterations) == 20  # restored, no step taken
+    assert len(state["history"]["d_loss"]) == 2
+
+
+def test_non_finite_loss_is_reported_as_divergence_with_its_step(tmp_path):
+    points = _points(64)
+    points[40:] = np.nan  # batches from the third step on (batch 16) carry NaN
+    make = lambda skip: tf.data.Dataset.from_tensor_slices(points).batch(16).repeat().skip(skip)  # noqa: E731
+    model = _model()
+    with pytest.raises(Diverged, match="diverged at step 3"):
+        fit_resumable(model, _optimizers(model), make, TrainConfig(steps=10, batch_size=16,
+                                                                   checkpoint_every=10), tmp_path)
+
+
+def test_steps_must_be_a_multiple_of_the_checkpoint_interval(tmp_path):
+    model = _model()
+    with pytest.raises(ValueError, match="multiple of"):
+        fit_resumable(model, _optimizers(model), _make_dataset(_points()),
+                      TrainConfig(steps=25, batch_size=32, checkpoint_every=10), tmp_path)
