@@ -42,7 +42,7 @@ def _parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")
-    run.add_argument("--suite", default="all", help=f"one of: {', '.join(SUITES)} (default all)")
+    run.add_argument("--suite", default="all", help=f"one of: {', '.join(SUITES)}, all (default all)")
     run.add_argument("--model", help="only this model (e.g. dcgan)")
     run.add_argument("--dataset", help="only this dataset (e.g. mnist)")
     run.add_argument("--profile", default=DEFAULT_PROFILE,
@@ -105,14 +105,14 @@ def _cmd_report(args):
 
 def _cmd_list(args):
     from benchmark.data import dataset_names
-    from benchmark.suites import BUDGETS, PROFILES, SUITES
+    from benchmark.suites import PROFILES, SUITES
     from evaluation.report import METRIC_ORDER
 
     print("suites:")
     for name, specs in SUITES.items():
         print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}" for s in specs))
     print("tasks: " + ", ".join(sorted({s.task for specs in SUITES.values() for s in specs})))
-    print("models: " + ", ".join(sorted({model for model, _ in BUDGETS})))
+    print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs})))
     print("datasets: " + ", ".join(dataset_names()))
     print("metrics: " + ", ".join(METRIC_ORDER))
     print("profiles: " + ", ".join(PROFILES))
