@@ -51,6 +51,8 @@ def _parser():
                      help="number of seeds (0..N-1); default: 1 for smoke, 3 otherwise")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT}/)")
     run.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    run.add_argument("--download", action="store_true",
+                     help="download missing datasets through Keras/TFDS (needs a network)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                      help="override a config value, e.g. --set train.steps=200 --set model.latent_dim=32")
 
@@ -80,7 +82,7 @@ def _cmd_run(args):
                for c in build_configs(args.suite, args.profile, args.model, args.dataset)]
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
-    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir())
+    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.download)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to run"
     print(f"{summary}; leaderboard: {Path(args.out) / 'leaderboard.md'}")
     return 1 if counts.get("failed") else 0

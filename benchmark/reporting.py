@@ -28,10 +28,13 @@ def _copy_figures(store, runs, out_dir):
     links = {}
     for key, run in chosen.items():
         for kind, source in store.artifacts(run["id"]).items():
-            if kind not in FIGURES or not Path(source).exists():
+            if kind not in FIGURES:
                 continue
             name = "_".join([*key[1:], kind]) + ".png"
-            shutil.copyfile(source, figures_dir / name)
+            if Path(source).exists():  # work folders are not committed: keep the earlier copy
+                shutil.copyfile(source, figures_dir / name)
+            if not (figures_dir / name).exists():
+                continue
             links.setdefault(key, []).append(f"[{FIGURES[kind]} (seed {run['seed']})](figures/{name})")
     return links
 

@@ -40,10 +40,15 @@ def check_writable(out_dir):
                              "pass --out with a writable folder") from None
 
 
-def check_data(configs, data_dir):
-    """Load every dataset the plan needs before training anything (DataError on a bad file)."""
-    for name in sorted({c.dataset for c in configs}):
-        get_dataset(name).load("train", data_dir)
+def check_data(configs, data_dir, download=False):
+    """Load every dataset the plan needs before training anything (DataError on a bad file).
+
+    A pair of domains ("mnist:usps") needs both; ``download`` fetches missing sets
+    through Keras/TFDS (a network is needed).
+    """
+    names = {name for c in configs for name in c.dataset.split(":")}
+    for name in sorted(names):
+        get_dataset(name).load("train", data_dir, download=download)
 
 
 class Progress:
@@ -75,7 +80,7 @@ def _fmt_minutes(seconds):
     return f"{seconds / 60:.1f} min"
 
 
-def run_plan(plan, out_dir, data_dir, cache_dir):
+def run_plan(plan, out_dir, data_dir, cache_dir, download=False):
     """Run every (config, seed) of ``plan`` not finished yet; returns counts by status."""
     check_writable(out_dir)
     store = ResultsStore(Path(out_dir) / "results.sqlite")
@@ -84,7 +89,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir):
         if len(todo) < len(plan):
             print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
                   "skipping them", file=sys.stderr)
-        check_data([c for c, _ in todo], data_dir)
+        check_data([c for c, _ in todo], data_dir, download)
         env = environment()
         progress = Progress(todo)
         counts = {}

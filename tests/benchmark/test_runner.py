@@ -3,6 +3,7 @@ failures isolated."""
 
 import csv
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -64,6 +65,12 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
     assert "6 of 6 runs already finished" in capsys.readouterr().err
     assert time.time() - started < 30
     assert _metric_count(out) == count and len(_runs(out)) == 6
+
+    # A fresh clone has the committed reports but no work folders: the rebuild keeps every figure.
+    shutil.rmtree(out / "work")
+    (out / "leaderboard.md").unlink()
+    assert main(["report", "--out", str(out)]) == 0
+    assert (out / "leaderboard.md").read_text() == board
 
 
 def test_killed_run_resumes_without_duplicates(tmp_path, data_dir):
