@@ -61,6 +61,11 @@ def _parser():
 
     sub.add_parser("list", help="suites, tasks, models, datasets, metrics and profiles")
 
+    perf = sub.add_parser("perf", help="training, input-pipeline, sampling and extractor throughput")
+    perf.add_argument("--out", default=DEFAULT_OUT, help=f"folder for perf.md (default {DEFAULT_OUT}/)")
+    perf.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    perf.add_argument("--steps", type=_positive_int, default=200, help="training steps per timing")
+
     data = sub.add_parser("data", help="dataset status and import")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     status = data_sub.add_parser("status", help="which datasets are present, verified, and how to get the rest")
@@ -134,7 +139,19 @@ def _cmd_data(args):
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data}
+def _cmd_perf(args):
+    from benchmark.data import resolve_data_dir
+    from benchmark.perf import run_perf
+    from benchmark.runner import check_writable
+
+    check_writable(args.out)
+    run_perf(args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.steps)
+    print(f"wrote {Path(args.out) / 'perf.md'}")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data,
+            "perf": _cmd_perf}
 
 
 def main(argv=None):

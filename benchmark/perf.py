@@ -1,0 +1,133 @@
+"""``python -m benchmark perf``: where training and scoring time goes, measured in one run.
+
+For each model: training img/s through ``fit`` (the suite's path), the same
+``train_step`` in a bare ``tf.function`` loop fed by the input pipeline, and the
+same loop on one in-memory batch. Their ratios give the framework overhead of
+``fit`` and the share of step time spent waiting for input. Sampling img/s and
+the feature extractors' img/s complete the picture. Writes ``perf.md`` and
+``perf.json`` in the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import tensorflow as tf
+
+from benchmark.data import get_dataset, make_pipeline
+from benchmark.domain_classifier import domain_extractor
+from benchmark.environment import environment, machine_summary
+from benchmark.suites import build_configs
+from benchmark.tasks.generation import build_model
+from evaluation.extractors import ExtractorUnavailable
+from evaluation.fid_inception import load_fid_inception
+
+CASES = [("gan", "gan", "mnist"), ("gan", "dcgan", "mnist")]  # (suite, model, dataset)
+
+
+def _timed(fn, repeats=3):
+    """Best of ``repeats`` wall times (the least disturbed by other processes)."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def measure_training(config, data_dir, steps):
+    """Training img/s three ways and sampling img/s for one run config's model and batch size."""
+    x_train, _ = get_dataset(config.dataset).load("train", data_dir)
+    model = build_model(config, x_train.shape[1:], seed=0)
+    batch = config.train.batch_size * model.d_steps
+    pipeline = make_pipeline(x_train, batch_size=batch, seed=0)
+    iterator = iter(pipeline)
+    in_memory = next(iterator)
+    step = tf.function(model.train_step)
+
+    def loop_in_memory():
+        for _ in range(steps):
+            out = step(in_memory)
+        float(out["d_loss"])
+
+    def loop_pipeline():
+        for _ in range(steps):
+            out = step(next(iterator))
+        float(out["d_loss"])
+
+    def fit():
+        model.fit(pipeline, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+
+    for warmup in (loop_in_memory, loop_pipeline, fit):
+        warmup()
+    t_memory, t_pipeline, t_fit = _timed(loop_in_memory), _timed(loop_pipeline), _timed(fit)
+    images = steps * batch
+    sample_n = 1000
+    model.generate(sample_n)
+    t_sample = _timed(lambda: model.generate(sample_n))
+    return {"model": config.model, "dataset": config.dataset, "batch_size": batch, "steps": steps,
+            "fit_img_per_s": images / t_fit, "bare_pipeline_img_per_s": images / t_pipeline,
+            "bare_memory_img_per_s": images / t_memory,
+            "fit_overhead": t_fit / t_pipeline - 1.0,
+            "input_share": max(0.0, 1.0 - t_memory / t_pipeline),
+            "sample_img_per_s": sample_n / t_sample}
+
+
+def measure_extractors(data_dir, cache_dir, classifier_steps, n_classifier=10000, n_inception=200):
+    x_test, _ = get_dataset("mnist").load("test", data_dir)
+    rows = []
+    classifier = domain_extractor("mnist", data_dir, cache_dir, classifier_steps)
+    classifier.features(x_test[:1000])
+    seconds = _timed(lambda: classifier.features(x_test[:n_classifier]))
+    rows.append({"extractor": classifier.name, "images": n_classifier, "img_per_s": n_classifier / seconds})
+    try:
+        inception = load_fid_inception(str(cache_dir))
+    except ExtractorUnavailable as exc:
+        rows.append({"extractor": "fid_inception", "skipped": str(exc)})
+        return rows
+    inception.features(x_test[:50])
+    seconds = _timed(lambda: inception.features(x_test[:n_inception]), repeats=1)
+    rows.append({"extractor": inception.name, "images": n_inception, "img_per_s": n_inception / seconds,
+                 "resize": inception.resize})
+    return rows
+
+
+def run_perf(out_dir, data_dir, cache_dir, steps=200, classifier_steps=None, n_inception=200):
+    """Measure and write perf.md/perf.json; ``classifier_steps`` defaults to the standard profile's."""
+    env = environment()
+    configs = [build_configs(suite, "standard", model, dataset)[0] for suite, model, dataset in CASES]
+    training = [measure_training(config, data_dir, steps) for config in configs]
+    extractors = measure_extractors(data_dir, cache_dir, classifier_steps or configs[0].eval.classifier_steps,
+                                    n_inception=n_inception)
+    report = {"machine": machine_summary(env), "environment": env, "training": training,
+              "extractors": extractors}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "perf.json").write_text(json.dumps(report, indent=2))
+    (out / "perf.md").write_text(render_perf(report))
+    return report
+
+
+def render_perf(report):
+    lines = ["# Performance", "", f"Machine: {report['machine']}; TensorFlow "
+             f"{report['environment']['packages'].get('tensorflow') or report['environment']['packages'].get('tensorflow-cpu')}, "
+             f"Keras {report['environment']['packages'].get('keras')}. Best of 3 timings each.", "",
+             "## Training (standard-profile networks and batch sizes)", "",
+             "| model | dataset | batch | fit img/s | bare loop img/s (pipeline) | bare loop img/s (in memory) "
+             "| fit overhead vs bare loop | input share of step time | sampling img/s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in report["training"]:
+        lines.append(f"| {r['model']} | {r['dataset']} | {r['batch_size']} | {r['fit_img_per_s']:.0f} | "
+                     f"{r['bare_pipeline_img_per_s']:.0f} | {r['bare_memory_img_per_s']:.0f} | "
+                     f"{100 * r['fit_overhead']:+.1f}% | {100 * r['input_share']:.1f}% | "
+                     f"{r['sample_img_per_s']:.0f} |")
+    lines += ["", "Targets: fit within 5% of the bare loop; input pipeline under 5% of step time.", "",
+              "## Feature extractors", "", "| extractor | images | img/s |", "|---|---|---|"]
+    for r in report["extractors"]:
+        if "skipped" in r:
+            lines.append(f"| {r['extractor']} | skipped: {r['skipped']} | |")
+        else:
+            lines.append(f"| {r['extractor']} | {r['images']} | {r['img_per_s']:.1f} |")
+    return "\n".join(lines) + "\n"
