@@ -18,10 +18,13 @@ CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit"]
 METRIC_ORDER = ["modes_covered", "hq_share", "mode_kl", "fid", "kid", "cfid", "ckid", "is", "cis",
                 "classes_covered", "class_kl", "precision", "recall", "density", "coverage",
                 "c2st_acc", "memorization", "path_smoothness", "accuracy", "error_pct",
-                "label_preservation", "train_seconds", "train_img_per_s", "sample_img_per_s"]
-COST_METRICS = {"train_seconds", "train_img_per_s", "sample_img_per_s"}
+                "label_preservation", "cycle_error", "train_seconds", "train_img_per_s", "sample_img_per_s",
+                "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"]
+COST_METRICS = {"train_seconds", "train_img_per_s", "sample_img_per_s",
+                "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"}
 LOWER_IS_BETTER = {"fid", "kid", "cfid", "ckid", "mode_kl", "class_kl", "memorization", "error_pct",
-                   "path_smoothness", "train_seconds"}
+                   "path_smoothness", "cycle_error", "train_seconds",
+                   "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"}
 
 
 def summarize(metric_rows):
@@ -70,21 +73,50 @@ def markdown_table(summary, metrics, row_keys=("model", "dataset", "setting")):
     return "\n".join(lines)
 
 
+def ratio_table(summary, numerator, denominator, metrics):
+    """Markdown table of mean(``numerator`` model) / mean(``denominator`` model) per dataset and
+    setting, one column per metric; only datasets where both models have results."""
+    means = summary.set_index(["dataset", "setting", "model", "metric"])["mean"]
+    header = ["dataset", "setting"] + [f"{m} {numerator}/{denominator}" for m in metrics]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for dataset, setting in summary[["dataset", "setting"]].drop_duplicates().itertuples(index=False):
+        ratios = [means.get((dataset, setting, numerator, m), math.nan)
+                  / means.get((dataset, setting, denominator, m), math.nan) for m in metrics]
+        if not all(math.isnan(r) for r in ratios):
+            lines.append("| " + " | ".join([dataset, setting] + [f"{r:.3g}" if not math.isnan(r) else "–"
+                                                                 for r in ratios]) + " |")
+    return "\n".join(lines)
+
+
 def provenance_line(metric_rows, seeds, profile, machine):
-    """Which extractors (and weights), sample counts, real split and resizing made the scores."""
-    parts = {}
+    """Which network (and weights), sample counts, real split and resizing made each score.
+
+    One bullet per feature extractor, naming the metrics computed on it, then the
+    seeds, profile and machine.
+    """
+    by_extractor = {}
+    other = set()
     for row in metric_rows:
         prov = json.loads(row["provenance"]) if isinstance(row["provenance"], str) else row["provenance"]
         if "extractor" in prov:
-            name = f"{prov['extractor']} (sha256 {prov['weights_sha256']}"
+            entry = by_extractor.setdefault(prov["extractor"], {"metrics": set(), "samples": set(), "facts": {}})
+            entry["metrics"].add(row["metric"])
+            entry["facts"]["sha256"] = prov["weights_sha256"]
+            entry["facts"]["resize"] = prov["resize"]
             if "extractor_test_accuracy" in prov:
-                name += f", test acc {prov['extractor_test_accuracy']:.4f}"
-            parts.setdefault("extractors", set()).add(name + ")")
-            parts.setdefault("resize", set()).add(prov["resize"])
+                entry["facts"]["test accuracy"] = f"{prov['extractor_test_accuracy']:.4f}"
             if "n_real" in prov:
-                parts.setdefault("samples", set()).add(
-                    f"{prov['n_fake']} generated vs {prov['n_real']} real ({prov['real_split']} split)")
-        elif "modes" in prov:
-            parts.setdefault("samples", set()).add(f"{prov['n_fake']} generated points; {prov['rule']}")
-    text = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in parts.items())
-    return f"*Provenance:* {text}; seeds: {seeds}; profile: {profile}; machine: {machine}."
+                entry["samples"].add(f"{prov['n_fake']} generated vs {prov['n_real']} real "
+                                     f"({prov['real_split']} split)")
+        elif "rule" in prov:
+            other.add(f"{prov['n_fake']} generated points per run; {prov['rule']}")
+    lines = []
+    for name, entry in sorted(by_extractor.items()):
+        metrics = ", ".join(sorted(entry["metrics"], key=metric_sort_key))
+        facts = entry["facts"]
+        accuracy = f", test accuracy {facts['test accuracy']}" if "test accuracy" in facts else ""
+        lines.append(f"- {metrics} on `{name}` (weights sha256 {facts['sha256']}{accuracy}): "
+                     f"{'; '.join(sorted(entry['samples']))}; resize: {facts['resize']}")
+    lines += [f"- {text}" for text in sorted(other)]
+    lines.append(f"- seeds {', '.join(map(str, seeds))}; profile {profile}; machine: {machine}")
+    return "*Provenance:*\n\n" + "\n".join(lines)
