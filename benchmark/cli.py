@@ -35,6 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser():
+    from benchmark.distribute import STRATEGIES
     from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
 
     parser = _Parser(prog="python -m benchmark",
@@ -51,6 +52,9 @@ def _parser():
                      help="number of seeds (0..N-1); default: 1 for smoke, 3 otherwise")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT}/)")
     run.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    run.add_argument("--strategy", default="default", choices=STRATEGIES,
+                     help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
+                          "multiworker (hosts in TF_CONFIG)")
     run.add_argument("--download", action="store_true",
                      help="download missing datasets through Keras/TFDS (needs a network)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
@@ -78,6 +82,10 @@ def _parser():
 
 
 def _cmd_run(args):
+    from benchmark.distribute import make_strategy
+
+    strategy = make_strategy(args.strategy)  # before any other TensorFlow work
+
     from benchmark.config import apply_overrides
     from benchmark.data import resolve_data_dir
     from benchmark.runner import run_plan
@@ -87,7 +95,8 @@ def _cmd_run(args):
                for c in build_configs(args.suite, args.profile, args.model, args.dataset)]
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
-    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.download)
+    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.download,
+                      strategy)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to run"
     print(f"{summary}; leaderboard: {Path(args.out) / 'leaderboard.md'}")
     return 1 if counts.get("failed") else 0

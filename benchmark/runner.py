@@ -10,8 +10,10 @@ import traceback
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from benchmark.data import get_dataset
+from benchmark.distribute import describe
 from benchmark.environment import environment
 from benchmark.errors import BenchmarkError
 from benchmark.reporting import write_reports
@@ -80,8 +82,10 @@ def _fmt_minutes(seconds):
     return f"{seconds / 60:.1f} min"
 
 
-def run_plan(plan, out_dir, data_dir, cache_dir, download=False):
-    """Run every (config, seed) of ``plan`` not finished yet; returns counts by status."""
+def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None):
+    """Run every (config, seed) of ``plan`` not finished yet; returns counts by status.
+
+    ``strategy`` is a ``tf.distribute`` strategy (default: one device)."""
     check_writable(out_dir)
     store = ResultsStore(Path(out_dir) / "results.sqlite")
     try:
@@ -90,11 +94,13 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False):
             print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
                   "skipping them", file=sys.stderr)
         check_data([c for c, _ in todo], data_dir, download)
-        env = environment()
+        strategy = strategy or tf.distribute.get_strategy()
+        env = {**environment(), "distribution": describe(strategy)}
         progress = Progress(todo)
         counts = {}
         for index, (config, seed) in enumerate(todo):
-            status = _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir)
+            status = _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir,
+                              strategy)
             counts[status] = counts.get(status, 0) + 1
         write_reports(store, out_dir)
         return counts
@@ -102,7 +108,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False):
         store.close()
 
 
-def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir):
+def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir, strategy):
     workdir = run_workdir(out_dir, config, seed)
     workdir.mkdir(parents=True, exist_ok=True)
     resumed = (workdir / "checkpoint.npz").exists()
@@ -118,7 +124,7 @@ def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache
 
     task = importlib.import_module(f"benchmark.tasks.{config.task}")
     ctx = TaskContext(workdir=workdir, data_dir=data_dir, cache_dir=Path(cache_dir), report=report,
-                      log=lambda text: progress.line(index, f"{label}: {text}"))
+                      log=lambda text: progress.line(index, f"{label}: {text}"), strategy=strategy)
     keras.utils.set_random_seed(seed)
     started = time.time()
     try:

@@ -37,6 +37,30 @@ def build_mlp_discriminator(data_shape, hidden_units=(256, 256), negative_slope=
     return keras.Model(x, logit, name="discriminator")
 
 
+def replica_position():
+    """(number of replicas in sync, this replica's index); (1, 0) outside ``tf.distribute``."""
+    context = tf.distribute.get_replica_context()
+    if context is None:  # cross-replica context: not inside a train step
+        return 1, 0
+    return context.num_replicas_in_sync, context.replica_id_in_sync_group
+
+
+def scale_for_replicas(loss):
+    """A per-replica batch mean divided by the replica count: Keras sums gradients over
+    replicas, so the update is that of the mean over the global batch."""
+    return loss / replica_position()[0]
+
+
+def tracker_logs(trackers):
+    """``{name: result}`` of the loss trackers. Under a multi-worker strategy each result gets a
+    leading axis of 1: Keras 3 reduces per-replica logs there along axis 0, which fails on
+    scalars (tensorflow/tensorflow#72388)."""
+    logs = {tracker.name: tracker.result() for tracker in trackers}
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+    return logs
+
+
 @keras.saving.register_keras_serializable(package="models")
 class GAN(keras.Model):
     """Unconditional GAN trained by Algorithm 1 of Goodfellow et al. 2014.
@@ -44,6 +68,10 @@ class GAN(keras.Model):
     Each batch fed to ``fit`` holds ``d_steps`` real minibatches: the
     discriminator takes one step on each, then the generator takes one step
     on a fresh noise minibatch of the same size.
+
+    Under ``tf.distribute`` (build and compile the model inside ``strategy.scope()``)
+    losses are scaled to the global batch and the loss trackers are reduced across
+    replicas. Batch norm (DCGAN) normalises with each replica's own batch statistics.
     """
 
     def __init__(self, latent_dim=64, data_shape=(28, 28, 1), hidden_units=(256, 256),
@@ -82,7 +110,11 @@ class GAN(keras.Model):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
     def sample_noise(self, batch_size):
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
+        """This replica's slice of one draw for the global batch: under ``tf.distribute`` every
+        replica gets different noise, and R replicas do the math of one device."""
+        replicas, index = replica_position()
+        z = keras.random.normal((batch_size * replicas, self.latent_dim), seed=self.noise_seed)
+        return z[index * batch_size:(index + 1) * batch_size]
 
     def train_step(self, real):
         if isinstance(real, tuple):
@@ -94,19 +126,21 @@ class GAN(keras.Model):
             with tf.GradientTape() as tape:
                 d_loss = minimax_discriminator_loss(self.discriminator(real_k, training=True),
                                                     self.discriminator(fake, training=True))
-            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+                scaled_loss = scale_for_replicas(d_loss)
+            grads = tape.gradient(scaled_loss, self.discriminator.trainable_variables)
             self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
 
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(self.sample_noise(batch_size), training=True),
                                              training=True)
             g_loss = GENERATOR_LOSSES[self.generator_loss](fake_logits)
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+            scaled_loss = scale_for_replicas(g_loss)
+        grads = tape.gradient(scaled_loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
 
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
-        return {m.name: m.result() for m in self.metrics}
+        return tracker_logs(self.metrics)
 
     def generate(self, n, seed=0, batch_size=500):
         """n samples as a numpy array in the data range ([-1, 1] for images), reproducible by seed."""

@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+
+def _default_strategy():
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy()
 
 
 @dataclass
@@ -14,6 +21,7 @@ class TaskContext:
     cache_dir: Path               # classifiers, converted weights, reference statistics
     report: Callable | None = None  # report(step, total_steps, logs) after each checkpoint
     log: Callable = print         # one-line notices (skipped metrics, cached extractors)
+    strategy: Any = field(default_factory=_default_strategy)  # build models in ``strategy.scope()``
 
 
 @dataclass

@@ -20,6 +20,7 @@ from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
 from evaluation.extractors import ExtractorUnavailable
 from evaluation.fid_inception import load_fid_inception
+from evaluation.imagenet_inception import load_imagenet_inception
 from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
 from models import DCGAN, GAN
 
@@ -50,7 +51,8 @@ def latent_walk(model, seed):
 def run(config, seed, ctx):
     dataset = get_dataset(config.dataset)
     x_train, _ = dataset.load("train", ctx.data_dir)
-    model = build_model(config, x_train.shape[1:], seed)
+    with ctx.strategy.scope():
+        model = build_model(config, x_train.shape[1:], seed)
     batch = config.train.batch_size * model.d_steps
 
     def make_dataset(skip):
@@ -73,7 +75,8 @@ def run(config, seed, ctx):
     if hasattr(dataset, "centers"):
         _score_points(samples, dataset, result, config)
     else:
-        _score_images(to_uint8(samples), dataset, model, seed, config, ctx, result)
+        extractor = score_images(to_uint8(samples), dataset, seed, config, ctx, result)
+        _score_latent_walk(model, extractor, seed, result)
     model.generator.save(ctx.workdir / "generator.keras")
     result.artifacts["generator"] = str(ctx.workdir / "generator.keras")
     return result
@@ -107,7 +110,11 @@ def _score_points(samples, dataset, result, config):
     result.add("mode_kl", scores["mode_kl"], "nats", **provenance)
 
 
-def _score_images(fake, dataset, model, seed, config, ctx, result):
+def score_images(fake, dataset, seed, config, ctx, result):
+    """Score uint8 samples of an image dataset: domain-classifier metrics and, if
+    ``config.eval.inception_samples``, FID/KID on the FID Inception network and IS on Keras'
+    ImageNet InceptionV3 (each when its weights are on this machine). Every score records
+    its extractor and sample counts. Returns the domain extractor (for task-specific scores)."""
     extractor = domain_extractor(dataset.name, ctx.data_dir, ctx.cache_dir, config.eval.classifier_steps)
     x_test, _ = dataset.load("test", ctx.data_dir)
     x_train, _ = dataset.load("train", ctx.data_dir)
@@ -138,6 +145,11 @@ def _score_images(fake, dataset, model, seed, config, ctx, result):
     if config.eval.inception_samples:
         _score_inception(fake[:config.eval.inception_samples], x_test[:config.eval.inception_samples],
                          dataset.name, seed, ctx, result)
+        _score_inception_score(fake[:config.eval.inception_samples], ctx, result)
+    return extractor
+
+
+def _score_latent_walk(model, extractor, seed, result):
     walk = to_uint8(latent_walk(model, seed))
     walk_f = extractor.features(walk.reshape(-1, *walk.shape[2:])).reshape(WALK_ROWS, WALK_STEPS, -1)
     result.add("path_smoothness", evaluation.latent_path_smoothness(walk_f),
@@ -166,3 +178,15 @@ def _score_inception(fake, real, dataset_name, seed, ctx, result):
                   "resize": inception.resize}
     result.add("fid", evaluation.frechet_distance(real_f, fake_f), **provenance)
     result.add("kid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
+
+
+def _score_inception_score(fake, ctx, result):
+    """The Inception Score on Keras' ImageNet InceptionV3, when its weights are on this machine."""
+    try:
+        imagenet = load_imagenet_inception()
+    except ExtractorUnavailable as exc:
+        ctx.log(f"is skipped: {exc}")
+        return
+    result.add("is", evaluation.inception_score(imagenet.probabilities(fake))[0],
+               extractor=imagenet.name, weights_sha256=imagenet.weights_hash[:16], n_fake=len(fake),
+               resize=imagenet.resize)
