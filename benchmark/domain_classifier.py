@@ -18,37 +18,52 @@ from models.classifiers import build_small_cnn
 BATCH_SIZE = 128
 
 
-def _train(dataset, data_dir, steps):
+def _train(dataset, data_dir, steps, image_shape):
     x_train, y_train = dataset.load("train", data_dir)
     x_test, y_test = dataset.load("test", data_dir)
+    size, channels = image_shape[:2], image_shape[2]
     keras.utils.set_random_seed(0)
-    model = build_small_cnn(dataset.image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
+    model = build_small_cnn(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
     model.compile(keras.optimizers.Adam(1e-3),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    model.fit(make_pipeline(x_train, y_train, batch_size=BATCH_SIZE, seed=0),
+    model.fit(make_pipeline(x_train, y_train, batch_size=BATCH_SIZE, seed=0, size=size, channels=channels),
               steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
     accuracy = float(model.evaluate(make_pipeline(x_test, y_test, batch_size=1000, seed=0, shuffle=False,
-                                                  repeat=False, drop_remainder=False),
+                                                  repeat=False, drop_remainder=False, size=size,
+                                                  channels=channels),
                                     verbose=0)[1])
     return model, accuracy
 
 
-def domain_extractor(dataset_name, data_dir, cache_dir, steps):
-    """The cached classifier extractor for a labelled dataset, training it on first use."""
+def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channels=None):
+    """The cached classifier extractor for a labelled dataset, training it on first use.
+
+    ``size`` (pixels, square) and ``channels`` (1 or 3) train and test it on the
+    dataset brought to another format by ``make_pipeline`` (e.g. USPS at 28 px to
+    score MNIST -> USPS translations); by default, the dataset's native format.
+    """
     dataset = get_dataset(dataset_name)
+    height, width, native_channels = dataset.image_shape
+    image_shape = (size or height, size or width, channels or native_channels)
+    native = image_shape == tuple(dataset.image_shape)
+    tag = "" if native else "-{}x{}x{}".format(*image_shape)
     folder = Path(cache_dir) / "classifiers"
-    stem = folder / f"{dataset_name}-smallcnn-steps{steps}-seed0"
+    stem = folder / f"{dataset_name}{tag}-smallcnn-steps{steps}-seed0"
     weights, meta = stem.with_suffix(".weights.h5"), stem.with_suffix(".json")
     if weights.exists() and meta.exists():
-        model = build_small_cnn(dataset.image_shape, dataset.num_classes,
-                                name=f"{dataset.name}_classifier")
+        model = build_small_cnn(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
         model.load_weights(weights)
         accuracy = json.loads(meta.read_text())["test_accuracy"]
     else:
-        model, accuracy = _train(dataset, data_dir, steps)
+        model, accuracy = _train(dataset, data_dir, steps, image_shape)
         folder.mkdir(parents=True, exist_ok=True)
         model.save_weights(weights)
         meta.write_text(json.dumps({"test_accuracy": accuracy, "steps": steps}))
-    return ClassifierExtractor(f"{dataset_name}_smallcnn_{steps}", model, accuracy)
+    extractor = ClassifierExtractor(f"{dataset_name}{tag.replace('-', '_')}_smallcnn_{steps}", model, accuracy)
+    if not native:
+        extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} (bilinear, "
+                            "antialiased; grey<->RGB by repeat/luminance), uint8 scaled to [-1, 1]"
+                            ).format(*image_shape, dataset_name, *dataset.image_shape)
+    return extractor
 

@@ -12,10 +12,17 @@ from evaluation.report import (
     markdown_table,
     metric_sort_key,
     provenance_line,
+    ratio_table,
     summarize,
 )
 
-FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses"}
+FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses",
+           "grid_a2b": "a2b input / translated / reconstructed",
+           "grid_b2a": "b2a input / translated / reconstructed",
+           "denoising": "denoising strip (noise to sample, left to right)",
+           "reconstructions": "VAE reconstructions (rows: real, decoded)", "vae_curves": "VAE losses"}
+# (model, reference model, cost metrics): reported as ratios wherever both ran in one section.
+COST_RATIOS = [("ldm", "ddpm", ("train_step_ms", "sample_ms_per_img", "train_seconds"))]
 
 
 def _copy_figures(store, runs, out_dir):
@@ -30,7 +37,8 @@ def _copy_figures(store, runs, out_dir):
         for kind, source in store.artifacts(run["id"]).items():
             if kind not in FIGURES:
                 continue
-            name = "_".join([*key[1:], kind]) + ".png"
+            # ":" of a domain pair ("mnist:usps") is not allowed in Windows file names.
+            name = "_".join([*key[1:], kind]).replace(":", "-") + ".png"
             if Path(source).exists():  # work folders are not committed: keep the earlier copy
                 shutil.copyfile(source, figures_dir / name)
             if not (figures_dir / name).exists():
@@ -66,6 +74,10 @@ def write_reports(store, out_dir):
             lines += [markdown_table(table, sorted(quality, key=metric_sort_key)), "",
                       markdown_table(table, sorted(COST_METRICS & set(table["metric"]), key=metric_sort_key)),
                       "", provenance_line(rows, seeds, profile, machine_summary(env)), ""]
+        for model, reference, metrics in COST_RATIOS:
+            if {model, reference} <= set(part["model"]):
+                lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
+                          ratio_table(part, model, reference, metrics), ""]
         figure_lines = [f"- {model} on {dataset}: " + ", ".join(items)
                         for (s, t, model, dataset, p), items in links.items()
                         if (s, t, p) == (suite, task, profile)]

@@ -1,7 +1,11 @@
 """Keras generative models, importable alone: ``from models import DCGAN``."""
 
 from models.classifiers import build_small_cnn, feature_model
+from models.cyclegan import CycleGAN, LinearDecay
 from models.dcgan import DCGAN
+from models.diffusion import DDPM, VAE, LatentDiffusion
+from models.discogan import DiscoGAN
 from models.gan import GAN
 
-__all__ = ["GAN", "DCGAN", "build_small_cnn", "feature_model"]
+__all__ = ["GAN", "DCGAN", "build_small_cnn", "feature_model", "CycleGAN", "DiscoGAN", "LinearDecay",
+           "VAE", "DDPM", "LatentDiffusion"]

@@ -37,3 +37,24 @@ GENERATOR_LOSSES = {
     "minimax": minimax_generator_loss,
     "non_saturating": non_saturating_generator_loss,
 }
+
+
+def cycle_consistency_loss(real, reconstructed):
+    """CycleGAN's cycle loss (Zhu et al. 2017, eq. 2) for one direction: mean |F(G(x)) - x| (L1)."""
+    return ops.mean(ops.abs(reconstructed - real))
+
+
+def identity_loss(real, same):
+    """CycleGAN's identity loss (Zhu et al. 2017, sec. 5.2): mean |G(y) - y| for y already in G's target domain."""
+    return ops.mean(ops.abs(same - real))
+
+
+def squared_reconstruction_loss(real, reconstructed):
+    """DiscoGAN's reconstruction loss with d = mean squared error (Kim et al. 2017, eq. 2)."""
+    return ops.mean(ops.square(reconstructed - real))
+
+
+RECONSTRUCTION_LOSSES = {
+    "l1": cycle_consistency_loss,
+    "mse": squared_reconstruction_loss,
+}

@@ -1,0 +1,225 @@
+"""Diffusion generation: latent diffusion (``ldm``, the Stable Diffusion recipe) and pixel-space
+DDPM (``ddpm``), trained on an image dataset and scored exactly like the GANs.
+
+``ldm`` trains in two resumable stages: a VAE (``<workdir>/vae``), then a DDPM on the latents
+of the training images, scaled to unit variance (``<workdir>/unet``). ``ddpm`` trains the same
+DDPM class on pixels (``<workdir>/unet``). Samples come from DDIM with eta = 0; the noise
+predictor samples with its exponential moving average of weights (as DDPM and LDM do).
+
+The budget's ``train`` section (steps, batch size, checkpoint interval) drives the noise
+predictor; everything else is in ``model_params``:
+
+- ``diffusion``: DDPM constructor arguments (U-Net widths, schedule, ...);
+  ``learning_rate`` and ``ema_momentum`` (Adam, weight averaging; 0 = none) of the noise
+  predictor; ``sampling_steps`` (DDIM steps);
+- ldm only: ``vae`` (VAE constructor arguments), ``vae_steps``, ``vae_batch_size``,
+  ``vae_learning_rate``; ``latent_images``: how many training images (a seeded random subset,
+  all if larger) are encoded for stage 2.
+
+Learning rates live here rather than in ``train`` because the latter's are the two GAN players'.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import numbers
+import time
+
+import keras
+import numpy as np
+
+from benchmark.config import ConfigError
+from benchmark.data import get_dataset, make_pipeline
+from benchmark.tasks.base import TaskResult
+from benchmark.tasks.generation import score_images
+from benchmark.training import fit_resumable
+from evaluation.plots import save_curves, save_mosaic, to_uint8
+from models import DDPM, VAE, LatentDiffusion
+from models.diffusion import latent_scale_factor
+
+NOISE_PREDICTOR_PARAMS = {"diffusion", "learning_rate", "ema_momentum", "sampling_steps"}
+PARAMS = {"ldm": NOISE_PREDICTOR_PARAMS | {"vae", "vae_steps", "vae_batch_size", "vae_learning_rate",
+                                           "latent_images"},
+          "ddpm": NOISE_PREDICTOR_PARAMS}
+WHOLE_NUMBERS = ("vae_steps", "vae_batch_size", "latent_images", "sampling_steps")
+LEARNING_RATES = ("learning_rate", "vae_learning_rate")
+GRID_SIZE = 64
+STRIP_ROWS, STRIP_FRAMES = 8, 11
+RECONSTRUCTION_COLUMNS = 8
+SAMPLE_BATCH = 500
+
+
+def _check_params(config):
+    if config.model not in PARAMS:
+        raise ConfigError(f"the diffusion task has models {', '.join(PARAMS)}; got {config.model!r}")
+    params = config.model_params
+    expected = PARAMS[config.model]
+    if set(params) != expected:
+        raise ConfigError(f"{config.model} model settings must be exactly {sorted(expected)}; "
+                          f"unknown: {sorted(set(params) - expected)}, missing: {sorted(expected - set(params))}")
+    for name in expected & {*WHOLE_NUMBERS, *LEARNING_RATES}:
+        whole, value = name in WHOLE_NUMBERS, params[name]
+        if isinstance(value, bool) or not isinstance(value, int if whole else numbers.Real) or value <= 0:
+            raise ConfigError(f"model.{name} must be a positive {'whole ' if whole else ''}number, got {value!r}")
+    ema = params["ema_momentum"]
+    if isinstance(ema, bool) or not isinstance(ema, numbers.Real) or not 0 <= ema < 1:
+        raise ConfigError(f"model.ema_momentum must be in [0, 1) (0: no weight averaging), got {ema!r}")
+    if not isinstance(params["diffusion"], dict) or not isinstance(params.get("vae", {}), dict):
+        raise ConfigError("model.diffusion and model.vae are objects of constructor arguments, "
+                          'e.g. --set \'model.diffusion={"channels": [32, 64]}\'')
+    if "num_classes" in params["diffusion"]:
+        raise ConfigError("the generation benchmark scores unconditional samples (as for the GANs); "
+                          "remove model.diffusion.num_classes")
+    if config.model == "ldm" and params["vae_steps"] % min(config.train.checkpoint_every, params["vae_steps"]):
+        raise ConfigError(f"model.vae_steps ({params['vae_steps']}) must be a multiple of "
+                          f"train.checkpoint_every ({config.train.checkpoint_every})")
+    return params
+
+
+def _construct(cls, key, settings, **fixed):
+    """A model from its budget settings; a bad setting is a ConfigError naming it."""
+    try:
+        return cls(**fixed, **settings)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"model.{key} {json.dumps(settings)}: {exc}") from None
+
+
+def _latent_pipeline(latents, batch_size, seed):
+    """Shuffled, repeated batches of float latents (make_pipeline's order rules, without scaling)."""
+    import tensorflow as tf
+
+    data = tf.constant(latents)
+    order = tf.data.Dataset.range(len(latents)).shuffle(len(latents), seed=seed, reshuffle_each_iteration=True)
+    batches = order.batch(batch_size, drop_remainder=True).repeat()
+    return batches.map(lambda indices: tf.gather(data, indices)).prefetch(2)
+
+
+def _build_ddpm(data_shape, params, seed):
+    ddpm = _construct(DDPM, "diffusion", params["diffusion"], data_shape=data_shape, seed=seed)
+    try:
+        ddpm.sampling_timesteps(params["sampling_steps"])
+    except ValueError as exc:
+        raise ConfigError(f"model.sampling_steps: {exc}") from None
+    ema = params["ema_momentum"]
+    ddpm.compile(keras.optimizers.Adam(params["learning_rate"], use_ema=ema > 0, ema_momentum=ema or 0.99))
+    return ddpm
+
+
+def _train_noise_predictor(ddpm, make_dataset, config, ctx):
+    state = fit_resumable(ddpm, [ddpm.optimizer], make_dataset, config.train, ctx.workdir / "unet", ctx.report)
+    # Sample with the averaged weights. fit already swapped them in, but not when a run resumes
+    # after its last checkpoint; swapping again is harmless (the average is copied over).
+    ddpm.optimizer.finalize_variable_values(ddpm.unet.trainable_variables)
+    return state
+
+
+def _train_ldm(x_train, config, params, seed, ctx):
+    """Stage 1 (VAE), encoding, stage 2 (latent DDPM); returns the model and per-stage records."""
+    with ctx.strategy.scope():
+        vae = _construct(VAE, "vae", params["vae"], data_shape=x_train.shape[1:], seed=seed)
+        vae.compile(keras.optimizers.Adam(params["vae_learning_rate"]))
+        ddpm = _build_ddpm(vae.latent_shape, params, seed)  # checks its settings before stage 1 trains
+    vae_train = dataclasses.replace(config.train, steps=params["vae_steps"], batch_size=params["vae_batch_size"],
+                                    checkpoint_every=min(config.train.checkpoint_every, params["vae_steps"]))
+    vae_state = fit_resumable(vae, [vae.optimizer], lambda skip: make_pipeline(
+        x_train, batch_size=vae_train.batch_size, seed=seed).skip(skip), vae_train, ctx.workdir / "vae", ctx.report)
+
+    started = time.perf_counter()
+    subset = np.random.default_rng(seed).permutation(len(x_train))[:params["latent_images"]]
+    latents = vae.encode(x_train[np.sort(subset)].astype(np.float32) / 127.5 - 1.0)
+    scale = latent_scale_factor(latents)
+    encode_seconds = time.perf_counter() - started
+
+    state = _train_noise_predictor(ddpm, lambda skip: _latent_pipeline(
+        latents * scale, config.train.batch_size, seed).skip(skip), config, ctx)
+    stage1 = {"vae": vae_state, "encode_seconds": encode_seconds, "latent_images": len(latents),
+              "latent_scale": scale}
+    return LatentDiffusion(vae, ddpm, scale), state, stage1
+
+
+def run(config, seed, ctx):
+    params = _check_params(config)
+    dataset = get_dataset(config.dataset)
+    if hasattr(dataset, "centers"):
+        raise ConfigError(f"the diffusion task needs an image dataset; {config.dataset} is a 2-D mixture")
+    x_train, _ = dataset.load("train", ctx.data_dir)
+    if config.model == "ldm":
+        model, state, stage1 = _train_ldm(x_train, config, params, seed, ctx)
+        ddpm = model.diffusion
+    else:
+        with ctx.strategy.scope():
+            ddpm = model = _build_ddpm(x_train.shape[1:], params, seed)
+        state = _train_noise_predictor(ddpm, lambda skip: make_pipeline(
+            x_train, batch_size=config.train.batch_size, seed=seed).skip(skip), config, ctx)
+        stage1 = None
+
+    result = TaskResult()
+    _add_training_costs(result, config, params, state, stage1, ddpm)
+    steps = params["sampling_steps"]
+    n = config.eval.num_samples
+    model.generate(min(SAMPLE_BATCH, n), seed=seed + 1, steps=1)  # trace before timing
+    started = time.perf_counter()
+    samples = model.generate(n, seed=seed + 1, steps=steps, batch_size=SAMPLE_BATCH)
+    elapsed = time.perf_counter() - started
+    sampling = {"sampler": "DDIM, eta=0", "batch_size": SAMPLE_BATCH, "n_fake": n}
+    result.add("sampling_steps", steps, "steps", **sampling)
+    result.add("sample_img_per_s", n / elapsed, "img/s", sampling_steps=steps, **sampling)
+    result.add("sample_ms_per_img", 1000 * elapsed / n, "ms", sampling_steps=steps, **sampling)
+
+    _save_figures(config, model, samples, steps, state, stage1, seed, ctx, result, dataset)
+    score_images(to_uint8(samples), dataset, seed, config, ctx, result)
+    model.save(ctx.workdir / f"{config.model}.keras")
+    result.artifacts["model"] = str(ctx.workdir / f"{config.model}.keras")
+    return result
+
+
+def _add_training_costs(result, config, params, state, stage1, ddpm):
+    batch, steps = config.train.batch_size, config.train.steps
+    unet = {"noise_predictor_parameters": ddpm.unet.count_params(), "batch_size": batch}
+    total, images = state["train_seconds"], steps * batch
+    stages = {"noise_predictor_seconds": round(state["train_seconds"], 2)}
+    if stage1:
+        vae_seconds = stage1["vae"]["train_seconds"]
+        total += vae_seconds + stage1["encode_seconds"]
+        images += params["vae_steps"] * params["vae_batch_size"]
+        stages.update(vae_seconds=round(vae_seconds, 2), encode_seconds=round(stage1["encode_seconds"], 2),
+                      latent_images=stage1["latent_images"], latent_scale=round(stage1["latent_scale"], 4))
+        result.add("vae_train_seconds", vae_seconds, "s", vae_steps=params["vae_steps"],
+                   batch_size=params["vae_batch_size"])
+    result.add("train_seconds", total, "s", **stages)
+    result.add("train_img_per_s", images / total, "img/s",
+               note="training images consumed (all stages) per second of training, checkpoints included")
+    result.add("train_step_ms", 1000 * state["train_seconds"] / steps, "ms",
+               note="one noise-predictor step, checkpoints included", **unet)
+
+
+def _save_figures(config, model, samples, steps, state, stage1, seed, ctx, result, dataset):
+    title = f"{config.model} on {config.dataset} ({config.profile}, seed {seed})"
+    history = {"noise_predictor": {"steps": state["steps"], **state["history"]}}
+    figures = {"samples": ctx.workdir / "samples.png", "denoising": ctx.workdir / "denoising.png",
+               "curves": ctx.workdir / "curves.png"}
+    save_mosaic(to_uint8(samples[:GRID_SIZE]), figures["samples"], columns=8)
+    strip = to_uint8(model.denoising_trajectory(STRIP_ROWS, seed=seed + 1, steps=steps,
+                                                frames=min(STRIP_FRAMES, steps + 1)))
+    save_mosaic(strip.reshape(-1, *strip.shape[2:]), figures["denoising"], columns=strip.shape[1])
+    save_curves({name: (state["steps"], values) for name, values in state["history"].items()},
+                figures["curves"], f"noise predictor loss, {title}")
+    if stage1:
+        vae_state = stage1["vae"]
+        history["vae"] = {"steps": vae_state["steps"], **vae_state["history"]}
+        figures["vae_curves"] = ctx.workdir / "vae_curves.png"
+        save_curves({name: (vae_state["steps"], values) for name, values in vae_state["history"].items()},
+                    figures["vae_curves"], f"VAE losses per image, {title}")
+        figures["reconstructions"] = ctx.workdir / "reconstructions.png"
+        x_test, _ = dataset.load("test", ctx.data_dir)
+        real = x_test[:2 * RECONSTRUCTION_COLUMNS]
+        decoded = to_uint8(model.vae.decode(model.vae.encode(real.astype(np.float32) / 127.5 - 1.0)))
+        # Rows alternate: real images, then their reconstructions.
+        pairs = np.stack([real.reshape(2, RECONSTRUCTION_COLUMNS, *real.shape[1:]),
+                          decoded.reshape(2, RECONSTRUCTION_COLUMNS, *real.shape[1:])], axis=1)
+        save_mosaic(pairs.reshape(-1, *real.shape[1:]), figures["reconstructions"],
+                    columns=RECONSTRUCTION_COLUMNS)
+    (ctx.workdir / "history.json").write_text(json.dumps(history))
+    result.artifacts["history"] = str(ctx.workdir / "history.json")
+    result.artifacts.update({kind: str(path) for kind, path in figures.items()})

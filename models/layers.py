@@ -1,0 +1,126 @@
+"""Layers shared by the models: instance norm, reflection padding, the generated-image history pool."""
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="models")
+class InstanceNormalization(layers.Layer):
+    """Instance norm (Ulyanov et al. 2016): each image's channels normalised over their H x W positions.
+
+    ``(x - mean) / sqrt(var + epsilon)`` with biased per-image, per-channel statistics (the same in
+    training and inference: no moving averages), then a learnt per-channel ``scale`` and ``center``.
+    """
+
+    def __init__(self, epsilon=1e-5, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+        self.center = center
+        self.scale = scale
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"InstanceNormalization takes NHWC feature maps, got shape {input_shape}")
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma") if self.scale else None
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta") if self.center else None
+
+    def call(self, x):
+        mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
+        x = (x - mean) * ops.rsqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            x = x * self.gamma
+        if self.beta is not None:
+            x = x + self.beta
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="models")
+class ReflectionPadding2D(layers.Layer):
+    """Pads height and width by mirroring the border (edge pixel not repeated).
+
+    CycleGAN pads this way so that convolutions near the border see image-like
+    values; zero padding makes border artefacts in generated images.
+    """
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = padding
+
+    def call(self, x):
+        p = self.padding
+        return ops.pad(x, ((0, 0), (p, p), (p, p), (0, 0)), mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        grow = 2 * self.padding
+        n, h, w, c = input_shape
+        return n, None if h is None else h + grow, None if w is None else w + grow, c
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="models")
+class ImageHistoryPool(layers.Layer):
+    """A buffer of past generated images for the discriminator (Shrivastava et al. 2017; CycleGAN).
+
+    Images go through one at a time, as in the CycleGAN code: while fewer than
+    ``size`` are stored, an image is stored and returned; after that, with
+    probability 0.5 it is swapped with a uniformly chosen stored image (the old
+    one is returned, the new one takes its place), otherwise returned as is.
+    The buffer and its fill count are non-trainable variables, so the pool works
+    inside a traced train step and is saved with the model's checkpoints. Under
+    ``tf.distribute`` every replica draws from the one buffer and the first
+    replica's update is kept.
+    """
+
+    def __init__(self, size=50, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if size < 1:
+            raise ValueError(f"pool size must be >= 1, got {size}")
+        self.size = size
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        self.images = self.add_weight(shape=(self.size, *input_shape[1:]), initializer="zeros",
+                                      trainable=False, aggregation="only_first_replica", name="images")
+        self.stored = self.add_weight(shape=(), dtype="int32", initializer="zeros", trainable=False,
+                                      aggregation="only_first_replica", name="stored")
+
+    def call(self, images):
+        n = ops.shape(images)[0]
+        coins = keras.random.uniform((n,), seed=self.seed_generator)
+        random_slots = keras.random.randint((n,), 0, self.size, seed=self.seed_generator)
+        slot_ids, batch_ids = ops.arange(self.size), ops.arange(n)
+
+        def step(i, state):
+            pool, stored, out = state
+            image = images[i]
+            filling = stored < self.size
+            slot = ops.where(filling, stored, random_slots[i])
+            swap = ops.logical_and(ops.logical_not(filling), coins[i] < 0.5)
+            previous = ops.take(pool, slot, axis=0)
+            at_slot = ops.reshape(slot_ids == slot, (self.size, 1, 1, 1))
+            pool = ops.where(ops.logical_and(at_slot, ops.logical_or(filling, swap)), image, pool)
+            at_i = ops.reshape(batch_ids == i, (-1, 1, 1, 1))
+            out = ops.where(at_i, ops.where(swap, previous, image), out)
+            return pool, ops.minimum(stored + 1, self.size), out
+
+        pool, stored, out = ops.fori_loop(0, n, step, (ops.convert_to_tensor(self.images),
+                                                       ops.convert_to_tensor(self.stored), images))
+        self.images.assign(pool)
+        self.stored.assign(stored)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "seed": self.seed}
