@@ -23,7 +23,7 @@ from benchmark.training import Diverged
 
 FINAL = ("done", "diverged")
 # Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
-RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0}
+RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0, "cyclegan": 110.0, "discogan": 700.0}
 
 
 def run_workdir(out_dir, config, seed):
