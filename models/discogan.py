@@ -28,9 +28,8 @@ def _conv_bn(h, filters, transpose=False):
     return layers.BatchNormalization()(h)
 
 
-def build_encoder_decoder_generator(image_shape, base_filters=64, downsamplings=4, negative_slope=0.2,
-                                    name="generator"):
-    """Conv (no norm) then conv-BN-LeakyReLU down to 1/2**downsamplings, deconv-BN-ReLU back up, tanh."""
+def _downsampling_stack(image_shape, base_filters, downsamplings, negative_slope):
+    """Input, then conv (no norm) and conv-BN-LeakyReLU stride-2 stages: (input, output, filters)."""
     check_divisible(image_shape, downsamplings)
     x = keras.Input(image_shape, name="image")
     h = layers.LeakyReLU(negative_slope)(layers.Conv2D(base_filters, 4, strides=2, padding="same")(x))
@@ -38,6 +37,13 @@ def build_encoder_decoder_generator(image_shape, base_filters=64, downsamplings=
     for _ in range(downsamplings - 1):
         filters *= 2
         h = layers.LeakyReLU(negative_slope)(_conv_bn(h, filters))
+    return x, h, filters
+
+
+def build_encoder_decoder_generator(image_shape, base_filters=64, downsamplings=4, negative_slope=0.2,
+                                    name="generator"):
+    """Conv (no norm) then conv-BN-LeakyReLU down to 1/2**downsamplings, deconv-BN-ReLU back up, tanh."""
+    x, h, filters = _downsampling_stack(image_shape, base_filters, downsamplings, negative_slope)
     for _ in range(downsamplings - 1):
         filters //= 2
         h = layers.ReLU()(_conv_bn(h, filters, transpose=True))
@@ -48,13 +54,7 @@ def build_encoder_decoder_generator(image_shape, base_filters=64, downsamplings=
 def build_discogan_discriminator(image_shape, base_filters=64, downsamplings=4, negative_slope=0.2,
                                  name="discriminator"):
     """Conv (no norm) then conv-BN-LeakyReLU stride-2 stages, then one logit (no sigmoid)."""
-    check_divisible(image_shape, downsamplings)
-    x = keras.Input(image_shape, name="image")
-    h = layers.LeakyReLU(negative_slope)(layers.Conv2D(base_filters, 4, strides=2, padding="same")(x))
-    filters = base_filters
-    for _ in range(downsamplings - 1):
-        filters *= 2
-        h = layers.LeakyReLU(negative_slope)(_conv_bn(h, filters))
+    x, h, _ = _downsampling_stack(image_shape, base_filters, downsamplings, negative_slope)
     logit = layers.Dense(1)(layers.Flatten()(h))
     return keras.Model(x, logit, name=name)
 
