@@ -24,6 +24,7 @@ class TaskSpec:
     model: str
     dataset: str    # a registry name, or "source:target" for a pair of domains
     budget: str     # key into BUDGETS
+    setting: str = ""  # what varies inside a task family (e.g. "labels=100"); part of the config hash
 
 
 @dataclass(frozen=True)
@@ -212,5 +213,5 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None):
         budget = BUDGETS[spec.budget][profile]
         configs.append(RunConfig(suite=suite_name, task=spec.task, model=spec.model, dataset=spec.dataset,
                                  profile=profile, train=budget.train, eval=budget.eval,
-                                 model_params=dict(budget.model_params)))
+                                 model_params=dict(budget.model_params), setting=spec.setting))
     return configs
