@@ -124,3 +124,37 @@ class ImageHistoryPool(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="models")
+class MinibatchDiscrimination(layers.Layer):
+    """Minibatch discrimination (Salimans et al. 2016, sec. 3.2): lets a discriminator see how
+    similar an example is to the rest of its minibatch, so a collapsed generator is easy to spot.
+
+    Features f (N x A) times a learnt tensor T (A x B x C) give M (N x B x C); for each of the B
+    kernels, o(x_i)_b = sum_{j != i} exp(-||M_i,b - M_j,b||_1). The output is [f, o] (A + B
+    features). The j = i term (always exp(0) = 1) is left out, as in the authors' code.
+    """
+
+    def __init__(self, num_kernels=100, kernel_dim=5, **kwargs):
+        super().__init__(**kwargs)
+        self.num_kernels = num_kernels
+        self.kernel_dim = kernel_dim
+
+    def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"MinibatchDiscrimination takes flat features (N, A), got shape {input_shape}")
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+                                      initializer=keras.initializers.RandomNormal(stddev=0.05), name="kernel")
+
+    def call(self, features):
+        m = ops.reshape(ops.matmul(features, self.kernel), (-1, self.num_kernels, self.kernel_dim))
+        l1 = ops.sum(ops.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # (N, N, B)
+        closeness = ops.sum(ops.exp(-l1), axis=1) - 1.0
+        return ops.concatenate([features, closeness], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0], input_shape[1] + self.num_kernels
+
+    def get_config(self):
+        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}

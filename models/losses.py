@@ -58,3 +58,43 @@ RECONSTRUCTION_LOSSES = {
     "l1": cycle_consistency_loss,
     "mse": squared_reconstruction_loss,
 }
+
+
+def feature_matching_loss(real_features, fake_features):
+    """Salimans et al. 2016, sec. 3.1: ||E f(x) - E f(G(z))||^2, the squared distance between the
+    batch means of an intermediate discriminator layer (mean over feature units, as in their code)."""
+    difference = ops.mean(real_features, axis=0) - ops.mean(fake_features, axis=0)
+    return ops.mean(ops.square(difference))
+
+
+def log_real_odds(logits, fake_class="implicit"):
+    """log Z(x), where D(x) = Z / (Z + 1) is the probability that x is real: Z = sum_k exp(l_k) for
+    K logits and an implicit fake class (its logit fixed at 0); Z = sum_k exp(l_k - l_fake) for
+    ``fake_class="explicit"``, where the last of K+1 logits is the fake class."""
+    if fake_class == "implicit":
+        return ops.logsumexp(logits, axis=-1)
+    if fake_class == "explicit":
+        return ops.logsumexp(logits[:, :-1], axis=-1) - logits[:, -1]
+    raise ValueError(f"fake_class must be 'implicit' or 'explicit', got {fake_class!r}")
+
+
+def ssgan_supervised_loss(labels, logits):
+    """Mean cross-entropy -log softmax(logits)[y] over every output given, from logits.
+
+    With K logits (implicit fake class) this is Salimans et al.'s -log p(y | x, y < K+1); with
+    K+1 outputs (the c+1 classifier of Odena 2016) it is -log p(y | x) = -log p(y | x, real)
+    - log p(real | x), so labelled examples also count as real.
+    """
+    labels = ops.cast(labels, "int32")
+    true_logit = ops.take_along_axis(logits, labels[:, None], axis=-1)[:, 0]
+    return ops.mean(ops.logsumexp(logits, axis=-1) - true_logit)
+
+
+def ssgan_unsupervised_loss(unlabelled_logits, fake_logits, fake_class="implicit"):
+    """-E log D(x) - E log(1 - D(G(z))) with D(x) = Z(x) / (Z(x) + 1) (Salimans et al. 2016, sec. 5).
+
+    With s = log Z: -log D = softplus(-s) and -log(1 - D) = softplus(s), so the sigmoid of the
+    real/fake odds is never formed. Their code halves both terms; here the task weights the sum.
+    """
+    return (ops.mean(ops.softplus(-log_real_odds(unlabelled_logits, fake_class)))
+            + ops.mean(ops.softplus(log_real_odds(fake_logits, fake_class))))
