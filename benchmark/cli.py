@@ -126,7 +126,8 @@ def _cmd_list(args):
 
     print("suites:")
     for name, specs in SUITES.items():
-        print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}" for s in specs))
+        print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}" + (f"[{s.setting}]" if s.setting else "")
+                                        for s in specs))
     print("tasks: " + ", ".join(sorted({s.task for specs in SUITES.values() for s in specs})))
     print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs})))
     print("datasets: " + ", ".join(dataset_names()))

@@ -12,28 +12,42 @@ from pathlib import Path
 import keras
 
 from benchmark.data import get_dataset, make_pipeline
+from benchmark.data.splits import labelled_split
 from evaluation.extractors import ClassifierExtractor
 from models.classifiers import build_small_cnn
 
 BATCH_SIZE = 128
 
 
-def _train(dataset, data_dir, steps, image_shape):
-    x_train, y_train = dataset.load("train", data_dir)
-    x_test, y_test = dataset.load("test", data_dir)
-    size, channels = image_shape[:2], image_shape[2]
-    keras.utils.set_random_seed(0)
-    model = build_small_cnn(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
+def train_classifier(x_train, y_train, image_shape, num_classes, steps, seed, name):
+    """The small CNN trained on uint8 images by the domain classifiers' recipe (Adam 1e-3,
+    batch 128, ``steps`` steps), images brought to ``image_shape`` by ``make_pipeline``."""
+    keras.utils.set_random_seed(seed)
+    model = build_small_cnn(image_shape, num_classes, name=name)
     model.compile(keras.optimizers.Adam(1e-3),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    model.fit(make_pipeline(x_train, y_train, batch_size=BATCH_SIZE, seed=0, size=size, channels=channels),
+    model.fit(make_pipeline(x_train, y_train, batch_size=min(BATCH_SIZE, len(x_train)), seed=seed,
+                            size=image_shape[:2], channels=image_shape[2]),
               steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
-    accuracy = float(model.evaluate(make_pipeline(x_test, y_test, batch_size=1000, seed=0, shuffle=False,
-                                                  repeat=False, drop_remainder=False, size=size,
-                                                  channels=channels),
-                                    verbose=0)[1])
-    return model, accuracy
+    return model
+
+
+def test_accuracy(model, x_test, y_test):
+    """Accuracy of a classifier from ``train_classifier`` on uint8 images."""
+    size, channels = model.input_shape[1:3], model.input_shape[3]
+    return float(model.evaluate(make_pipeline(x_test, y_test, batch_size=1000, seed=0, shuffle=False,
+                                              repeat=False, drop_remainder=False, size=size,
+                                              channels=channels),
+                                verbose=0)[1])
+
+
+def _train(dataset, data_dir, steps, image_shape):
+    x_train, y_train = dataset.load("train", data_dir)
+    x_test, y_test = dataset.load("test", data_dir)
+    model = train_classifier(x_train, y_train, image_shape, dataset.num_classes, steps, seed=0,
+                             name=f"{dataset.name}_classifier")
+    return model, test_accuracy(model, x_test, y_test)
 
 
 def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channels=None):
@@ -67,3 +81,26 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
                             ).format(*image_shape, dataset_name, *dataset.image_shape)
     return extractor
 
+
+
+CAS_EPOCHS = 20
+
+
+def classification_accuracy_score(images, labels, dataset, data_dir, seed):
+    """Classification accuracy score (Ravuri & Vinyals 2019) of class-conditional samples.
+
+    The small CNN trains for ``CAS_EPOCHS`` epochs on the uint8 ``images`` with the labels
+    they were generated for, and is tested on the dataset's real test split. For scale,
+    the same recipe trains on as many real training images (a class-balanced subset drawn
+    with ``seed``). Returns (cas, real_accuracy, n_train, n_test).
+    """
+    x_test, y_test = dataset.load("test", data_dir)
+    x_train, y_train = dataset.load("train", data_dir)
+    steps = -(-CAS_EPOCHS * len(images) // BATCH_SIZE)
+    shape = tuple(dataset.image_shape)
+    on_samples = train_classifier(images, labels, shape, dataset.num_classes, steps, seed, name="cas_classifier")
+    real = labelled_split(y_train, len(images), data_seed=seed)[0]
+    on_real = train_classifier(x_train[real], y_train[real], shape, dataset.num_classes, steps, seed,
+                               name="cas_real_classifier")
+    return (test_accuracy(on_samples, x_test, y_test), test_accuracy(on_real, x_test, y_test), len(images),
+            len(x_test))

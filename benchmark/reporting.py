@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -26,19 +27,21 @@ COST_RATIOS = [("ldm", "ddpm", ("train_step_ms", "sample_ms_per_img", "train_sec
 
 
 def _copy_figures(store, runs, out_dir):
-    """Figures of the lowest seed per (suite, task, model, dataset, profile) -> figures/."""
+    """Figures of the lowest seed per (suite, task, model, dataset, setting, profile) -> figures/."""
     figures_dir = Path(out_dir) / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
     chosen = {}
     for run in sorted(runs, key=lambda r: r["seed"]):
-        chosen.setdefault((run["suite"], run["task"], run["model"], run["dataset"], run["profile"]), run)
+        chosen.setdefault((run["suite"], run["task"], run["model"], run["dataset"], run["setting"], run["profile"]),
+                          run)
     links = {}
     for key, run in chosen.items():
         for kind, source in store.artifacts(run["id"]).items():
             if kind not in FIGURES:
                 continue
             # ":" of a domain pair ("mnist:usps") is not allowed in Windows file names.
-            name = "_".join([*key[1:], kind]).replace(":", "-") + ".png"
+            name = "_".join([part for part in key[1:] if part] + [kind])
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "-", name) + ".png"
             if Path(source).exists():  # work folders are not committed: keep the earlier copy
                 shutil.copyfile(source, figures_dir / name)
             if not (figures_dir / name).exists():
@@ -78,8 +81,8 @@ def write_reports(store, out_dir):
             if {model, reference} <= set(part["model"]):
                 lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
                           ratio_table(part, model, reference, metrics), ""]
-        figure_lines = [f"- {model} on {dataset}: " + ", ".join(items)
-                        for (s, t, model, dataset, p), items in links.items()
+        figure_lines = [f"- {model} on {dataset}{f' ({setting})' if setting else ''}: " + ", ".join(items)
+                        for (s, t, model, dataset, setting, p), items in links.items()
                         if (s, t, p) == (suite, task, profile)]
         if figure_lines:
             lines += ["Figures:", "", *figure_lines, ""]

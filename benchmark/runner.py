@@ -23,7 +23,8 @@ from benchmark.training import Diverged
 
 FINAL = ("done", "diverged")
 # Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
-RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0, "cyclegan": 110.0, "discogan": 700.0}
+RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0, "cyclegan": 110.0, "discogan": 700.0, "ldm": 600.0,
+              "ddpm": 130.0}
 
 
 def run_workdir(out_dir, config, seed):
@@ -142,7 +143,9 @@ def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache
         progress.line(index, f"{label}: FAILED ({reason}); traceback in {workdir / 'error.log'}")
         return "failed"
     wall = time.time() - started
-    store.finish(run_id, "done", wall, result.metrics, result.artifacts)
+    # A spec's setting (e.g. "labels=100") labels every metric that does not name its own.
+    metrics = [{**m, "setting": m["setting"] or config.setting} for m in result.metrics]
+    store.finish(run_id, "done", wall, metrics, result.artifacts)
     progress.measured[(config.model, config.dataset, config.profile)] = wall
     progress.line(index, f"{label}: done in {wall:.0f} s")
     return "done"

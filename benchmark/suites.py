@@ -52,6 +52,9 @@ SUITES = {
     "diffusion": [
         TaskSpec("diffusion", "ldm", "mnist", "ldm-images"),
         TaskSpec("diffusion", "ldm", "fashion_mnist", "ldm-images"),
+        # Class-conditional with classifier-free guidance: also scored by the classification accuracy score.
+        TaskSpec("diffusion", "ldm", "mnist", "ldm-cfg-images", setting="cfg=2"),
+        TaskSpec("diffusion", "ldm", "fashion_mnist", "ldm-cfg-images", setting="cfg=2"),
         TaskSpec("diffusion", "ddpm", "mnist", "ddpm-images"),
         TaskSpec("diffusion", "ddpm", "fashion_mnist", "ddpm-images"),
     ],
@@ -81,10 +84,42 @@ _LDM_STANDARD = {"vae": {"latent_channels": 4, "base_filters": 32, "kl_weight": 
                                "schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012},
                  "learning_rate": 3e-3, "ema_momentum": 0.99, "sampling_steps": 25}
 # The pixel baseline: a 3-level U-Net of about the latent one's parameter count (663k vs 636k).
+# One step costs several latent steps (28x28x1 pixels vs 7x7x4 latents through 3 levels), so the
+# standard profile gives it 300 steps, about the latent model's whole training time (VAE included):
+# the two compare at roughly equal compute, not equal steps.
 _DDPM_STANDARD = {"diffusion": {"channels": [16, 32, 64], "blocks_per_level": 1, "attention": False,
                                 "schedule": "linear", "beta_start": 1e-4, "beta_end": 0.02,
                                 "clip_denoised": True},
                   "learning_rate": 1e-3, "ema_momentum": 0.0, "sampling_steps": 25}
+
+_LDM_BUDGETS = {
+    "smoke": Budget(TrainConfig(steps=20, batch_size=32, checkpoint_every=10), _DIFFUSION_EVAL["smoke"],
+                    {"vae": {"base_filters": 16, "kl_weight": 0.2}, "vae_steps": 20, "vae_batch_size": 32,
+                     "vae_learning_rate": 1e-3, "latent_images": 2000,
+                     "diffusion": {"channels": [16, 32], "attention": False}, "learning_rate": 1e-3,
+                     "ema_momentum": 0.9, "sampling_steps": 5}),
+    "standard": Budget(TrainConfig(steps=1500, batch_size=64, checkpoint_every=300),
+                       _DIFFUSION_EVAL["standard"], _LDM_STANDARD),
+    # Rombach et al. 2022 (LDM-4, KL-regularised first stage): f = 4, kl_weight 1e-6, EMA 0.9999,
+    # SD's scaled-linear schedule, T = 1000, attention, 2 blocks per level, DDIM 200 steps (eta 0)
+    # for their unconditional scores. Differs: L1 reconstruction without their perceptual and
+    # adversarial terms, and U-Net widths for 28 px.
+    "paper": Budget(TrainConfig(steps=200000, batch_size=64, checkpoint_every=5000), _IMAGE_EVAL["paper"],
+                    {**_LDM_STANDARD, "vae": {"base_filters": 64, "kl_weight": 1e-6}, "vae_steps": 50000,
+                     "vae_batch_size": 64, "vae_learning_rate": 1e-4,
+                     "diffusion": {**_LDM_STANDARD["diffusion"], "channels": [64, 128], "attention": True,
+                                   "blocks_per_level": 2},
+                     "learning_rate": 1e-4, "ema_momentum": 0.9999, "sampling_steps": 200}),
+}
+
+
+def _class_conditional(budget, num_classes, guidance):
+    """``budget`` with a class-conditional noise predictor sampled at CFG scale ``guidance``."""
+    params = budget.model_params
+    return Budget(budget.train, budget.eval, {**params, "diffusion": {**params["diffusion"],
+                                                                      "num_classes": num_classes},
+                                              "guidance": guidance})
+
 
 # budget name -> profile -> Budget
 BUDGETS = {
@@ -149,30 +184,16 @@ BUDGETS = {
     # Diffusion: train.* drives the noise predictor; see benchmark/tasks/diffusion.py for model_params.
     # Sampling costs a U-Net pass per DDIM step, so the standard profile scores fewer samples than the
     # GANs' (every score records n_fake) and skips the Inception network (~28 s per 1000 images).
-    "ldm-images": {
-        "smoke": Budget(TrainConfig(steps=20, batch_size=32, checkpoint_every=10), _DIFFUSION_EVAL["smoke"],
-                        {"vae": {"base_filters": 16, "kl_weight": 0.2}, "vae_steps": 20, "vae_batch_size": 32,
-                         "vae_learning_rate": 1e-3, "latent_images": 2000,
-                         "diffusion": {"channels": [16, 32], "attention": False}, "learning_rate": 1e-3,
-                         "ema_momentum": 0.9, "sampling_steps": 5}),
-        "standard": Budget(TrainConfig(steps=1500, batch_size=64, checkpoint_every=300),
-                           _DIFFUSION_EVAL["standard"], _LDM_STANDARD),
-        # Rombach et al. 2022 (LDM-4, KL-regularised first stage): f = 4, kl_weight 1e-6, EMA 0.9999,
-        # SD's scaled-linear schedule, T = 1000, attention, 2 blocks per level, DDIM 200 steps (eta 0)
-        # for their unconditional scores. Differs: L1 reconstruction without their perceptual and
-        # adversarial terms, and U-Net widths for 28 px.
-        "paper": Budget(TrainConfig(steps=200000, batch_size=64, checkpoint_every=5000), _IMAGE_EVAL["paper"],
-                        {**_LDM_STANDARD, "vae": {"base_filters": 64, "kl_weight": 1e-6}, "vae_steps": 50000,
-                         "vae_batch_size": 64, "vae_learning_rate": 1e-4,
-                         "diffusion": {**_LDM_STANDARD["diffusion"], "channels": [64, 128], "attention": True,
-                                       "blocks_per_level": 2},
-                         "learning_rate": 1e-4, "ema_momentum": 0.9999, "sampling_steps": 200}),
-    },
+    "ldm-images": _LDM_BUDGETS,
+    # Ho & Salimans 2022: label dropout 0.1 (DDPM's default cond_drop_prob); guidance 2 here is their
+    # w = 1 (their eps = (1 + w) cond - w uncond is ours with guidance 1 + w), near their best FID.
+    "ldm-cfg-images": {profile: _class_conditional(budget, num_classes=10, guidance=2.0)
+                       for profile, budget in _LDM_BUDGETS.items()},
     "ddpm-images": {
         "smoke": Budget(TrainConfig(steps=20, batch_size=32, checkpoint_every=10), _DIFFUSION_EVAL["smoke"],
                         {"diffusion": {"channels": [8, 16, 16], "attention": False, "clip_denoised": True},
                          "learning_rate": 1e-3, "ema_momentum": 0.9, "sampling_steps": 5}),
-        "standard": Budget(TrainConfig(steps=150, batch_size=64, checkpoint_every=50),
+        "standard": Budget(TrainConfig(steps=300, batch_size=64, checkpoint_every=100),
                            _DIFFUSION_EVAL["standard"], _DDPM_STANDARD),
         # Ho et al. 2020 (CIFAR-10): Adam 2e-4, batch 128, 800k steps, dropout 0.1, EMA 0.9999, linear
         # schedule 1e-4..0.02, attention, 2 blocks per level. Differs: widths for 28 px, attention

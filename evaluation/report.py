@@ -17,7 +17,7 @@ CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit"]
 # Column order of the leaderboard tables; metrics not listed come after, alphabetically.
 METRIC_ORDER = ["modes_covered", "hq_share", "mode_kl", "fid", "kid", "cfid", "ckid", "is", "cis",
                 "classes_covered", "class_kl", "precision", "recall", "density", "coverage",
-                "c2st_acc", "memorization", "path_smoothness", "accuracy", "error_pct",
+                "c2st_acc", "memorization", "path_smoothness", "cas", "cas_real", "accuracy", "error_pct",
                 "label_preservation", "cycle_error", "train_seconds", "train_img_per_s", "sample_img_per_s",
                 "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"]
 COST_METRICS = {"train_seconds", "train_img_per_s", "sample_img_per_s",

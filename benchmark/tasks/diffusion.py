@@ -16,6 +16,13 @@ predictor; everything else is in ``model_params``:
   ``vae_learning_rate``; ``latent_images``: how many training images (a seeded random subset,
   all if larger) are encoded for stage 2.
 
+With ``diffusion.num_classes`` (the dataset's class count) the noise predictor is
+class-conditional, trained with label dropout for classifier-free guidance, and needs
+``guidance`` (the CFG scale; 1 = purely conditional). Its samples are drawn class-balanced
+(sample i has label i mod K), scored like the unconditional ones, and additionally by the
+classification accuracy score ``cas``: a classifier trained on those labelled samples, tested
+on the real test split, beside ``cas_real``, the same classifier trained on as many real images.
+
 Learning rates live here rather than in ``train`` because the latter's are the two GAN players'.
 """
 
@@ -31,6 +38,7 @@ import numpy as np
 
 from benchmark.config import ConfigError
 from benchmark.data import get_dataset, make_pipeline
+from benchmark.domain_classifier import CAS_EPOCHS, classification_accuracy_score
 from benchmark.tasks.base import TaskResult
 from benchmark.tasks.generation import score_images
 from benchmark.training import fit_resumable
@@ -54,7 +62,8 @@ def _check_params(config):
     if config.model not in PARAMS:
         raise ConfigError(f"the diffusion task has models {', '.join(PARAMS)}; got {config.model!r}")
     params = config.model_params
-    expected = PARAMS[config.model]
+    conditional = isinstance(params.get("diffusion"), dict) and params["diffusion"].get("num_classes")
+    expected = PARAMS[config.model] | ({"guidance"} if conditional else set())
     if set(params) != expected:
         raise ConfigError(f"{config.model} model settings must be exactly {sorted(expected)}; "
                           f"unknown: {sorted(set(params) - expected)}, missing: {sorted(expected - set(params))}")
@@ -68,9 +77,9 @@ def _check_params(config):
     if not isinstance(params["diffusion"], dict) or not isinstance(params.get("vae", {}), dict):
         raise ConfigError("model.diffusion and model.vae are objects of constructor arguments, "
                           'e.g. --set \'model.diffusion={"channels": [32, 64]}\'')
-    if "num_classes" in params["diffusion"]:
-        raise ConfigError("the generation benchmark scores unconditional samples (as for the GANs); "
-                          "remove model.diffusion.num_classes")
+    guidance = params.get("guidance", 1.0)
+    if isinstance(guidance, bool) or not isinstance(guidance, numbers.Real) or guidance < 0:
+        raise ConfigError(f"model.guidance (classifier-free guidance scale) must be >= 0, got {guidance!r}")
     if config.model == "ldm" and params["vae_steps"] % min(config.train.checkpoint_every, params["vae_steps"]):
         raise ConfigError(f"model.vae_steps ({params['vae_steps']}) must be a multiple of "
                           f"train.checkpoint_every ({config.train.checkpoint_every})")
@@ -85,14 +94,18 @@ def _construct(cls, key, settings, **fixed):
         raise ConfigError(f"model.{key} {json.dumps(settings)}: {exc}") from None
 
 
-def _latent_pipeline(latents, batch_size, seed):
-    """Shuffled, repeated batches of float latents (make_pipeline's order rules, without scaling)."""
+def _latent_pipeline(latents, labels, batch_size, seed):
+    """Shuffled, repeated batches of float latents, or (latents, labels) when ``labels`` is not
+    None (make_pipeline's order rules, without scaling)."""
     import tensorflow as tf
 
     data = tf.constant(latents)
+    targets = None if labels is None else tf.constant(np.asarray(labels, np.int64))
     order = tf.data.Dataset.range(len(latents)).shuffle(len(latents), seed=seed, reshuffle_each_iteration=True)
     batches = order.batch(batch_size, drop_remainder=True).repeat()
-    return batches.map(lambda indices: tf.gather(data, indices)).prefetch(2)
+    if targets is None:
+        return batches.map(lambda indices: tf.gather(data, indices)).prefetch(2)
+    return batches.map(lambda indices: (tf.gather(data, indices), tf.gather(targets, indices))).prefetch(2)
 
 
 def _build_ddpm(data_shape, params, seed):
@@ -114,7 +127,7 @@ def _train_noise_predictor(ddpm, make_dataset, config, ctx):
     return state
 
 
-def _train_ldm(x_train, config, params, seed, ctx):
+def _train_ldm(x_train, y_train, config, params, seed, ctx):
     """Stage 1 (VAE), encoding, stage 2 (latent DDPM); returns the model and per-stage records."""
     with ctx.strategy.scope():
         vae = _construct(VAE, "vae", params["vae"], data_shape=x_train.shape[1:], seed=seed)
@@ -126,13 +139,14 @@ def _train_ldm(x_train, config, params, seed, ctx):
         x_train, batch_size=vae_train.batch_size, seed=seed).skip(skip), vae_train, ctx.workdir / "vae", ctx.report)
 
     started = time.perf_counter()
-    subset = np.random.default_rng(seed).permutation(len(x_train))[:params["latent_images"]]
-    latents = vae.encode(x_train[np.sort(subset)].astype(np.float32) / 127.5 - 1.0)
+    subset = np.sort(np.random.default_rng(seed).permutation(len(x_train))[:params["latent_images"]])
+    latents = vae.encode(x_train[subset].astype(np.float32) / 127.5 - 1.0)
     scale = latent_scale_factor(latents)
     encode_seconds = time.perf_counter() - started
 
+    labels = None if y_train is None else y_train[subset]
     state = _train_noise_predictor(ddpm, lambda skip: _latent_pipeline(
-        latents * scale, config.train.batch_size, seed).skip(skip), config, ctx)
+        latents * scale, labels, config.train.batch_size, seed).skip(skip), config, ctx)
     stage1 = {"vae": vae_state, "encode_seconds": encode_seconds, "latent_images": len(latents),
               "latent_scale": scale}
     return LatentDiffusion(vae, ddpm, scale), state, stage1
@@ -143,32 +157,44 @@ def run(config, seed, ctx):
     dataset = get_dataset(config.dataset)
     if hasattr(dataset, "centers"):
         raise ConfigError(f"the diffusion task needs an image dataset; {config.dataset} is a 2-D mixture")
-    x_train, _ = dataset.load("train", ctx.data_dir)
+    x_train, y_train = dataset.load("train", ctx.data_dir)
+    num_classes = params["diffusion"].get("num_classes")
+    if num_classes and num_classes != dataset.num_classes:
+        raise ConfigError(f"model.diffusion.num_classes must be {config.dataset}'s class count "
+                          f"({dataset.num_classes}), got {num_classes!r}")
+    train_labels = y_train if num_classes else None
     if config.model == "ldm":
-        model, state, stage1 = _train_ldm(x_train, config, params, seed, ctx)
+        model, state, stage1 = _train_ldm(x_train, train_labels, config, params, seed, ctx)
         ddpm = model.diffusion
     else:
         with ctx.strategy.scope():
             ddpm = model = _build_ddpm(x_train.shape[1:], params, seed)
         state = _train_noise_predictor(ddpm, lambda skip: make_pipeline(
-            x_train, batch_size=config.train.batch_size, seed=seed).skip(skip), config, ctx)
+            x_train, train_labels, batch_size=config.train.batch_size, seed=seed).skip(skip), config, ctx)
         stage1 = None
 
     result = TaskResult()
     _add_training_costs(result, config, params, state, stage1, ddpm)
     steps = params["sampling_steps"]
     n = config.eval.num_samples
-    model.generate(min(SAMPLE_BATCH, n), seed=seed + 1, steps=1)  # trace before timing
+    guide = {"labels": np.arange(n) % num_classes, "guidance": params["guidance"]} if num_classes else {}
+    model.generate(min(SAMPLE_BATCH, n), seed=seed + 1, steps=1,  # trace before timing
+                   **{k: v[:SAMPLE_BATCH] if k == "labels" else v for k, v in guide.items()})
     started = time.perf_counter()
-    samples = model.generate(n, seed=seed + 1, steps=steps, batch_size=SAMPLE_BATCH)
+    samples = model.generate(n, seed=seed + 1, steps=steps, batch_size=SAMPLE_BATCH, **guide)
     elapsed = time.perf_counter() - started
     sampling = {"sampler": "DDIM, eta=0", "batch_size": SAMPLE_BATCH, "n_fake": n}
+    if num_classes:
+        sampling.update(conditioning=f"class-balanced labels (i mod {num_classes}), classifier-free "
+                                     f"guidance {params['guidance']}")
     result.add("sampling_steps", steps, "steps", **sampling)
     result.add("sample_img_per_s", n / elapsed, "img/s", sampling_steps=steps, **sampling)
     result.add("sample_ms_per_img", 1000 * elapsed / n, "ms", sampling_steps=steps, **sampling)
 
-    _save_figures(config, model, samples, steps, state, stage1, seed, ctx, result, dataset)
+    _save_figures(config, model, samples, steps, state, stage1, seed, ctx, result, dataset, guide)
     score_images(to_uint8(samples), dataset, seed, config, ctx, result)
+    if num_classes:
+        _score_cas(to_uint8(samples), guide["labels"], dataset, seed, ctx, result, sampling)
     model.save(ctx.workdir / f"{config.model}.keras")
     result.artifacts["model"] = str(ctx.workdir / f"{config.model}.keras")
     return result
@@ -194,14 +220,26 @@ def _add_training_costs(result, config, params, state, stage1, ddpm):
                note="one noise-predictor step, checkpoints included", **unet)
 
 
-def _save_figures(config, model, samples, steps, state, stage1, seed, ctx, result, dataset):
+def _score_cas(images, labels, dataset, seed, ctx, result, sampling):
+    balanced = len(images) - len(images) % dataset.num_classes  # the real reference draws balanced
+    cas, real_accuracy, n_train, n_test = classification_accuracy_score(
+        images[:balanced], labels[:balanced], dataset, ctx.data_dir, seed)
+    recipe = {"classifier": "small CNN (models.classifiers.build_small_cnn), Adam 1e-3, batch 128",
+              "epochs": CAS_EPOCHS, "n_train": n_train, "n_test": n_test, "real_split": "test"}
+    result.add("cas", cas, **recipe, train_data=f"{n_train} generated samples ({sampling['conditioning']})")
+    result.add("cas_real", real_accuracy, **recipe,
+               train_data=f"{n_train} real training images (class-balanced, drawn with the run seed)")
+
+
+def _save_figures(config, model, samples, steps, state, stage1, seed, ctx, result, dataset, guide):
     title = f"{config.model} on {config.dataset} ({config.profile}, seed {seed})"
     history = {"noise_predictor": {"steps": state["steps"], **state["history"]}}
     figures = {"samples": ctx.workdir / "samples.png", "denoising": ctx.workdir / "denoising.png",
                "curves": ctx.workdir / "curves.png"}
     save_mosaic(to_uint8(samples[:GRID_SIZE]), figures["samples"], columns=8)
+    strip_guide = {k: v[:STRIP_ROWS] if k == "labels" else v for k, v in guide.items()}
     strip = to_uint8(model.denoising_trajectory(STRIP_ROWS, seed=seed + 1, steps=steps,
-                                                frames=min(STRIP_FRAMES, steps + 1)))
+                                                frames=min(STRIP_FRAMES, steps + 1), **strip_guide))
     save_mosaic(strip.reshape(-1, *strip.shape[2:]), figures["denoising"], columns=strip.shape[1])
     save_curves({name: (state["steps"], values) for name, values in state["history"].items()},
                 figures["curves"], f"noise predictor loss, {title}")

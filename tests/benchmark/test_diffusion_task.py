@@ -24,13 +24,17 @@ def test_smoke_diffusion_suite_scores_and_draws_ldm_and_ddpm(tmp_path, data_dir)
     assert main(args) == 0
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
-    values = {(r["model"], r["metric"]): float(r["mean"]) for r in rows}
-    for model in ("ldm", "ddpm"):
+    values = {(r["model"], r["setting"], r["metric"]): float(r["mean"]) for r in rows}
+    for model, setting in (("ldm", ""), ("ddpm", ""), ("ldm", "cfg=2")):
         for metric in QUALITY + COST:
-            assert np.isfinite(values[(model, metric)]), (model, metric)
-        assert values[(model, "sample_ms_per_img")] * values[(model, "sample_img_per_s")] == pytest.approx(1000, rel=1e-4)
-    assert values[("ldm", "vae_train_seconds")] < values[("ldm", "train_seconds")]
-    assert ("ddpm", "vae_train_seconds") not in values
+            assert np.isfinite(values[(model, setting, metric)]), (model, setting, metric)
+        ms_per_img, img_per_s = (values[(model, setting, m)] for m in ("sample_ms_per_img", "sample_img_per_s"))
+        assert ms_per_img * img_per_s == pytest.approx(1000, rel=1e-4)
+    assert values[("ldm", "", "vae_train_seconds")] < values[("ldm", "", "train_seconds")]
+    assert ("ddpm", "", "vae_train_seconds") not in values
+    # Only the class-conditional model has a classification accuracy score (and its real-data scale).
+    assert 0 <= values[("ldm", "cfg=2", "cas")] <= 1 and 0.5 < values[("ldm", "cfg=2", "cas_real")] <= 1
+    assert ("ldm", "", "cas") not in values and ("ddpm", "", "cas") not in values
     with sqlite3.connect(out / "results.sqlite") as db:
         n_fake = {m: p for m, p in db.execute("SELECT metric, provenance FROM metrics WHERE metric = 'cfid'")}
     assert n_fake and all('"n_fake"' in p for p in n_fake.values())
@@ -39,13 +43,16 @@ def test_smoke_diffusion_suite_scores_and_draws_ldm_and_ddpm(tmp_path, data_dir)
     assert "## diffusion / diffusion (smoke profile)" in board
     assert "Cost of ldm relative to ddpm" in board and "| mnist |" in board.split("Cost of ldm")[1]
     for name in ("diffusion_ldm_mnist_smoke_samples.png", "diffusion_ldm_mnist_smoke_denoising.png",
-                 "diffusion_ldm_mnist_smoke_reconstructions.png", "diffusion_ddpm_mnist_smoke_denoising.png"):
+                 "diffusion_ldm_mnist_smoke_reconstructions.png", "diffusion_ddpm_mnist_smoke_denoising.png",
+                 "diffusion_ldm_mnist_cfg-2_smoke_samples.png"):
         assert (out / "figures" / name).stat().st_size > 1000
         assert f"figures/{name}" in board
 
-    ldm = keras.models.load_model(next((out / "work").glob("ldm-mnist-*/ldm.keras")))
-    images = ldm.generate(2, seed=0, steps=2)
-    assert images.shape == (2, 28, 28, 1) and -1 <= images.min() <= images.max() <= 1
+    for path in (out / "work").glob("ldm-mnist-*/ldm.keras"):
+        ldm = keras.models.load_model(path)
+        labels = None if ldm.diffusion.num_classes is None else [3, 7]
+        images = ldm.generate(2, seed=0, steps=2, labels=labels, guidance=2.0)
+        assert images.shape == (2, 28, 28, 1) and -1 <= images.min() <= images.max() <= 1
 
 
 def test_bad_settings_fail_with_one_line_before_training(tmp_path, data_dir, capsys):
@@ -55,8 +62,10 @@ def test_bad_settings_fail_with_one_line_before_training(tmp_path, data_dir, cap
                               ("model.unet_width=3", "unknown: ['unet_width']"),
                               ('model.diffusion={"schedule": "sigmoid"}', "model.diffusion"),
                               ("model.vae_steps=15", "multiple of train.checkpoint_every"),
-                              ("model.ema_momentum=1", "model.ema_momentum must be in [0, 1)")):
-        assert main([*base, "--set", override]) == 2
+                              ("model.ema_momentum=1", "model.ema_momentum must be in [0, 1)"),
+                              ('model.diffusion={"num_classes": 10}', "missing: ['guidance']"),
+                              ('model.diffusion={"num_classes": 7}', "num_classes must be mnist's class count")):
+        assert main([*base, "--set", override, *(["--set", "model.guidance=2"] if "7" in override else [])]) == 2
         err = capsys.readouterr().err.strip()
         last = err.splitlines()[-1]  # after the run's "starting" progress line
         assert last.startswith("error: ") and message in last and "Traceback" not in err, err
