@@ -112,7 +112,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None):
 def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir, strategy):
     workdir = run_workdir(out_dir, config, seed)
     workdir.mkdir(parents=True, exist_ok=True)
-    resumed = (workdir / "checkpoint.npz").exists()
+    resumed = any(workdir.rglob("checkpoint.npz"))  # tasks with stages checkpoint in sub-folders
     run_id = store.start(config, seed, env)
     label = f"{config.label()} seed {seed} ({config.profile})"
     progress.line(index, f"{label}: {'resuming from checkpoint' if resumed else 'starting'}, "
