@@ -106,7 +106,7 @@ class ResultsStore:
             """SELECT r.id AS run_id, r.suite, r.task, r.model, r.dataset, r.profile, r.seed,
                       m.setting, m.metric, m.value, m.unit, m.provenance
                FROM metrics m JOIN runs r ON r.id = m.run_id
-               WHERE r.status = 'done' ORDER BY r.id, m.setting, m.metric""").fetchall()
+               WHERE r.status = 'done' ORDER BY r.id, m.rowid""").fetchall()
 
     def artifacts(self, run_id):
         return {row["kind"]: row["path"] for row in
