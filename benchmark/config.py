@@ -76,6 +76,13 @@ class RunConfig:
         settings = {k: v for k, v in self.to_dict().items() if k != "suite"}
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
+    @property
+    def training_hash(self):
+        """sha256 of what training depends on (not the eval section): names the run's checkpoint folder,
+        so a change of evaluation settings re-scores the trained model instead of training it again."""
+        settings = {k: v for k, v in self.to_dict().items() if k not in ("suite", "eval")}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
     def label(self):
         return " ".join(filter(None, [self.task, self.model, self.dataset, self.setting]))
 

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 from benchmark.environment import machine_summary
+from evaluation.plots import save_metric_vs_setting
+from evaluation.references import reference_table
 from evaluation.report import (
     COST_METRICS,
     markdown_table,
@@ -22,6 +24,13 @@ FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "traini
            "grid_b2a": "b2a input / translated / reconstructed",
            "denoising": "denoising strip (noise to sample, left to right)",
            "reconstructions": "VAE reconstructions (rows: real, decoded)", "vae_curves": "VAE losses"}
+# Plotted against a numeric setting ("labels=100") per model and dataset wherever a section has one.
+SETTING_PLOT_METRIC = "accuracy"
+NUMERIC_SETTING = re.compile(r"(?:(.*), )?(\w+)=(\d+(?:\.\d+)?)(%?)")
+ROW_KEYS = ("suite", "task", "model", "dataset", "setting", "profile")
+# Views across suites: (title, tasks, metrics); rows are those with the first metric.
+OVERVIEWS = [("Image generation: GANs and diffusion side by side", ("generation", "diffusion"),
+              ("classes_covered", "fid", "cfid", "cas", "train_seconds", "sample_img_per_s"))]
 # (model, reference model, cost metrics): reported as ratios wherever both ran in one section.
 COST_RATIOS = [("ldm", "ddpm", ("train_step_ms", "sample_ms_per_img", "train_seconds"))]
 
@@ -50,18 +59,70 @@ def _copy_figures(store, runs, out_dir):
     return links
 
 
+def _setting_plot(part, title, path):
+    """``SETTING_PLOT_METRIC`` against the number in settings "[prefix, ]name=N[%]" (log x), one panel
+    per dataset and prefix, one line per model; returns whether anything was drawn (only for two or
+    more such settings)."""
+    rows = part[part["metric"] == SETTING_PLOT_METRIC]
+    parsed = rows["setting"].str.extract(f"^{NUMERIC_SETTING.pattern}$")
+    rows, parsed = rows[parsed[2].notna()], parsed[parsed[2].notna()]
+    if rows["setting"].nunique() < 2:
+        return False
+    axis = parsed[1].iloc[0] + (" (%)" if parsed[3].iloc[0] else "")
+    panels = rows["dataset"] + parsed[0].fillna("").map(lambda prefix: f" ({prefix})" if prefix else "")
+    series = {}
+    for (panel, model), group in rows.assign(x=parsed[2].astype(float), panel=panels).groupby(
+            ["panel", "model"], sort=False):
+        series.setdefault(panel, {})[model] = (group["x"].to_numpy(), group["mean"].to_numpy(),
+                                               group["std"].to_numpy(dtype=float))
+    save_metric_vs_setting(series, path, title, SETTING_PLOT_METRIC, axis)
+    return True
+
+
+def _overviews(summary):
+    """The ``OVERVIEWS`` tables, one per profile, over the rows (of their tasks) that have the key metric."""
+    lines = []
+    for title, tasks, metrics in OVERVIEWS:
+        part = summary[summary["task"].isin(tasks)]
+        for profile, rows in part.groupby("profile", sort=False):
+            keys = rows[rows["metric"] == metrics[0]][["model", "dataset", "setting"]].drop_duplicates()
+            rows = rows.merge(keys, on=["model", "dataset", "setting"])
+            shown = [m for m in metrics if m in set(rows["metric"])]
+            if len(keys):
+                lines += [f"## {title} ({profile} profile)", "",
+                          "Each value is repeated from its section below, whose provenance lines say which "
+                          "network, sample counts and split produced it. Fréchet distances grow as the sample "
+                          "count falls: compare a column across rows only where the counts agree (the "
+                          "profiles score `fid` on the same count for every model).", "",
+                          markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), ""]
+    return lines
+
+
+def _current_configs(runs):
+    """Row key (suite, task, model, dataset, setting, profile) -> config hash of its newest finished
+    run: the leaderboard averages only runs of one configuration (older ones stay in the store)."""
+    current = {}
+    for run in sorted((r for r in runs if r["status"] in ("done", "diverged")), key=lambda r: r["finished"]):
+        current[tuple(run[k] for k in ROW_KEYS)] = run["config_hash"]
+    return current
+
+
 def write_reports(store, out_dir):
     out = Path(out_dir)
-    metric_rows = [dict(row) for row in store.metrics()]
+    runs = store.runs()
+    current = _current_configs(runs)
+    runs = [r for r in runs if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
+    kept = {r["id"] for r in runs}
+    metric_rows = [dict(row) for row in store.metrics() if row["run_id"] in kept]
     summary = summarize(metric_rows)
     summary.to_csv(out / "results.csv", index=False, float_format="%.6g")
-    runs = store.runs()
     done = [r for r in runs if r["status"] == "done"]
     links = _copy_figures(store, done, out)
     lines = ["# Leaderboard", "",
              "Built from `results.csv` (long format: one row per suite, task, model, dataset, setting, "
              "profile and metric; mean ± sample std over seeds). Rebuild with `python -m benchmark report`.",
              ""]
+    lines += _overviews(summary)
     for (suite, task, profile), part in summary.groupby(["suite", "task", "profile"], sort=False):
         part_runs = [r for r in done if (r["suite"], r["task"], r["profile"]) == (suite, task, profile)]
         env = json.loads(part_runs[0]["environment"])
@@ -81,6 +142,12 @@ def write_reports(store, out_dir):
             if {model, reference} <= set(part["model"]):
                 lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
                           ratio_table(part, model, reference, metrics), ""]
+        references = reference_table(part, task)
+        if references:
+            lines += ["Published reference values (Δ = ours - paper):", "", references, ""]
+        plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
+        if _setting_plot(part, f"{suite} / {task} ({profile} profile)", out / "figures" / plot_name):
+            lines += [f"![{SETTING_PLOT_METRIC} against setting](figures/{plot_name})", ""]
         figure_lines = [f"- {model} on {dataset}{f' ({setting})' if setting else ''}: " + ", ".join(items)
                         for (s, t, model, dataset, setting, p), items in links.items()
                         if (s, t, p) == (suite, task, profile)]

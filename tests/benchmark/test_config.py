@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from benchmark.config import ConfigError, EvalConfig, RunConfig, TrainConfig, apply_overrides
@@ -14,6 +16,10 @@ def test_hash_depends_on_settings_not_on_suite():
     assert base.hash == _config().hash
     assert base.hash != _config(d_learning_rate=1e-3).hash
     assert base.hash == RunConfig(**{**base.__dict__, "suite": "all"}).hash
+    # Evaluation settings change the result (hash) but not the trained model (training_hash).
+    rescored = dataclasses.replace(base, eval=dataclasses.replace(base.eval, num_samples=7))
+    assert rescored.hash != base.hash and rescored.training_hash == base.training_hash
+    assert _config(d_learning_rate=1e-3).training_hash != base.training_hash
 
 
 def test_overrides_by_section():

@@ -1,0 +1,34 @@
+"""Leaderboards from the store: which runs a table averages."""
+
+import csv
+import dataclasses
+import time
+
+from benchmark.config import EvalConfig, RunConfig, TrainConfig
+from benchmark.reporting import write_reports
+from benchmark.store import ResultsStore
+
+ENV = {"cpu": "test cpu", "cores": 2, "gpus": []}
+OLD = RunConfig(suite="gan", task="generation", model="gan", dataset="ring8", profile="smoke",
+                train=TrainConfig(steps=10, batch_size=8), eval=EvalConfig(num_samples=10, num_real=10))
+
+
+def _finish(store, config, seed, value):
+    run_id = store.start(config, seed, ENV)
+    time.sleep(0.01)  # distinct finish times
+    store.finish(run_id, "done", 1.0, [{"metric": "modes_covered", "value": value, "unit": "modes",
+                                        "setting": "", "provenance": {}}])
+
+
+def test_a_row_averages_only_its_newest_configuration(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    _finish(store, OLD, 0, 2.0)
+    _finish(store, OLD, 1, 4.0)
+    new = dataclasses.replace(OLD, train=dataclasses.replace(OLD.train, steps=20))  # e.g. --set train.steps=20
+    _finish(store, new, 0, 8.0)
+    write_reports(store, tmp_path)
+    with open(tmp_path / "results.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (float(row["mean"]), int(row["n_seeds"])) == (8.0, 1)
+    assert len(store.metrics()) == 3  # the older runs stay stored
+    store.close()
