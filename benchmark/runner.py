@@ -24,11 +24,18 @@ from benchmark.training import Diverged
 FINAL = ("done", "diverged")
 # Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
 RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0, "cyclegan": 110.0, "discogan": 700.0, "ldm": 600.0,
-              "ddpm": 130.0}
+              "ddpm": 130.0,
+              # transfer (four label fractions per run) and adaptation (source CNN cached per seed)
+              "frozen": 1000.0, "finetune_all": 800.0, "finetune_top": 900.0, "scratch": 800.0,
+              "dcgan_features": 250.0,  # mostly its DCGAN's 500 steps
+              "source_only": 1e9, "dann": 1500.0, "adda": 1200.0, "pixel_cyclegan": 80.0,
+              # ssl (a step: 100 labelled + 100 unlabelled images); baselines use the default
+              "ssgan": 2000.0, "ssgan_explicit": 2000.0}
 
 
 def run_workdir(out_dir, config, seed):
-    return Path(out_dir) / "work" / f"{config.model}-{config.dataset}-{config.profile}-{config.hash}-s{seed}"
+    name = f"{config.model}-{config.dataset}-{config.profile}-{config.training_hash}-s{seed}"
+    return Path(out_dir) / "work" / name.replace(":", "-")
 
 
 def check_writable(out_dir):

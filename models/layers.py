@@ -132,8 +132,9 @@ class MinibatchDiscrimination(layers.Layer):
     similar an example is to the rest of its minibatch, so a collapsed generator is easy to spot.
 
     Features f (N x A) times a learnt tensor T (A x B x C) give M (N x B x C); for each of the B
-    kernels, o(x_i)_b = sum_{j != i} exp(-||M_i,b - M_j,b||_1). The output is [f, o] (A + B
-    features). The j = i term (always exp(0) = 1) is left out, as in the authors' code.
+    kernels, o(x_i)_b = mean_{j != i} exp(-||M_i,b - M_j,b||_1). The output is [f, o] (A + B
+    features). Differs from the paper's sum over j: the mean does not grow with the batch, so a
+    discriminator used as a classifier scores test batches of any size as it saw training batches.
     """
 
     def __init__(self, num_kernels=100, kernel_dim=5, **kwargs):
@@ -150,7 +151,8 @@ class MinibatchDiscrimination(layers.Layer):
     def call(self, features):
         m = ops.reshape(ops.matmul(features, self.kernel), (-1, self.num_kernels, self.kernel_dim))
         l1 = ops.sum(ops.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # (N, N, B)
-        closeness = ops.sum(ops.exp(-l1), axis=1) - 1.0
+        others = ops.cast(ops.shape(features)[0] - 1, features.dtype)
+        closeness = (ops.sum(ops.exp(-l1), axis=1) - 1.0) / ops.maximum(others, 1.0)  # j = i gives exp(0)
         return ops.concatenate([features, closeness], axis=-1)
 
     def compute_output_shape(self, input_shape):
@@ -158,3 +160,49 @@ class MinibatchDiscrimination(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}
+
+
+@keras.saving.register_keras_serializable(package="models")
+class WeightNormDense(layers.Layer):
+    """Dense layer with weight normalisation (Salimans & Kingma 2016): y = act(g * (x . v / ||v||) + b).
+
+    Each unit's weight vector has unit norm times the scale g. With ``train_scale=False`` g stays
+    fixed (the improved-GAN MNIST discriminator's hidden layers): the network cannot grow its
+    activations to drown the Gaussian noise added between layers, so that noise keeps regularising.
+    ``initialize_from(x)`` is the paper's data-dependent initialisation: g and b such that the
+    pre-activations on ``x`` have zero mean and standard deviation ``scale``.
+    """
+
+    def __init__(self, units, activation=None, train_scale=True, scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+        self.train_scale = train_scale
+        self.scale = scale
+
+    def build(self, input_shape):
+        self.direction = self.add_weight(shape=(input_shape[-1], self.units),
+                                         initializer=keras.initializers.RandomNormal(stddev=0.05), name="direction")
+        self.gain = self.add_weight(shape=(self.units,), initializer=keras.initializers.Constant(self.scale),
+                                    trainable=self.train_scale, name="gain")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def initialize_from(self, x):
+        projected = ops.matmul(x, self.unit_kernel())
+        mean, variance = ops.moments(projected, axes=0)
+        gain = self.scale * ops.rsqrt(variance + 1e-8)
+        self.gain.assign(gain)
+        self.bias.assign(-mean * gain)
+
+    def unit_kernel(self):
+        return self.direction * ops.rsqrt(ops.sum(ops.square(self.direction), axis=0, keepdims=True) + 1e-12)
+
+    def call(self, x):
+        return self.activation(ops.matmul(x, self.unit_kernel()) * self.gain + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": keras.activations.serialize(self.activation),
+                "train_scale": self.train_scale, "scale": self.scale}

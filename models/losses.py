@@ -94,7 +94,7 @@ def ssgan_unsupervised_loss(unlabelled_logits, fake_logits, fake_class="implicit
     """-E log D(x) - E log(1 - D(G(z))) with D(x) = Z(x) / (Z(x) + 1) (Salimans et al. 2016, sec. 5).
 
     With s = log Z: -log D = softplus(-s) and -log(1 - D) = softplus(s), so the sigmoid of the
-    real/fake odds is never formed. Their code halves both terms; here the task weights the sum.
+    real/fake odds is never formed. Their code halves the sum; SSGAN.unsupervised_weight (0.5) does.
     """
     return (ops.mean(ops.softplus(-log_real_odds(unlabelled_logits, fake_class)))
             + ops.mean(ops.softplus(log_real_odds(fake_logits, fake_class))))

@@ -1,0 +1,203 @@
+"""Unsupervised domain adaptation: same classes, shifted domain, target labels used only to score.
+
+The dataset is a pair "source:target" (e.g. mnist:usps). Both domains are
+brought to one format (``translation.common_format``: the larger size, RGB if
+either is RGB). Every method uses the same small CNN (``build_small_cnn``):
+
+- ``source_only``: the CNN trained on the labelled source train split.
+- ``dann``: DANN (Ganin et al. 2016) on source train (labelled) + target train
+  (unlabelled), optionally starting from the source CNN.
+- ``adda``: ADDA (Tzeng et al. 2017): the source CNN, frozen, and a copy of its
+  encoder adapted adversarially on the unlabelled target train split.
+- ``pixel_cyclegan``: pixel-level adaptation (as in Hoffman et al. 2018's CyCADA
+  pixel stage): the suite's CycleGAN (``model_params["cyclegan"]``, trained for
+  ``train.steps``) translates ``model_params["translated_images"]`` labelled source
+  train images to the target style, and a fresh CNN trains on them with the
+  source labels (the source CNN's budget). It does not use the source CNN.
+
+The source CNN is trained once per (pair format, budget, seed) and cached under
+``<cache>/pretrained`` so the methods share it; ``train_seconds`` of a method
+counts its own training plus the source CNN's (as stored when it was trained).
+Scores: ``accuracy`` and ``error_pct`` on the whole target test split.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from benchmark.config import ConfigError
+from benchmark.data import make_pipeline
+from benchmark.tasks.base import TaskResult
+from benchmark.tasks.translation import _save_history, common_format, domains, to_format
+from benchmark.training import fit_resumable
+from models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm, build_small_cnn
+
+METHODS = ("source_only", "dann", "adda", "pixel_cyclegan")
+EVAL_BATCH = 500
+ADABN_IMAGES = 10000  # target train images AdaBN averages over (all of MNIST-M would take ~0.7 GB)
+
+
+def run(config, seed, ctx):
+    if config.model not in METHODS:
+        raise ConfigError(f"adaptation method {config.model!r} unknown; known: {', '.join(METHODS)}")
+    source, target = domains(config.dataset)
+    size, channels = common_format(source, target)
+    image_shape = (size, size, channels)
+    params = dict(config.model_params)
+    source_params = params.pop("source")
+    target_batch_norm = params.pop("target_batch_norm", False)
+    x_source, y_source = source.load("train", ctx.data_dir)
+    x_target, _ = target.load("train", ctx.data_dir)
+    if config.model == "pixel_cyclegan":
+        return _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_shape, params,
+                            source_params)
+
+    classifier, source_meta = source_classifier(source.name, x_source, y_source,
+                                                source.load("test", ctx.data_dir), source.num_classes,
+                                                image_shape, source_params, seed, ctx)
+    keras.utils.set_random_seed(seed)  # the method's own initialisation does not depend on the cache
+    result = TaskResult()
+    seconds = source_meta["train_seconds"]
+    if config.model != "source_only":
+        with ctx.strategy.scope():
+            model = _build(config, image_shape, source.num_classes, params, classifier)
+        batch = config.train.batch_size
+
+        def make_dataset(skip):
+            # Independent shuffles of the two domains; target labels are never loaded.
+            labelled = make_pipeline(x_source, y_source, batch_size=batch, seed=2 * seed, size=size,
+                                     channels=channels)
+            unlabelled = make_pipeline(x_target, batch_size=batch, seed=2 * seed + 1, size=size,
+                                       channels=channels)
+            return tf.data.Dataset.zip((labelled, unlabelled)).skip(skip)
+
+        optimizers = [model.optimizer] if config.model == "dann" else [model.d_optimizer, model.e_optimizer]
+        state = fit_resumable(model, optimizers, make_dataset, config.train, ctx.workdir, ctx.report)
+        seconds += state["train_seconds"]
+        _save_history(state, f"{config.model} on {config.dataset} ({config.profile}, seed {seed})", ctx, result)
+        classifier = model.target_classifier if config.model == "adda" else model.classifier
+        if target_batch_norm:
+            subset = np.random.default_rng(seed).permutation(len(x_target))[:ADABN_IMAGES]
+            adapt_batch_norm(classifier, to_format(x_target[subset], size, channels), EVAL_BATCH)
+
+    x_test, y_test = target.load("test", ctx.data_dir)
+    target_accuracy = accuracy(classifier, x_test, y_test, image_shape)
+    provenance = {"split": f"{target.name} test (all {len(x_test)})", "network": "build_small_cnn",
+                  "format": "{}x{}x{}".format(*image_shape), "source_steps": source_params["steps"],
+                  "source_test_accuracy": round(source_meta["source_test_accuracy"], 4)}
+    result.add("accuracy", target_accuracy, setting=config.setting, **provenance)
+    result.add("error_pct", 100 * (1 - target_accuracy), "%", setting=config.setting, **provenance)
+    result.add("train_seconds", seconds, "s", setting=config.setting,
+               note="method training plus the (cached) source CNN's training")
+    return result
+
+
+def _build(config, image_shape, num_classes, params, classifier):
+    train = config.train
+    if config.model == "dann":
+        init_from_source = params.pop("init_from_source", False)
+        rate = train.g_learning_rate
+        if params.pop("anneal_learning_rate", False):
+            rate = AnnealedLearningRate(rate, train.steps)
+        model = DANN(image_shape=image_shape, num_classes=num_classes, schedule_steps=train.steps, **params)
+        if init_from_source:
+            model.classifier.set_weights(classifier.get_weights())
+        model.compile(optimizer=keras.optimizers.Adam(rate, beta_1=train.beta_1))
+        return model
+    model = ADDA(image_shape=image_shape, num_classes=num_classes, **params)
+    model.init_from_source(classifier)
+    model.compile(d_optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1),
+                  e_optimizer=keras.optimizers.Adam(train.g_learning_rate, beta_1=train.beta_1))
+    return model
+
+
+def source_classifier(name, x, y, test, num_classes, image_shape, params, seed, ctx):
+    """The small CNN trained on labelled source images ``x, y`` (uint8) at ``image_shape``, cached.
+
+    ``name`` identifies the source data in the cache (with the format, budget and
+    seed); ``test`` = (uint8 images, labels) it is scored on once; ``params``:
+    steps, batch_size, learning_rate (Adam). Returns (model, meta) with
+    meta = {"train_seconds", "source_test_accuracy"}.
+    """
+    folder = Path(ctx.cache_dir) / "pretrained"
+    stem = "{}-{}x{}x{}-smallcnn-steps{}-batch{}-lr{}-seed{}".format(
+        name, *image_shape, params["steps"], params["batch_size"], params["learning_rate"], seed)
+    # Suffixes appended, not Path.with_suffix: the learning rate's "." would cut the name short.
+    weights, meta_path = folder / f"{stem}.weights.h5", folder / f"{stem}.json"
+    if weights.exists() and meta_path.exists():
+        model = build_small_cnn(image_shape, num_classes, name="source_classifier")
+        model.load_weights(weights)
+        ctx.log(f"source CNN {stem} loaded from the cache")
+        return model, json.loads(meta_path.read_text())
+    model, seconds = train_classifier(x, y, num_classes, image_shape, params, seed)
+    meta = {"train_seconds": seconds, "source_test_accuracy": accuracy(model, *test, image_shape)}
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_weights(weights)
+    meta_path.write_text(json.dumps(meta))
+    return model, meta
+
+
+def train_classifier(x, y, num_classes, image_shape, params, seed, name="source_classifier"):
+    """A fresh small CNN trained on uint8 ``x``, labels ``y`` (params: steps, batch_size, learning_rate).
+
+    Returns (model, training seconds)."""
+    model = build_small_cnn(image_shape, num_classes, name=name)
+    keras.utils.set_random_seed(seed)  # after building: the cached source CNNs were trained this way
+    model.compile(keras.optimizers.Adam(params["learning_rate"]),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    started = time.perf_counter()
+    model.fit(make_pipeline(x, y, batch_size=params["batch_size"], seed=seed, size=image_shape[0],
+                            channels=image_shape[2]),
+              steps_per_epoch=params["steps"], epochs=1, verbose=0)
+    return model, time.perf_counter() - started
+
+
+def _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_shape, params, source_params):
+    size, channels = image_shape[0], image_shape[2]
+    train = config.train
+    keras.utils.set_random_seed(seed)
+    with ctx.strategy.scope():
+        cyclegan = CycleGAN(image_shape=image_shape, **params["cyclegan"])
+        cyclegan.compile(g_optimizer=CycleGAN.make_optimizer(train.g_learning_rate, train.beta_1, train.steps),
+                         d_optimizer=CycleGAN.make_optimizer(train.d_learning_rate, train.beta_1, train.steps))
+
+    def make_dataset(skip):
+        domain_a = make_pipeline(x_source, batch_size=train.batch_size, seed=2 * seed, size=size, channels=channels)
+        domain_b = make_pipeline(x_target, batch_size=train.batch_size, seed=2 * seed + 1, size=size,
+                                 channels=channels)
+        return tf.data.Dataset.zip((domain_a, domain_b)).skip(skip)
+
+    state = fit_resumable(cyclegan, [cyclegan.g_optimizer, cyclegan.d_optimizer], make_dataset, train,
+                          ctx.workdir, ctx.report)
+    result = TaskResult()
+    _save_history(state, f"{config.model} on {config.dataset} ({config.profile}, seed {seed})", ctx, result)
+    started = time.perf_counter()
+    chosen = np.random.default_rng(seed).permutation(len(x_source))[:params["translated_images"]]
+    translated = cyclegan.translate(to_format(x_source[chosen], size, channels), "a2b", EVAL_BATCH)
+    translated = np.round((np.clip(translated, -1, 1) + 1) * 127.5).astype(np.uint8)  # the pipeline reads uint8
+    translate_seconds = time.perf_counter() - started
+    classifier, classifier_seconds = train_classifier(translated, y_source[chosen], target.num_classes,
+                                                      image_shape, source_params, seed, name="pixel_classifier")
+    x_test, y_test = target.load("test", ctx.data_dir)
+    target_accuracy = accuracy(classifier, x_test, y_test, image_shape)
+    provenance = {"split": f"{target.name} test (all {len(x_test)})", "network": "build_small_cnn",
+                  "format": "{}x{}x{}".format(*image_shape), "cyclegan_steps": train.steps,
+                  "translated_images": len(chosen), "classifier_steps": source_params["steps"]}
+    result.add("accuracy", target_accuracy, setting=config.setting, **provenance)
+    result.add("error_pct", 100 * (1 - target_accuracy), "%", setting=config.setting, **provenance)
+    result.add("train_seconds", state["train_seconds"] + translate_seconds + classifier_seconds, "s",
+               setting=config.setting, note="CycleGAN training, translating the source images, the classifier")
+    return result
+
+
+def accuracy(classifier, images, labels, image_shape):
+    """Accuracy of ``classifier`` on uint8 ``images`` brought to ``image_shape``."""
+    x = to_format(images, image_shape[0], image_shape[2])
+    logits = classifier.predict(x, batch_size=EVAL_BATCH, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=1) == labels))

@@ -1,0 +1,205 @@
+"""Task transfer: pretrain the small CNN on a source task, then learn a new task from few labels.
+
+The dataset is a pair "source:target" of registered datasets; a named class
+split (the TaskSpec's ``setting``, e.g. "digits 0-4->5-9") may select the
+classes each side uses. The model is the strategy on the target task:
+
+- ``frozen``: the source CNN up to its "features" layer, frozen (batch norm in
+  inference mode), with a new linear head.
+- ``finetune_all``: every layer starts from the source CNN and trains at
+  ``finetune_learning_rate`` (batch norm in training mode, its statistics from the source).
+- ``finetune_top``: the conv blocks stay frozen; the "features" layer and a new
+  head train.
+- ``scratch``: the same CNN from random weights.
+- ``dcgan_features``: the discriminator of a DCGAN trained on the source images
+  (no labels; ``model_params["dcgan"]``: steps, batch_size), frozen, read at its
+  last conv block (flattened; batch norm in inference mode) with a new linear
+  head: Radford et al. 2015's use of D features for classification (theirs: every
+  layer max-pooled to 4x4 grids and an L2-SVM). Trained once per (source, format,
+  budget, seed) and cached.
+- ``imagenet_<backbone>`` (``benchmark.backbones``: vgg16, resnet50, mobilenet_v2,
+  efficientnet_b0): Keras' ImageNet network, frozen, global-average-pooled, with a
+  new linear head, on images brought to at least 32 px RGB. Only when its weights
+  are in the local Keras cache; otherwise the run logs one line and records nothing.
+
+One run trains the strategy at every label fraction of ``model_params["fractions"]``
+(class-balanced labelled subsets of the target train split, drawn with the run's
+seed, so every strategy of a seed sees the same labels; 100% is the whole split) and scores each on the
+whole target test split (its classes): metrics ``accuracy`` and ``error_pct`` with
+setting "labels=<fraction>%" (prefixed by the class split's name). The source
+CNN is trained once per (source, format, budget, seed) and cached, shared by the
+strategies and with the adaptation task.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from benchmark.backbones import (
+    BACKBONES,
+    MIN_SIZE,
+    BackboneUnavailable,
+    backbone_weights,
+    build_backbone_classifier,
+)
+from benchmark.config import ConfigError
+from benchmark.data import make_pipeline
+from benchmark.data.splits import labelled_split
+from benchmark.tasks.adaptation import accuracy, source_classifier
+from benchmark.tasks.base import TaskResult
+from benchmark.tasks.translation import common_format, domains
+from models import DCGAN, build_small_cnn
+
+IMAGENET = "imagenet_"
+STRATEGIES = ("frozen", "finetune_all", "finetune_top", "scratch", "dcgan_features",
+              *(IMAGENET + name for name in BACKBONES))
+# setting -> (source classes, target classes); "" uses every class on both sides.
+CLASS_SPLITS = {
+    "": (None, None),
+    "digits 0-4->5-9": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
+    # CIFAR-10 class indices: 0 airplane, 1 automobile, 8 ship, 9 truck; 2-7 the animals.
+    "animals->vehicles": ((2, 3, 4, 5, 6, 7), (0, 1, 8, 9)),
+}
+CONV_LAYERS = ("conv2d", "batch_normalization")  # the two conv blocks' weighted layers
+
+
+def select_classes(images, labels, classes):
+    """Images of ``classes`` only, labels renumbered 0..len(classes)-1 in that order."""
+    if classes is None:
+        return images, labels
+    keep = np.isin(labels, classes)
+    mapping = np.full(int(labels.max()) + 1, -1, np.int64)
+    mapping[list(classes)] = np.arange(len(classes))
+    return images[keep], mapping[labels[keep]]
+
+
+def fraction_setting(prefix, fraction):
+    return ", ".join(filter(None, [prefix, f"labels={fraction:g}%"]))
+
+
+def run(config, seed, ctx):
+    if config.model not in STRATEGIES:
+        raise ConfigError(f"transfer strategy {config.model!r} unknown; known: {', '.join(STRATEGIES)}")
+    if config.setting not in CLASS_SPLITS:
+        raise ConfigError(f"transfer class split {config.setting!r} unknown; known: "
+                          f"{', '.join(repr(s) for s in CLASS_SPLITS)}")
+    source, target = domains(config.dataset)
+    size, channels = common_format(source, target)
+    image_shape = (size, size, channels)
+    if config.model.startswith(IMAGENET):
+        try:
+            backbone_weights(config.model.removeprefix(IMAGENET))
+        except BackboneUnavailable as exc:
+            ctx.log(str(exc))
+            return TaskResult()
+        size, channels = max(size, MIN_SIZE), 3
+        image_shape = (size, size, channels)
+    source_classes, target_classes = CLASS_SPLITS[config.setting]
+    params = config.model_params
+
+    x_source, y_source = select_classes(*source.load("train", ctx.data_dir), source_classes)
+    source_test = select_classes(*source.load("test", ctx.data_dir), source_classes)
+    num_source_classes = len(source_classes or range(source.num_classes))
+    source_name = source.name + ("-classes" + "".join(map(str, source_classes)) if source_classes else "")
+    if config.model.startswith(IMAGENET):
+        pretrained, source_meta = None, {"train_seconds": 0.0}  # ImageNet training is not ours to count
+    elif config.model == "dcgan_features":
+        pretrained, source_meta = source_discriminator(source_name, x_source, image_shape, params["dcgan"],
+                                                       seed, ctx)
+    else:
+        pretrained, source_meta = source_classifier(source_name, x_source, y_source, source_test,
+                                                    num_source_classes, image_shape, params["source"], seed,
+                                                    ctx)
+    x_target, y_target = select_classes(*target.load("train", ctx.data_dir), target_classes)
+    x_test, y_test = select_classes(*target.load("test", ctx.data_dir), target_classes)
+    num_classes = len(target_classes or range(target.num_classes))
+
+    result = TaskResult()
+    seconds = 0.0
+    for fraction in params["fractions"]:
+        if fraction >= 100:
+            labelled = np.arange(len(y_target))
+        else:  # class-balanced, rounded to a multiple of the class count
+            per_class = max(1, round(len(y_target) * fraction / 100 / num_classes))
+            labelled, _ = labelled_split(y_target, per_class * num_classes, data_seed=seed)
+        num_labels = len(labelled)
+        keras.utils.set_random_seed(seed)
+        model = target_network(config.model, pretrained, image_shape, num_classes, params)
+        batch = min(config.train.batch_size, num_labels)
+        started = time.perf_counter()
+        model.fit(make_pipeline(x_target[labelled], y_target[labelled], batch_size=batch, seed=seed, size=size,
+                                channels=channels),
+                  steps_per_epoch=config.train.steps, epochs=1, verbose=0)
+        seconds += time.perf_counter() - started
+        score = accuracy(model, x_test, y_test, image_shape)
+        setting = fraction_setting(config.setting, fraction)
+        provenance = {"labels": num_labels, "split": f"{target.name} test ({len(x_test)} images)",
+                      "format": "{}x{}x{}".format(*image_shape), "steps": config.train.steps}
+        if "source_test_accuracy" in source_meta:
+            provenance["source_test_accuracy"] = round(source_meta["source_test_accuracy"], 4)
+        result.add("accuracy", score, setting=setting, **provenance)
+        result.add("error_pct", 100 * (1 - score), "%", setting=setting, **provenance)
+    result.add("train_seconds", seconds + (0 if config.model == "scratch" else source_meta["train_seconds"]), "s",
+               setting=config.setting, note="every label fraction, plus the (cached) source network's training")
+    return result
+
+
+def source_discriminator(name, x, image_shape, params, seed, ctx):
+    """The discriminator of a DCGAN (its default networks and optimiser) trained on uint8 ``x``, cached.
+
+    ``params``: steps, batch_size. Returns (discriminator, {"train_seconds"}).
+    """
+    folder = Path(ctx.cache_dir) / "pretrained"
+    stem = "{}-{}x{}x{}-dcgan-steps{}-batch{}-seed{}".format(name, *image_shape, params["steps"],
+                                                             params["batch_size"], seed)
+    weights, meta_path = folder / f"{stem}.discriminator.weights.h5", folder / f"{stem}.json"
+    keras.utils.set_random_seed(seed)
+    gan = DCGAN(data_shape=image_shape, seed=seed)
+    if weights.exists() and meta_path.exists():
+        gan.discriminator.load_weights(weights)
+        ctx.log(f"DCGAN discriminator {stem} loaded from the cache")
+        return gan.discriminator, json.loads(meta_path.read_text())
+    gan.compile(d_optimizer=DCGAN.default_optimizer(), g_optimizer=DCGAN.default_optimizer())
+    started = time.perf_counter()
+    gan.fit(make_pipeline(x, batch_size=params["batch_size"], seed=seed, size=image_shape[0],
+                          channels=image_shape[2]), steps_per_epoch=params["steps"], epochs=1, verbose=0)
+    meta = {"train_seconds": time.perf_counter() - started}
+    folder.mkdir(parents=True, exist_ok=True)
+    gan.discriminator.save_weights(weights)
+    meta_path.write_text(json.dumps(meta))
+    return gan.discriminator, meta
+
+
+def target_network(strategy, pretrained, image_shape, num_classes, params):
+    """The compiled target-task network of a strategy, initialised from ``pretrained`` unless "scratch"."""
+    if strategy.startswith(IMAGENET):
+        model = build_backbone_classifier(strategy.removeprefix(IMAGENET), image_shape, num_classes)
+        model.compile(keras.optimizers.Adam(params["learning_rate"]),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+    if strategy == "dcgan_features":
+        pretrained.trainable = False  # also runs its batch norm in inference mode
+        features = pretrained.layers[-2].output  # the flattened last conv block, before the logit
+        logits = keras.layers.Dense(num_classes, name="logits")(features)
+        model = keras.Model(pretrained.input, logits, name="dcgan_features_classifier")
+        model.compile(keras.optimizers.Adam(params["learning_rate"]),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+    model = build_small_cnn(image_shape, num_classes, name=f"{strategy}_classifier")
+    if strategy != "scratch":
+        for layer, source_layer in zip(model.layers, pretrained.layers, strict=True):
+            if layer.name != "logits":
+                layer.set_weights(source_layer.get_weights())
+    for layer in model.layers:
+        if strategy == "frozen":
+            layer.trainable = layer.name == "logits"
+        elif strategy == "finetune_top":
+            layer.trainable = not layer.name.startswith(CONV_LAYERS)
+    rate = params["finetune_learning_rate"] if strategy == "finetune_all" else params["learning_rate"]
+    model.compile(keras.optimizers.Adam(rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model

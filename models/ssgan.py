@@ -1,0 +1,205 @@
+"""Semi-supervised GAN (Salimans et al. 2016, "Improved Techniques for Training GANs", sec. 5).
+
+The discriminator is a K-class classifier whose real/fake decision comes from its class logits:
+D(x) = Z(x) / (Z(x) + 1) with Z(x) = sum_k exp(l_k(x)). It learns from labelled data
+(cross-entropy), unlabelled data (real) and generated data (fake); the generator is trained by
+feature matching. ``fake_class="explicit"`` gives the discriminator a (K+1)-th output for the
+fake class instead (the c+1 classifier), to compare the two formulations.
+"""
+
+import keras
+import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
+from keras import layers, ops
+
+from models.gan import replica_position, scale_for_replicas, tracker_logs
+from models.layers import MinibatchDiscrimination, WeightNormDense
+from models.losses import feature_matching_loss, ssgan_supervised_loss, ssgan_unsupervised_loss
+
+FAKE_CLASSES = ("implicit", "explicit")
+
+
+def build_ssgan_discriminator(data_shape, num_outputs, hidden_units=(1000, 500, 250, 250, 250),
+                              input_noise=0.6, hidden_noise=0.5, minibatch_kernels=0, minibatch_kernel_dim=5,
+                              name="discriminator"):
+    """Salimans et al.'s MNIST discriminator: an MLP with Gaussian noise on its input and after every
+    hidden layer, ``num_outputs`` linear logits (no softmax: the losses take logits).
+
+    The last hidden layer is named "features" (feature matching compares its batch means);
+    ``minibatch_kernels > 0`` inserts minibatch discrimination between it and the logits. Noise
+    standard deviations are on the [-1, 1] image scale (input 0.6 = the paper's 0.3 on [0, 1]).
+    Every dense layer is weight-normalised; the hidden ones keep their data-initialised scale.
+    """
+    x = keras.Input(data_shape, name="x")
+    h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
+    for i, units in enumerate(hidden_units):
+        h = WeightNormDense(units, activation="relu", train_scale=False,
+                            name="features" if i == len(hidden_units) - 1 else None)(h)
+        if i < len(hidden_units) - 1:
+            h = layers.GaussianNoise(hidden_noise)(h)
+    if minibatch_kernels:
+        h = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim)(h)
+    logits = WeightNormDense(num_outputs, name="logits")(layers.GaussianNoise(hidden_noise)(h))
+    return keras.Model(x, logits, name=name)
+
+
+def build_ssgan_generator(latent_dim, data_shape, hidden_units=(500, 500)):
+    """Salimans et al.'s MNIST generator: softplus layers with batch norm, tanh output in [-1, 1]."""
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for units in hidden_units:
+        h = layers.Dense(units, use_bias=False)(h)
+        h = layers.Activation("softplus")(layers.BatchNormalization()(h))
+    size = 1
+    for d in data_shape:
+        size *= d
+    x = layers.Reshape(data_shape)(layers.Dense(size, activation="tanh")(h))
+    return keras.Model(z, x, name="generator")
+
+
+def initialize_weight_norm(network, x):
+    """Salimans et al.'s data-dependent initialisation (they use 500 training images): each
+    weight-normalised layer of a functional ``network``, first to last, gets the scale and bias
+    that give its pre-activations zero mean and unit variance on ``x``, with the Gaussian noise
+    layers on (training mode) as in their code, so that the noise keeps its weight relative to
+    the signal that the training-mode network sees."""
+    for layer in network.layers:
+        if isinstance(layer, WeightNormDense):
+            layer.initialize_from(keras.Model(network.input, layer.input)(x, training=True))
+
+
+@keras.saving.register_keras_serializable(package="models")
+class SSGAN(keras.Model):
+    """Semi-supervised GAN: a classifier-discriminator and a feature-matching generator.
+
+    ``fit`` takes batches ``((labelled_x, labels), unlabelled_x)``. Each step the discriminator
+    minimises ``supervised + unsupervised_weight * unsupervised`` on the labelled batch, the
+    unlabelled batch and as many generated images (``models.losses.ssgan_*``); then the generator
+    minimises the feature-matching distance between a fresh generated batch and the unlabelled
+    batch on the discriminator's "features" layer. ``classify`` returns the K class logits of
+    ``averaged_discriminator``, an exponential moving average (``average_decay``) of the
+    discriminator's weights, as Salimans et al. test.
+    """
+
+    def __init__(self, data_shape=(28, 28, 1), num_classes=10, latent_dim=100, fake_class="implicit",
+                 discriminator_units=(1000, 500, 250, 250, 250), generator_units=(500, 500), input_noise=0.6,
+                 hidden_noise=0.5, minibatch_kernels=0, minibatch_kernel_dim=5, unsupervised_weight=0.5,
+                 average_decay=0.999, generator_steps=1, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if fake_class not in FAKE_CLASSES:
+            raise ValueError(f"fake_class must be one of {FAKE_CLASSES}, got {fake_class!r}")
+        self.data_shape = tuple(data_shape)
+        self.num_classes = num_classes
+        self.latent_dim = latent_dim
+        self.fake_class = fake_class
+        self.discriminator_units = tuple(discriminator_units)
+        self.generator_units = tuple(generator_units)
+        self.input_noise = input_noise
+        self.hidden_noise = hidden_noise
+        self.minibatch_kernels = minibatch_kernels
+        self.minibatch_kernel_dim = minibatch_kernel_dim
+        self.unsupervised_weight = unsupervised_weight
+        if not 0 <= average_decay < 1:
+            raise ValueError(f"average_decay must be in [0, 1), got {average_decay}")
+        self.average_decay = average_decay
+        self.generator_steps = generator_steps
+        self.seed = seed
+        num_outputs = num_classes + (fake_class == "explicit")
+        self.discriminator = build_ssgan_discriminator(
+            self.data_shape, num_outputs, self.discriminator_units, input_noise, hidden_noise,
+            minibatch_kernels, minibatch_kernel_dim)
+        self.generator = build_ssgan_generator(latent_dim, self.data_shape, self.generator_units)
+        # Salimans et al. test an exponential moving average of the discriminator's weights: the
+        # adversarial game keeps the current weights moving, their average classifies better.
+        self.averaged_discriminator = build_ssgan_discriminator(
+            self.data_shape, num_outputs, self.discriminator_units, input_noise, hidden_noise,
+            minibatch_kernels, minibatch_kernel_dim, name="averaged_discriminator")
+        self.averaged_discriminator.set_weights(self.discriminator.get_weights())
+        # The same layers with the features exposed too: one forward pass gives both.
+        self.critic = keras.Model(self.discriminator.input,
+                                  [self.discriminator.output, self.discriminator.get_layer("features").output])
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.trackers = [keras.metrics.Mean(name=name) for name in
+                         ("supervised_loss", "unsupervised_loss", "g_loss", "train_accuracy")]
+        self.built = True
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return self.trackers
+
+    def sample_noise(self, batch_size):
+        """This replica's slice of one global draw, as in ``models.GAN``."""
+        replicas, index = replica_position()
+        z = keras.random.normal((batch_size * replicas, self.latent_dim), seed=self.noise_seed)
+        return z[index * batch_size:(index + 1) * batch_size]
+
+    def train_step(self, data):
+        (labelled_x, labels), unlabelled_x = data
+        batch_size = ops.shape(unlabelled_x)[0]
+        fake = self.generator(self.sample_noise(batch_size), training=True)
+        with tf.GradientTape() as tape:
+            labelled_logits = self.discriminator(labelled_x, training=True)
+            unlabelled_logits = self.discriminator(unlabelled_x, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            supervised = ssgan_supervised_loss(labels, labelled_logits)
+            unsupervised = ssgan_unsupervised_loss(unlabelled_logits, fake_logits, self.fake_class)
+            d_loss = scale_for_replicas(supervised + self.unsupervised_weight * unsupervised)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+        self.update_average()
+
+        # The generator trails a fast-moving discriminator: several steps help it keep up.
+        for _ in range(self.generator_steps):
+            with tf.GradientTape() as tape:
+                fake = self.generator(self.sample_noise(batch_size), training=True)
+                _, real_features = self.critic(unlabelled_x, training=True)
+                _, fake_features = self.critic(fake, training=True)
+                g_loss = feature_matching_loss(ops.stop_gradient(real_features), fake_features)
+                scaled = scale_for_replicas(g_loss)
+            grads = tape.gradient(scaled, self.generator.trainable_variables)
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
+
+        predicted = ops.argmax(labelled_logits[:, :self.num_classes], axis=-1)
+        accuracy = ops.mean(ops.cast(predicted == ops.cast(labels, predicted.dtype), "float32"))
+        for tracker, value in zip(self.trackers, (supervised, unsupervised, g_loss, accuracy), strict=True):
+            tracker.update_state(value)
+        return tracker_logs(self.trackers)
+
+    def update_average(self):
+        """Moves the averaged discriminator towards the current one. The decay ramps up as
+        (1 + t) / (10 + t) (as tf.train.ExponentialMovingAverage with num_updates), so that the
+        first steps do not leave the average stuck near the initial weights."""
+        step = ops.cast(self.d_optimizer.iterations, "float32")
+        decay = ops.minimum(self.average_decay, (1.0 + step) / (10.0 + step))
+        for average, weight in zip(self.averaged_discriminator.weights, self.discriminator.weights, strict=True):
+            average.assign(average + (1.0 - decay) * (ops.cast(weight, average.dtype) - average))
+
+    def initialize_from(self, x):
+        """Data-dependent initialisation of the discriminator on a batch of real images."""
+        initialize_weight_norm(self.discriminator, x)
+        self.averaged_discriminator.set_weights(self.discriminator.get_weights())
+
+    def classify(self, x, batch_size=1000):
+        """The K class logits of ``x`` from the averaged discriminator, as numpy (the fake output
+        of the explicit variant dropped: it does not change which real class is most likely)."""
+        return self.averaged_discriminator.predict(x, batch_size=batch_size, verbose=0)[:, :self.num_classes]
+
+    def generate(self, n, seed=0, batch_size=500):
+        """n samples in [-1, 1], reproducible by seed."""
+        z = keras.random.normal((n, self.latent_dim), seed=seed)
+        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+
+    def get_config(self):
+        return {**super().get_config(), "data_shape": self.data_shape, "num_classes": self.num_classes,
+                "latent_dim": self.latent_dim, "fake_class": self.fake_class,
+                "discriminator_units": self.discriminator_units, "generator_units": self.generator_units,
+                "input_noise": self.input_noise, "hidden_noise": self.hidden_noise,
+                "minibatch_kernels": self.minibatch_kernels, "minibatch_kernel_dim": self.minibatch_kernel_dim,
+                "unsupervised_weight": self.unsupervised_weight, "average_decay": self.average_decay,
+                "generator_steps": self.generator_steps, "seed": self.seed}

@@ -1,0 +1,109 @@
+"""The semi-supervised task and its baselines: splits, every method end to end, and the GMM on a toy set."""
+
+import dataclasses
+import sqlite3
+
+import numpy as np
+import pytest
+
+from benchmark import ssl_baselines as baselines
+from benchmark.cli import main
+from benchmark.config import ConfigError, TrainConfig
+from benchmark.suites import BUDGETS, SUITES, build_configs
+from benchmark.tasks import ssl
+from benchmark.tasks.base import TaskContext
+
+TINY = TrainConfig(steps=60, batch_size=20, d_learning_rate=3e-3, checkpoint_every=30)
+SMALL_CLASSIFIER = {"hidden_units": [32, 16]}
+
+
+def _tiny(config):
+    params = dict(config.model_params)
+    if config.model.startswith("ssgan"):
+        params.update(discriminator_units=[32, 16], generator_units=[32], latent_dim=8)
+    elif "classifier" in params:
+        params["classifier"] = SMALL_CLASSIFIER
+        params.update({"rounds": 1} if "rounds" in params else {})
+    return dataclasses.replace(config, train=TINY, model_params=params)
+
+
+def test_suite_has_every_method_for_every_label_count():
+    specs = SUITES["ssl"]
+    counts = {"mnist": {20, 50, 100, 1000}, "fashion_mnist": {100, 1000, 4000}}
+    for model in ssl.MODELS:
+        for dataset, expected in counts.items():
+            found = {ssl.num_labels(s.setting) for s in specs if s.model == model and s.dataset == dataset}
+            assert found == expected, (model, dataset)
+    # CIFAR-10 (4000 labels) runs on the paper profile only.
+    assert {c.dataset for c in build_configs("ssl", "standard")} == {"mnist", "fashion_mnist"}
+    assert {c.dataset for c in build_configs("ssl", "paper")} == {"mnist", "fashion_mnist", "cifar10-jpeg"}
+    for spec in specs:
+        assert set(BUDGETS[spec.budget]) >= ({"paper"} if spec.dataset == "cifar10-jpeg" else
+                                             {"smoke", "standard", "paper"})
+
+
+@pytest.mark.parametrize("model", ssl.MODELS)
+def test_every_method_trains_and_scores_on_the_official_test_split(tmp_path, data_dir, model):
+    config = _tiny(next(c for c in build_configs("ssl", "smoke", model=model, dataset="mnist")
+                        if c.setting == "labels=20"))
+    if model == "gmm":
+        config = dataclasses.replace(config, model_params={"components": 10, "iterations": 2})
+    result = ssl.run(config, 0, TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path))
+    values = {m["metric"]: m for m in result.metrics}
+    assert set(values) == {"accuracy", "error_pct", "train_seconds"}
+    assert all(m["setting"] == "labels=20" for m in result.metrics)
+    assert values["error_pct"]["value"] == pytest.approx(100 * (1 - values["accuracy"]["value"]))
+    # Above chance (0.1) after 60 steps; co-training's learners see half an image each.
+    assert values["accuracy"]["value"] > (0.15 if model.startswith("cotraining") else 0.3)
+    assert "10000 images" in values["accuracy"]["provenance"]["split"]
+
+
+def test_labels_must_be_a_setting_that_splits_evenly(tmp_path, data_dir):
+    config = _tiny(build_configs("ssl", "smoke", model="supervised", dataset="mnist")[0])
+    ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path)
+    with pytest.raises(ConfigError, match="labels=N"):
+        ssl.run(dataclasses.replace(config, setting=""), 0, ctx)
+    with pytest.raises(ConfigError, match="cannot be split evenly"):
+        ssl.run(dataclasses.replace(config, setting="labels=25"), 0, ctx)
+
+
+def test_gaussian_mixture_uses_the_unlabelled_data():
+    """A wide class and a narrow one, each labelled once on its far side: EM on the unlabelled
+    points learns the two spreads and puts the boundary near the narrow class; the nearest labelled
+    point (what the labels alone say) puts it half-way and misses a fifth of the wide class."""
+    rng = np.random.default_rng(0)
+    labels = (np.arange(600) >= 400).astype(int)
+    centre, spread = np.where(labels == 0, 0.0, 5.0), np.where(labels == 0, 2.0, 0.3)
+    points = np.stack([centre + spread * rng.normal(size=600), rng.normal(size=600)], 1)
+    images = np.clip(np.round(points * 10 + 128), 0, 255).astype(np.uint8).reshape(600, 1, 2, 1)
+    labelled = np.array([np.argmin(np.abs(points[:, 0] + 3) + 9 * labels),
+                         np.argmin(np.abs(points[:, 0] - 5) + 9 * (1 - labels))])
+    gmm = baselines.GaussianMixtureClassifier(2, components=2, iterations=20, regularization=1e-6)
+    accuracy = np.mean(gmm.fit(images, labels, labelled).log_probabilities(images).argmax(1) == labels)
+    nearest = np.argmin(np.linalg.norm(points[:, None] - points[labelled][None], axis=-1), axis=1)
+    assert accuracy > 0.97 and np.mean(nearest == labels) < 0.85
+
+
+def test_co_training_views_and_confident_picks():
+    images = np.full((2, 4, 4, 1), 200, np.uint8)
+    top, bottom = baselines.half_view(images, 0), baselines.half_view(images, 1)
+    assert (top[:, :2] == 200).all() and (top[:, 2:] == 0).all()
+    assert (bottom[:, :2] == 0).all() and (bottom[:, 2:] == 200).all()
+    log_probs = np.log(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]))
+    chosen, predicted = baselines.most_confident(log_probs, 2)
+    assert list(chosen) == [1, 2] and list(predicted) == [0, 1]
+
+
+def test_smoke_run_through_the_cli_writes_error_rows(tmp_path, data_dir):
+    out = tmp_path / "reports"
+    assert main(["run", "--suite", "ssl", "--profile", "smoke", "--model", "supervised", "--dataset", "mnist",
+                 "--out", str(out), "--data-dir", data_dir, "--set", "train.steps=10",
+                 "--set", "train.checkpoint_every=5"]) == 0
+    with sqlite3.connect(out / "results.sqlite") as db:
+        settings = {s for (s,) in db.execute("SELECT DISTINCT setting FROM metrics WHERE metric = 'error_pct'")}
+    assert settings == {"labels=20", "labels=50", "labels=100", "labels=1000"}
+    board = (out / "leaderboard.md").read_text()
+    assert "| supervised | mnist | labels=100 |" in board
+    # Accuracy against label count, log x, one panel per dataset.
+    assert "(figures/ssl_ssl_smoke_accuracy.png)" in board
+    assert (out / "figures" / "ssl_ssl_smoke_accuracy.png").stat().st_size > 1000

@@ -1,0 +1,99 @@
+"""Task transfer: class splits, what each strategy may train, and one end-to-end run per pair."""
+
+import csv
+
+import h5py
+import keras
+import numpy as np
+import pytest
+from keras.src.legacy.saving import legacy_h5_format
+
+from benchmark.backbones import BACKBONES, build_backbone_classifier
+from benchmark.cli import main
+from benchmark.suites import build_configs
+from benchmark.tasks import transfer
+from benchmark.tasks.base import TaskContext
+from models import build_small_cnn
+from models.dcgan import build_dcgan_discriminator
+
+SHAPE = (8, 8, 1)
+PARAMS = {"learning_rate": 1e-2, "finetune_learning_rate": 1e-2}
+
+
+def test_select_classes_keeps_the_split_and_renumbers_in_its_order():
+    images = np.arange(6)[:, None]
+    x, y = transfer.select_classes(images, np.array([5, 0, 9, 7, 5, 3]), (9, 5))
+    np.testing.assert_array_equal(x[:, 0], [0, 2, 4])
+    np.testing.assert_array_equal(y, [1, 0, 1])
+
+
+@pytest.mark.parametrize("strategy, conv_trains, features_train", [
+    ("frozen", False, False), ("finetune_top", False, True), ("finetune_all", True, True),
+    ("scratch", True, True)])
+def test_strategy_trains_only_its_layers(strategy, conv_trains, features_train):
+    pretrained = build_small_cnn(SHAPE, 3)
+    model = transfer.target_network(strategy, pretrained, SHAPE, 2, PARAMS)
+    start = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers}
+    if strategy != "scratch":  # every layer but the new head starts as the pretrained one
+        np.testing.assert_array_equal(model.get_layer("features").get_weights()[0],
+                                      pretrained.get_layer("features").get_weights()[0])
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 2, 32), epochs=2, verbose=0)
+    for layer in model.layers:
+        if not layer.get_weights():
+            continue
+        changed = not all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), start[layer.name], strict=True))
+        expected = {"logits": True, "features": features_train}.get(layer.name, conv_trains)
+        assert changed == expected, layer.name
+
+
+def test_dcgan_features_train_only_a_linear_head_on_the_discriminators_last_conv_block():
+    discriminator = build_dcgan_discriminator(SHAPE, base_filters=4)
+    before = [w.copy() for w in discriminator.get_weights()]
+    model = transfer.target_network("dcgan_features", discriminator, SHAPE, 3, PARAMS)
+    assert model.get_layer("logits").kernel.shape == (2 * 2 * 8, 3)  # 8 px -> two stride-2 convs, 2*4 filters
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 3, 32), epochs=2, verbose=0)
+    for after, start in zip(discriminator.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(after, start)  # batch-norm statistics included
+    assert len(model.trainable_weights) == 2
+
+
+def test_transfer_suite_scores_every_label_fraction(tmp_path, data_dir):
+    out = tmp_path / "reports"
+    tiny = ["--set", "train.steps=3", "--set", 'model.fractions=[1, 100]',
+            "--set", 'model.source={"steps": 10, "batch_size": 32, "learning_rate": 0.001}',
+            "--set", 'model.dcgan={"steps": 3, "batch_size": 32}']
+    for strategy in ("frozen", "scratch", "dcgan_features"):
+        assert main(["run", "--suite", "transfer", "--profile", "smoke", "--model", strategy, "--dataset",
+                     "mnist:mnist", "--out", str(out), "--data-dir", data_dir, *tiny]) == 0
+    with open(out / "results.csv") as f:
+        rows = {(r["model"], r["setting"], r["metric"]): float(r["mean"]) for r in csv.DictReader(f)}
+    for strategy in ("frozen", "scratch", "dcgan_features"):
+        for fraction in ("1", "100"):
+            accuracy = rows[(strategy, f"digits 0-4->5-9, labels={fraction}%", "accuracy")]
+            assert 0 <= accuracy <= 1
+
+
+def test_imagenet_backbone_without_cached_weights_logs_one_line_and_records_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras cache: nothing may be downloaded
+    config = next(c for c in build_configs("transfer", "smoke") if c.model == "imagenet_resnet50")
+    lines = []
+    ctx = TaskContext(tmp_path / "work", "unused", tmp_path / "cache", log=lines.append)
+    assert transfer.run(config, 0, ctx).metrics == []
+    assert len(lines) == 1 and "resnet50 skipped" in lines[0]
+    assert str(tmp_path / "models" / BACKBONES["resnet50"][2]) in lines[0]
+
+
+def test_imagenet_backbone_classifier_loads_cached_weights_and_trains_only_its_head(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    # Stand-in for Keras' download: the no-top network's own (random) weights, in the legacy h5
+    # format Keras' ImageNet files use (save_weights writes only the new .weights.h5 format).
+    reference = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3), alpha=1.0)
+    with h5py.File(tmp_path / "models" / BACKBONES["mobilenet_v2"][2], "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, reference)
+    model = build_backbone_classifier("mobilenet_v2", (32, 32, 3), 4)
+    backbone = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    np.testing.assert_array_equal(backbone.get_weights()[0], reference.get_weights()[0])
+    assert [w.shape for w in model.trainable_weights] == [(1280, 4), (4,)]
