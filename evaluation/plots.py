@@ -69,17 +69,19 @@ def save_metric_vs_setting(series, path, title, ylabel, xlabel):
     where there is a single seed). Used for accuracy against label count per method per dataset.
     """
     fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.5), dpi=100, squeeze=False)
+    # One colour per line label across panels; each panel has its own legend (panels may differ in lines).
+    colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(k for v in series.values() for k in v))}
     for ax, (group, lines) in zip(axes[0], series.items(), strict=True):
         for label, (x, mean, std) in lines.items():
             order = np.argsort(x)
             ax.errorbar(np.asarray(x)[order], np.asarray(mean)[order], yerr=np.nan_to_num(np.asarray(std)[order]),
-                        label=label, marker="o", markersize=3, linewidth=1.2, capsize=2)
+                        label=label, color=colours[label], marker="o", markersize=3, linewidth=1.2, capsize=2)
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(group, fontsize=9)
         ax.grid(alpha=0.3, which="both")
-    axes[0][-1].legend(fontsize=7)
+        ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
