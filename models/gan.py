@@ -62,7 +62,19 @@ def tracker_logs(trackers):
 
 
 @keras.saving.register_keras_serializable(package="models")
-class GAN(keras.Model):
+class TwoPlayerModel(keras.Model):
+    """Base of models with a ``discriminator`` and a ``generator``, each with its own optimizer."""
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        # Build optimizer slots now, outside any traced step (required under tf.distribute).
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+
+
+class GAN(TwoPlayerModel):
     """Unconditional GAN trained by Algorithm 1 of Goodfellow et al. 2014.
 
     Each batch fed to ``fit`` holds ``d_steps`` real minibatches: the
@@ -96,14 +108,6 @@ class GAN(keras.Model):
     def build_networks(self):
         return (build_mlp_generator(self.latent_dim, self.data_shape, self.hidden_units),
                 build_mlp_discriminator(self.data_shape, self.hidden_units))
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        # Build optimizer slots now, outside any traced step (required under tf.distribute).
-        d_optimizer.build(self.discriminator.trainable_variables)
-        g_optimizer.build(self.generator.trainable_variables)
 
     @property
     def metrics(self):

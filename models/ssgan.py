@@ -11,7 +11,7 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.gan import replica_position, scale_for_replicas, tracker_logs
+from models.gan import TwoPlayerModel, replica_position, scale_for_replicas, tracker_logs
 from models.layers import MinibatchDiscrimination, WeightNormDense
 from models.losses import feature_matching_loss, ssgan_supervised_loss, ssgan_unsupervised_loss
 
@@ -68,7 +68,7 @@ def initialize_weight_norm(network, x):
 
 
 @keras.saving.register_keras_serializable(package="models")
-class SSGAN(keras.Model):
+class SSGAN(TwoPlayerModel):
     """Semi-supervised GAN: a classifier-discriminator and a feature-matching generator.
 
     ``fit`` takes batches ``((labelled_x, labels), unlabelled_x)``. Each step the discriminator
@@ -121,13 +121,6 @@ class SSGAN(keras.Model):
         self.trackers = [keras.metrics.Mean(name=name) for name in
                          ("supervised_loss", "unsupervised_loss", "g_loss", "train_accuracy")]
         self.built = True
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        d_optimizer.build(self.discriminator.trainable_variables)
-        g_optimizer.build(self.generator.trainable_variables)
 
     @property
     def metrics(self):
