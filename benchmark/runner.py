@@ -18,7 +18,7 @@ from benchmark.environment import environment
 from benchmark.errors import BenchmarkError
 from benchmark.reporting import write_reports
 from benchmark.store import ResultsStore
-from benchmark.tasks.base import TaskContext
+from benchmark.tasks.base import RunSkipped, TaskContext
 from benchmark.training import Diverged
 
 FINAL = ("done", "diverged")
@@ -137,6 +137,10 @@ def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache
     started = time.time()
     try:
         result = task.run(config, seed, ctx)
+    except RunSkipped as exc:
+        store.discard(run_id)
+        progress.line(index, f"{label}: skipped ({exc})")
+        return "skipped"
     except Diverged as exc:
         store.finish(run_id, "diverged", time.time() - started, reason=str(exc))
         progress.line(index, f"{label}: {exc}")

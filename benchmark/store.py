@@ -96,6 +96,12 @@ class ResultsStore:
             self.db.execute("UPDATE runs SET status=?, reason=?, finished=?, wall_seconds=? WHERE id=?",
                             (status, reason, time.time(), wall_seconds, run_id))
 
+    def discard(self, run_id):
+        """Forget a run that was started but recorded nothing (skipped): it will run next time."""
+        with self.db:
+            self.db.execute("DELETE FROM artifacts WHERE run_id=?", (run_id,))
+            self.db.execute("DELETE FROM runs WHERE id=? AND status='running'", (run_id,))
+
     def runs(self, status=None):
         query = "SELECT * FROM runs" + (" WHERE status=?" if status else "") + " ORDER BY id"
         return self.db.execute(query, (status,) if status else ()).fetchall()

@@ -14,6 +14,11 @@ def _default_strategy():
     return tf.distribute.get_strategy()
 
 
+class RunSkipped(Exception):  # noqa: N818 (not an error: the run cannot happen on this machine)
+    """Raised by a task that cannot run here (e.g. pretrained weights not installed): the runner
+    records nothing, logs the message and tries the run again next time."""
+
+
 @dataclass
 class TaskContext:
     workdir: Path                 # this run's folder: checkpoint, figures, logs

@@ -51,7 +51,7 @@ from benchmark.config import ConfigError
 from benchmark.data import make_pipeline
 from benchmark.data.splits import labelled_split
 from benchmark.tasks.adaptation import accuracy, source_classifier
-from benchmark.tasks.base import TaskResult
+from benchmark.tasks.base import RunSkipped, TaskResult
 from benchmark.tasks.translation import common_format, domains
 from models import DCGAN, build_small_cnn
 
@@ -95,8 +95,7 @@ def run(config, seed, ctx):
         try:
             backbone_weights(config.model.removeprefix(IMAGENET))
         except BackboneUnavailable as exc:
-            ctx.log(str(exc))
-            return TaskResult()
+            raise RunSkipped(str(exc)) from None
         size, channels = max(size, MIN_SIZE), 3
         image_shape = (size, size, channels)
     source_classes, target_classes = CLASS_SPLITS[config.setting]

@@ -15,6 +15,7 @@ import pytest
 
 import benchmark.tasks.generation as generation
 from benchmark.cli import main
+from benchmark.tasks.base import RunSkipped
 from benchmark.training import Diverged
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +122,26 @@ def test_diverged_and_crashed_runs_are_recorded_and_the_suite_goes_on(tmp_path, 
     assert status["mnist"][0] == status["fashion_mnist"][0] == "done"
     board = (out / "leaderboard.md").read_text()
     assert "diverged at step 7" in board and "simulated crash" in board
+
+
+def test_skipped_run_records_nothing_and_runs_again_next_time(tmp_path, data_dir, monkeypatch, capsys):
+    real_run = generation.run
+    weights_installed = False
+
+    def needs_weights(config, seed, ctx):
+        if config.dataset == "ring8" and not weights_installed:
+            raise RunSkipped("weights not installed")
+        return real_run(config, seed, ctx)
+
+    monkeypatch.setattr(generation, "run", needs_weights)
+    out = tmp_path / "out"
+    args = ["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8", "--profile", "smoke", "--out",
+            str(out), "--data-dir", data_dir, *TINY]
+    assert main(args) == 0
+    assert _runs(out) == [] and "skipped (weights not installed)" in capsys.readouterr().err
+    weights_installed = True
+    assert main(args) == 0
+    assert [status for *_, status, _ in _runs(out)] == ["done"] and _metric_count(out) > 0
 
 
 def test_same_seed_same_numbers(tmp_path, data_dir):

@@ -12,7 +12,7 @@ from benchmark.backbones import BACKBONES, build_backbone_classifier
 from benchmark.cli import main
 from benchmark.suites import build_configs
 from benchmark.tasks import transfer
-from benchmark.tasks.base import TaskContext
+from benchmark.tasks.base import RunSkipped, TaskContext
 from models import build_small_cnn
 from models.dcgan import build_dcgan_discriminator
 
@@ -75,14 +75,13 @@ def test_transfer_suite_scores_every_label_fraction(tmp_path, data_dir):
             assert 0 <= accuracy <= 1
 
 
-def test_imagenet_backbone_without_cached_weights_logs_one_line_and_records_nothing(tmp_path, monkeypatch):
+def test_imagenet_backbone_without_cached_weights_is_skipped_with_one_message(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras cache: nothing may be downloaded
     config = next(c for c in build_configs("transfer", "smoke") if c.model == "imagenet_resnet50")
-    lines = []
-    ctx = TaskContext(tmp_path / "work", "unused", tmp_path / "cache", log=lines.append)
-    assert transfer.run(config, 0, ctx).metrics == []
-    assert len(lines) == 1 and "resnet50 skipped" in lines[0]
-    assert str(tmp_path / "models" / BACKBONES["resnet50"][2]) in lines[0]
+    ctx = TaskContext(tmp_path / "work", "unused", tmp_path / "cache")
+    with pytest.raises(RunSkipped, match="resnet50 skipped") as skipped:
+        transfer.run(config, 0, ctx)
+    assert str(tmp_path / "models" / BACKBONES["resnet50"][2]) in str(skipped.value)
 
 
 def test_imagenet_backbone_classifier_loads_cached_weights_and_trains_only_its_head(tmp_path, monkeypatch):
