@@ -38,10 +38,10 @@ def test_every_method_scores_the_whole_target_test_split_with_one_cached_source_
     assert "## adaptation / adaptation (smoke profile)" in board and "| dann | mnist:usps |" in board
 
 
-def test_suite_lists_feature_level_methods_on_three_pairs_pixel_level_on_one_and_rejects_an_unknown_method():
+def test_suite_lists_feature_level_methods_on_three_pairs_pixel_level_on_two_and_rejects_an_unknown_method():
     configs = build_configs("adaptation", "standard")
     assert {(c.model, c.dataset) for c in configs} == {
         (m, p) for m in ("source_only", "dann", "adda") for p in ("mnist:usps", "usps:mnist", "mnist:mnist_m")
-    } | {("pixel_cyclegan", "mnist:usps")}
+    } | {("pixel_cyclegan", "mnist:usps"), ("pixel_cyclegan", "mnist:mnist_m")}
     with pytest.raises(ConfigError, match="adaptation method 'coral' unknown"):
         adaptation.run(dataclasses.replace(configs[0], model="coral"), 0, None)

@@ -75,6 +75,16 @@ def test_transfer_suite_scores_every_label_fraction(tmp_path, data_dir):
             assert 0 <= accuracy <= 1
 
 
+def test_suite_compares_the_four_strategies_on_three_pairs_and_pretrained_features_where_they_fit():
+    configs = build_configs("transfer", "standard")
+    pairs = {("mnist:mnist", "digits 0-4->5-9"), ("mnist:fashion_mnist", ""),
+             ("cifar10-jpeg:cifar10-jpeg", "animals->vehicles")}
+    for strategy in ("frozen", "finetune_all", "finetune_top", "scratch"):
+        assert {(c.dataset, c.setting) for c in configs if c.model == strategy} == pairs
+    assert {c.setting for c in configs if c.model == "dcgan_features"} == {"digits 0-4->5-9"}
+    assert {c.setting for c in configs if c.model.startswith("imagenet_")} == {"animals->vehicles"}
+
+
 def test_imagenet_backbone_without_cached_weights_is_skipped_with_one_message(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras cache: nothing may be downloaded
     config = next(c for c in build_configs("transfer", "smoke") if c.model == "imagenet_resnet50")
