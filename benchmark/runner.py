@@ -30,7 +30,7 @@ RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0, "cyclegan": 110.0, "discogan": 70
               "dcgan_features": 250.0,  # mostly its DCGAN's 500 steps
               "source_only": 1e9, "dann": 1500.0, "adda": 1200.0, "pixel_cyclegan": 80.0,
               # ssl (a step: 100 labelled + 100 unlabelled images); baselines use the default
-              "ssgan": 2000.0, "ssgan_explicit": 2000.0}
+              "ssgan": 6000.0, "ssgan_explicit": 6000.0}
 
 
 def run_workdir(out_dir, config, seed):
