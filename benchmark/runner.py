@@ -4,6 +4,7 @@ isolating failures, progress with ETA, and the reports at the end."""
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import time
 import traceback
@@ -12,7 +13,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from benchmark.data import get_dataset
+from benchmark.data import UnpairedDataset, dataset_parts, get_dataset
 from benchmark.distribute import describe
 from benchmark.environment import environment
 from benchmark.errors import BenchmarkError
@@ -35,7 +36,8 @@ RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0, "cyclegan": 110.0, "discogan": 70
 
 def run_workdir(out_dir, config, seed):
     name = f"{config.model}-{config.dataset}-{config.profile}-{config.training_hash}-s{seed}"
-    return Path(out_dir) / "work" / name.replace(":", "-")
+    # One folder, whatever the dataset string holds (the ":" of a pair, the path of "unpaired:PATH").
+    return Path(out_dir) / "work" / re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
 
 
 def check_writable(out_dir):
@@ -53,12 +55,14 @@ def check_writable(out_dir):
 def check_data(configs, data_dir, download=False):
     """Load every dataset the plan needs before training anything (DataError on a bad file).
 
-    A pair of domains ("mnist:usps") needs both; ``download`` fetches missing sets
-    through Keras/TFDS (a network is needed).
+    A pair of domains ("mnist:usps") needs both, "unpaired:PATH" its two folders; ``download``
+    fetches missing sets through Keras/TFDS (a network is needed).
     """
-    names = {name for c in configs for name in c.dataset.split(":")}
+    names = {name for c in configs for name in dataset_parts(c.dataset)}
     for name in sorted(names):
-        get_dataset(name).load("train", data_dir, download=download)
+        dataset = get_dataset(name)
+        for part in [dataset.domain(d) for d in dataset.domains] if isinstance(dataset, UnpairedDataset) else [dataset]:
+            part.load("train", data_dir, download=download)
 
 
 class Progress:

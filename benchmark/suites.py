@@ -9,7 +9,7 @@ one entry in ``BUDGETS``. ``all`` runs every suite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from benchmark.config import ConfigError, EvalConfig, RunConfig, TrainConfig
 
@@ -412,6 +412,21 @@ def _all_specs():
     return [(name, spec) for name, specs in SUITES.items() for spec in specs]
 
 
+def _user_pair_specs(dataset):
+    """Translation specs for a domain pair no suite lists ("svhn_cropped:mnist", "unpaired:PATH" such
+    as horse2zebra): every translation model with the budget of its first listed pair (override
+    sizes and steps with --set for large images)."""
+    from benchmark.data import dataset_names, dataset_parts
+
+    parts = dataset_parts(dataset)
+    if not (dataset.startswith("unpaired:") or (len(parts) == 2 and set(parts) <= set(dataset_names()))):
+        return []
+    first = {}
+    for spec in SUITES["translation"]:
+        first.setdefault(spec.model, spec)
+    return [("translation", replace(spec, dataset=dataset)) for spec in first.values()]
+
+
 def _choose(value, known, what):
     if value is not None and value not in known:
         raise ConfigError(f"unknown {what} {value!r}; known: {', '.join(sorted(known))}")
@@ -424,8 +439,11 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None):
     _choose(suite, [*SUITES, "all"], "suite")
     _choose(profile, PROFILES, "profile")
     _choose(model, {spec.model for _, spec in _all_specs()}, "model")
-    _choose(dataset, {*dataset_names(), *(spec.dataset for _, spec in _all_specs())}, "dataset")
-    specs = [(name, spec) for name, spec in _all_specs() if suite in ("all", name)
+    listed = {*dataset_names(), *(spec.dataset for _, spec in _all_specs())}
+    extra = _user_pair_specs(dataset) if dataset is not None and dataset not in listed else []
+    if not extra:
+        _choose(dataset, listed, "dataset")
+    specs = [(name, spec) for name, spec in _all_specs() + extra if suite in ("all", name)
              and model in (None, spec.model) and dataset in (None, spec.dataset)]
     if not specs:
         raise ConfigError(f"suite {suite!r} has no task for model={model} dataset={dataset}; "

@@ -196,6 +196,28 @@ class UnpairedDataset:
             raise DataError(f"{self.name}: {self.path / (split + domain)} contains no image files")
         return arrays
 
+    def domain(self, domain: str) -> UnpairedDomain:
+        """Domain "A" or "B" as a dataset of its own (what the translation task trains on)."""
+        if domain not in self.domains:
+            raise DataError(f"{self.name}: no domain {domain!r}; domains are A and B")
+        return UnpairedDomain(self, domain)
+
+
+class UnpairedDomain:
+    """One domain of an ``UnpairedDataset``, loaded like the labelled datasets (labels -1,
+    ``num_classes`` 0). Its folder is part of its name, so ``data_dir`` and ``download`` do not apply."""
+
+    num_classes = 0
+
+    def __init__(self, dataset: UnpairedDataset, domain: str):
+        self.dataset, self.domain = dataset, domain
+        self.name = f"{dataset.name} ({domain})"
+        self.image_shape = dataset.image_shape
+        self.splits = dataset.splits
+
+    def load(self, split: str, data_dir: str | None = None, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        return self.dataset.load(split, self.domain)
+
 
 CIFAR10_JPEG = FolderDataset(
     "cifar10-jpeg", (32, 32, 3), ("train", "test"),

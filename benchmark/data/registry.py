@@ -18,6 +18,14 @@ def dataset_names() -> list[str]:
     return list(DATASETS)
 
 
+def dataset_parts(name: str) -> list[str]:
+    """The datasets a task's dataset string names: both of a pair "source:target", or the one
+    ``folder:PATH`` / ``unpaired:PATH`` (whose path may itself contain ":")."""
+    if name.startswith(tuple(PATH_KINDS)):
+        return [name]
+    return name.split(":")
+
+
 def get_dataset(name: str):
     """The dataset called ``name``: a registered name, ``folder:PATH`` or ``unpaired:PATH``."""
     for prefix, make in PATH_KINDS.items():

@@ -1,6 +1,8 @@
 """Unpaired image-to-image translation: train CycleGAN or DiscoGAN on two domains, score both directions.
 
-The dataset is a pair "source:target" (domain A = source, B = target). Both
+The dataset is a pair "source:target" (domain A = source, B = target), or
+"unpaired:PATH", a folder in the CycleGAN layout (trainA/ trainB/ testA/ testB/,
+e.g. horse2zebra), whose unlabelled domains get only the cycle error and grids. Both
 domains are brought to one format (the larger size; RGB if either is RGB) and
 trained from their train splits through two independently shuffled pipelines,
 so no image of A is ever paired with one of B. Each direction (a2b, b2a) is
@@ -49,6 +51,14 @@ def domains(pair):
     return found
 
 
+def translation_domains(dataset):
+    """(A, B) of the translation task: ``domains(pair)``, or the two domains of "unpaired:PATH"."""
+    if dataset.startswith("unpaired:"):
+        folders = get_dataset(dataset)
+        return folders.domain("A"), folders.domain("B")
+    return domains(dataset)
+
+
 def common_format(source, target):
     """(size, channels) both domains train at: the larger side, and RGB if either domain is RGB."""
     for dataset in (source, target):
@@ -83,7 +93,7 @@ def build_model(config, image_shape):
 
 
 def run(config, seed, ctx):
-    source, target = domains(config.dataset)
+    source, target = translation_domains(config.dataset)
     size, channels = common_format(source, target)
     x_a, _ = source.load("train", ctx.data_dir)
     x_b, _ = target.load("train", ctx.data_dir)
@@ -132,31 +142,42 @@ def _translate_and_score(model, direction, src, tgt, size, channels, config, ctx
     translated = model.translate(x, direction, batch_size=EVAL_BATCH)
     seconds = time.perf_counter() - started
     reconstructed = model.translate(translated, OPPOSITE[direction], batch_size=EVAL_BATCH)
+    formats = f"{_format_note(src, size, channels)}; {_format_note(tgt, size, channels)}"
+    split = f"{src.name} test (first {len(x)})"
+    result.add("cycle_error", np.mean(np.abs(reconstructed - x)), setting=direction, n_images=len(x),
+               split=split, scale="[-1, 1]", formats=formats)
+    _save_grid(direction, x, labels, translated, reconstructed, ctx, result)
+    if src.num_classes and tgt.num_classes:
+        _score_with_target_classifier(direction, translated, labels, src, tgt, size, channels, config, ctx,
+                                      result, split, formats)
+    else:
+        ctx.log(f"{direction}: label_preservation and cfid skipped: they need labelled domains")
+    return len(x), seconds
 
+
+def _score_with_target_classifier(direction, translated, labels, src, tgt, size, channels, config, ctx, result,
+                                  split, formats):
+    """label_preservation and cfid of one direction on the target domain's classifier."""
     extractor = domain_extractor(tgt.name, ctx.data_dir, ctx.cache_dir, config.eval.classifier_steps,
                                  size=size, channels=channels)
     target_test, _ = tgt.load("test", ctx.data_dir)
     real = to_uint8(to_format(target_test[:config.eval.num_real], size, channels))
     fake_f, fake_p = extractor.features_and_probabilities(to_uint8(translated))
     real_f = extractor.features(real)
-    formats = f"{_format_note(src, size, channels)}; {_format_note(tgt, size, channels)}"
-    split = f"{src.name} test (first {len(x)})"
     classifier = {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
                   "extractor_test_accuracy": round(extractor.test_accuracy, 4), "resize": extractor.resize,
                   "formats": formats}
     result.add("label_preservation", np.mean(np.argmax(fake_p, axis=1) == labels), setting=direction,
-               n_translated=len(x), split=split, labels=f"{src.name} test labels", **classifier)
+               n_translated=len(labels), split=split, labels=f"{src.name} test labels", **classifier)
     result.add("cfid", evaluation.frechet_distance(real_f, fake_f), setting=direction, n_real=len(real),
-               n_fake=len(x), real_split="test", **classifier)
-    result.add("cycle_error", np.mean(np.abs(reconstructed - x)), setting=direction, n_images=len(x),
-               split=split, scale="[-1, 1]", formats=formats)
-    _save_grid(direction, x, labels, translated, reconstructed, ctx, result)
-    return len(x), seconds
+               n_fake=len(labels), real_split="test", **classifier)
 
 
 def _save_grid(direction, x, labels, translated, reconstructed, ctx, result):
-    """Rows: input, translated, reconstructed; one column per class (its first test image)."""
-    columns = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)][:10]
+    """Rows: input, translated, reconstructed; one column per class (its first test image), or the
+    first 10 images of an unlabelled domain."""
+    columns = ([int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)] if labels.min() >= 0
+               else range(len(labels)))[:10]
     rows = [to_uint8(images[columns]) for images in (x, translated, reconstructed)]
     path = ctx.workdir / f"grid_{direction}.png"
     save_mosaic(np.concatenate(rows), path, columns=len(columns))

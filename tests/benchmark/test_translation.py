@@ -116,3 +116,35 @@ def test_common_format_and_bad_pairs():
         translation.domains("mnist:ring8")
     with pytest.raises(DataError, match="unknown dataset"):
         translation.domains("mnist:nope")
+
+
+def test_a_cyclegan_folder_set_trains_through_the_cli_with_cycle_error_and_grids(tmp_path, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for folder, count in (("trainA", 10), ("trainB", 9), ("testA", 3), ("testB", 4)):
+        (tmp_path / "horse2zebra" / folder).mkdir(parents=True)
+        for i in range(count):
+            Image.fromarray(rng.integers(0, 256, (32, 32, 3), np.uint8)).save(
+                tmp_path / "horse2zebra" / folder / f"{i}.png")
+    dataset = f"unpaired:{tmp_path / 'horse2zebra'}"
+    out = tmp_path / "reports"
+    assert main(["run", "--suite", "translation", "--profile", "smoke", "--model", "cyclegan", "--dataset",
+                 dataset, "--out", str(out), *TINY]) == 0
+    assert "label_preservation and cfid skipped: they need labelled domains" in capsys.readouterr().err
+    with open(out / "results.csv") as f:
+        rows = {(r["setting"], r["metric"]): float(r["mean"]) for r in csv.DictReader(f)}
+    assert {metric for _, metric in rows} == {"cycle_error", "train_seconds", "train_img_per_s",
+                                              "sample_img_per_s"}
+    assert [p.name for p in (out / "work").iterdir()][0].startswith("cyclegan-unpaired-")  # one folder
+    assert 0 <= rows[("a2b", "cycle_error")] <= 2 and 0 <= rows[("b2a", "cycle_error")] <= 2
+    grid = matplotlib.image.imread(next((out / "figures").glob("*grid_b2a.png")))
+    assert grid.shape[:2] == ((3 * 33 + 1) * 3, (4 * 33 + 1) * 3)  # the 4 test images of domain B
+
+
+def test_a_pair_no_suite_lists_gets_every_translation_model_and_an_unknown_one_is_refused():
+    configs = build_configs("translation", "standard", dataset="svhn_cropped:mnist")
+    assert {(c.model, c.dataset) for c in configs} == {("cyclegan", "svhn_cropped:mnist"),
+                                                        ("discogan", "svhn_cropped:mnist")}
+    with pytest.raises(ConfigError, match="unknown dataset 'mnist:nope'"):
+        build_configs("translation", "standard", dataset="mnist:nope")
