@@ -413,18 +413,19 @@ def _all_specs():
 
 
 def _user_pair_specs(dataset):
-    """Translation specs for a domain pair no suite lists ("svhn_cropped:mnist", "unpaired:PATH" such
-    as horse2zebra): every translation model with the budget of its first listed pair (override
-    sizes and steps with --set for large images)."""
+    """Specs for a domain pair no suite lists: every translation model and adaptation method on a pair
+    of labelled datasets ("svhn_cropped:mnist"), every translation model on "unpaired:PATH" (e.g.
+    horse2zebra), each with the budget of its first listed pair (override sizes and steps with --set)."""
     from benchmark.data import dataset_names, dataset_parts
 
     parts = dataset_parts(dataset)
     if not (dataset.startswith("unpaired:") or (len(parts) == 2 and set(parts) <= set(dataset_names()))):
         return []
     first = {}
-    for spec in SUITES["translation"]:
-        first.setdefault(spec.model, spec)
-    return [("translation", replace(spec, dataset=dataset)) for spec in first.values()]
+    for suite in ("translation",) if dataset.startswith("unpaired:") else ("translation", "adaptation"):
+        for spec in SUITES[suite]:
+            first.setdefault((suite, spec.model), spec)
+    return [(suite, replace(spec, dataset=dataset)) for (suite, _), spec in first.items()]
 
 
 def _choose(value, known, what):

@@ -142,9 +142,13 @@ def test_a_cyclegan_folder_set_trains_through_the_cli_with_cycle_error_and_grids
     assert grid.shape[:2] == ((3 * 33 + 1) * 3, (4 * 33 + 1) * 3)  # the 4 test images of domain B
 
 
-def test_a_pair_no_suite_lists_gets_every_translation_model_and_an_unknown_one_is_refused():
-    configs = build_configs("translation", "standard", dataset="svhn_cropped:mnist")
-    assert {(c.model, c.dataset) for c in configs} == {("cyclegan", "svhn_cropped:mnist"),
-                                                        ("discogan", "svhn_cropped:mnist")}
+def test_a_pair_no_suite_lists_gets_every_translation_and_adaptation_model_and_an_unknown_one_is_refused():
+    configs = build_configs("all", "standard", dataset="svhn_cropped:mnist")
+    assert {(c.suite, c.model) for c in configs} == {
+        ("translation", "cyclegan"), ("translation", "discogan"), ("adaptation", "source_only"),
+        ("adaptation", "dann"), ("adaptation", "adda"), ("adaptation", "pixel_cyclegan")}
+    assert {c.dataset for c in configs} == {"svhn_cropped:mnist"}
+    assert {c.model for c in build_configs("all", "standard", dataset="unpaired:/data/horse2zebra")} == {
+        "cyclegan", "discogan"}
     with pytest.raises(ConfigError, match="unknown dataset 'mnist:nope'"):
         build_configs("translation", "standard", dataset="mnist:nope")
