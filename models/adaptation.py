@@ -61,6 +61,12 @@ def _with_features(classifier):
                        name=f"{classifier.name}_with_features")
 
 
+def balanced_domain_accuracy(source_logits, target_logits):
+    """Mean of the domain discriminator's accuracy on each domain (source = logit > 0)."""
+    return 0.5 * (ops.mean(ops.cast(source_logits > 0, "float32"))
+                  + ops.mean(ops.cast(target_logits <= 0, "float32")))
+
+
 @keras.saving.register_keras_serializable(package="models")
 class AnnealedLearningRate(keras.optimizers.schedules.LearningRateSchedule):
     """DANN's rate annealing (Ganin et al. 2016, sec. 5.2.2): lr0 / (1 + alpha p)^beta, p = step / total_steps.
@@ -187,8 +193,7 @@ class DANN(keras.Model):
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.step_counter.assign_add(1)
-        domain_accuracy = 0.5 * (ops.mean(ops.cast(source_logits > 0, "float32"))
-                                 + ops.mean(ops.cast(target_logits <= 0, "float32")))
+        domain_accuracy = balanced_domain_accuracy(source_logits, target_logits)
         self.label_loss_tracker.update_state(label_loss)
         self.domain_loss_tracker.update_state(domain_loss)
         self.domain_accuracy_tracker.update_state(domain_accuracy)
@@ -280,8 +285,7 @@ class ADDA(keras.Model):
         grads = tape.gradient(scaled, encoder_vars)
         self.e_optimizer.apply_gradients(zip(grads, encoder_vars, strict=True))
 
-        domain_accuracy = 0.5 * (ops.mean(ops.cast(source_logits > 0, "float32"))
-                                 + ops.mean(ops.cast(target_logits <= 0, "float32")))
+        domain_accuracy = balanced_domain_accuracy(source_logits, target_logits)
         self.d_loss_tracker.update_state(d_loss)
         self.e_loss_tracker.update_state(e_loss)
         self.domain_accuracy_tracker.update_state(domain_accuracy)
