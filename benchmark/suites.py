@@ -271,14 +271,6 @@ BUDGETS = {
                         _TRANSLATION_EVAL["paper"],
                         {"base_filters": 64, "res_blocks": 6, "discriminator_downsamplings": 2}),
     },
-}
-# MNIST <-> MNIST-M (32 px RGB, 4.9 steps/s): half the grey pairs' steps keeps a seed near 5 minutes.
-BUDGETS["cyclegan-digits-rgb"] = {
-    **BUDGETS["cyclegan-digits"],
-    "standard": Budget(TrainConfig(steps=1500, batch_size=16, checkpoint_every=500), _TRANSLATION_EVAL["standard"],
-                       BUDGETS["cyclegan-digits"]["standard"].model_params),
-}
-BUDGETS |= {
     "discogan-digits": {
         "smoke": Budget(TrainConfig(steps=20, batch_size=8, checkpoint_every=10), _TRANSLATION_EVAL["smoke"],
                         {"base_filters": 8, "downsamplings": 2}),
@@ -397,6 +389,12 @@ BUDGETS |= {
                                     checkpoint_every=1000), _TRANSLATION_EVAL["paper"],
                         {"source": _SOURCE_CNN["paper"]}),
     },
+}
+# MNIST <-> MNIST-M (32 px RGB, 4.9 steps/s): half the grey pairs' steps keeps a seed near 5 minutes.
+BUDGETS["cyclegan-digits-rgb"] = {
+    **BUDGETS["cyclegan-digits"],
+    "standard": Budget(TrainConfig(steps=1500, batch_size=16, checkpoint_every=500), _TRANSLATION_EVAL["standard"],
+                       BUDGETS["cyclegan-digits"]["standard"].model_params),
 }
 # Pixel-level adaptation: the translation suite's CycleGAN of the pair, then a fresh CNN on translated
 # source images with the source CNN's budget. Before the translation budgets were tuned (600 steps,
