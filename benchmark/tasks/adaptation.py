@@ -34,8 +34,16 @@ import tensorflow as tf
 from benchmark.config import ConfigError
 from benchmark.data import make_pipeline
 from benchmark.tasks.base import TaskResult
-from benchmark.tasks.translation import _save_history, common_format, domains, to_format
+from benchmark.tasks.translation import (
+    _save_history,
+    build_translator,
+    common_format,
+    domains,
+    to_format,
+    unpaired_batches,
+)
 from benchmark.training import fit_resumable
+from evaluation.plots import to_uint8
 from models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm, build_small_cnn
 
 METHODS = ("source_only", "dann", "adda", "pixel_cyclegan")
@@ -163,24 +171,16 @@ def _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_
     train = config.train
     keras.utils.set_random_seed(seed)
     with ctx.strategy.scope():
-        cyclegan = CycleGAN(image_shape=image_shape, **params["cyclegan"])
-        cyclegan.compile(g_optimizer=CycleGAN.make_optimizer(train.g_learning_rate, train.beta_1, train.steps),
-                         d_optimizer=CycleGAN.make_optimizer(train.d_learning_rate, train.beta_1, train.steps))
-
-    def make_dataset(skip):
-        domain_a = make_pipeline(x_source, batch_size=train.batch_size, seed=2 * seed, size=size, channels=channels)
-        domain_b = make_pipeline(x_target, batch_size=train.batch_size, seed=2 * seed + 1, size=size,
-                                 channels=channels)
-        return tf.data.Dataset.zip((domain_a, domain_b)).skip(skip)
-
-    state = fit_resumable(cyclegan, [cyclegan.g_optimizer, cyclegan.d_optimizer], make_dataset, train,
+        cyclegan = build_translator(CycleGAN, image_shape, params["cyclegan"], train)
+    state = fit_resumable(cyclegan, [cyclegan.g_optimizer, cyclegan.d_optimizer],
+                          unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels), train,
                           ctx.workdir, ctx.report)
     result = TaskResult()
     _save_history(state, f"{config.model} on {config.dataset} ({config.profile}, seed {seed})", ctx, result)
     started = time.perf_counter()
     chosen = np.random.default_rng(seed).permutation(len(x_source))[:params["translated_images"]]
-    translated = cyclegan.translate(to_format(x_source[chosen], size, channels), "a2b", EVAL_BATCH)
-    translated = np.round((np.clip(translated, -1, 1) + 1) * 127.5).astype(np.uint8)  # the pipeline reads uint8
+    # The classifier's pipeline reads uint8 images.
+    translated = to_uint8(cyclegan.translate(to_format(x_source[chosen], size, channels), "a2b", EVAL_BATCH))
     translate_seconds = time.perf_counter() - started
     classifier, classifier_seconds = train_classifier(translated, y_source[chosen], target.num_classes,
                                                       image_shape, source_params, seed, name="pixel_classifier")

@@ -83,13 +83,22 @@ def _format_note(dataset, size, channels):
     return f"{dataset.name} {', '.join(steps) or 'native'}"
 
 
-def build_model(config, image_shape):
-    model_class = MODELS[config.model]
-    model = model_class(image_shape=image_shape, **config.model_params)
-    train = config.train
+def build_translator(model_class, image_shape, params, train):
+    """A compiled CycleGAN or DiscoGAN (``params``: its constructor arguments) with its papers' optimizers."""
+    model = model_class(image_shape=image_shape, **params)
     model.compile(g_optimizer=model_class.make_optimizer(train.g_learning_rate, train.beta_1, train.steps),
                   d_optimizer=model_class.make_optimizer(train.d_learning_rate, train.beta_1, train.steps))
     return model
+
+
+def unpaired_batches(x_a, x_b, batch_size, seed, size, channels):
+    """``make_dataset(skip)`` for ``fit_resumable``: independent shuffles (distinct seeds) of the two
+    uint8 domains at the common format, so no image of A is ever paired with one of B."""
+    def make_dataset(skip):
+        domain_a = make_pipeline(x_a, batch_size=batch_size, seed=2 * seed, size=size, channels=channels)
+        domain_b = make_pipeline(x_b, batch_size=batch_size, seed=2 * seed + 1, size=size, channels=channels)
+        return tf.data.Dataset.zip((domain_a, domain_b)).skip(skip)
+    return make_dataset
 
 
 def run(config, seed, ctx):
@@ -98,17 +107,11 @@ def run(config, seed, ctx):
     x_a, _ = source.load("train", ctx.data_dir)
     x_b, _ = target.load("train", ctx.data_dir)
     with ctx.strategy.scope():
-        model = build_model(config, (size, size, channels))
+        model = build_translator(MODELS[config.model], (size, size, channels), config.model_params, config.train)
     batch = config.train.batch_size
-
-    def make_dataset(skip):
-        # Independent shuffles (distinct seeds) of the two domains: unpaired batches.
-        domain_a = make_pipeline(x_a, batch_size=batch, seed=2 * seed, size=size, channels=channels)
-        domain_b = make_pipeline(x_b, batch_size=batch, seed=2 * seed + 1, size=size, channels=channels)
-        return tf.data.Dataset.zip((domain_a, domain_b)).skip(skip)
-
-    state = fit_resumable(model, [model.g_optimizer, model.d_optimizer], make_dataset,
-                          config.train, ctx.workdir, ctx.report)
+    state = fit_resumable(model, [model.g_optimizer, model.d_optimizer],
+                          unpaired_batches(x_a, x_b, batch, seed, size, channels), config.train, ctx.workdir,
+                          ctx.report)
     result = TaskResult()
     result.add("train_seconds", state["train_seconds"], "s")
     result.add("train_img_per_s", config.train.steps * 2 * batch / state["train_seconds"], "img/s",
