@@ -46,6 +46,7 @@ def _parser():
     run.add_argument("--suite", default="all", help=f"one of: {', '.join(SUITES)}, all (default all)")
     run.add_argument("--model", help="only this model (e.g. dcgan)")
     run.add_argument("--dataset", help="only this dataset (e.g. mnist)")
+    run.add_argument("--setting", help="only this setting (e.g. labels=100; see `list`)")
     run.add_argument("--profile", default=DEFAULT_PROFILE,
                      help=f"budget: {', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
     run.add_argument("--seeds", type=_positive_int,
@@ -92,7 +93,7 @@ def _cmd_run(args):
     from benchmark.suites import DEFAULT_SEEDS, build_configs
 
     configs = [apply_overrides(c, args.overrides)
-               for c in build_configs(args.suite, args.profile, args.model, args.dataset)]
+               for c in build_configs(args.suite, args.profile, args.model, args.dataset, args.setting)]
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
     counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.download,

@@ -30,6 +30,7 @@ def _assert_one_line_error(result, *fragments):
     (["run", "--suite", "gan", "--model", "vae"], ["unknown model 'vae'", "dcgan"]),
     (["run", "--suite", "gan", "--dataset", "imagenet"], ["unknown dataset 'imagenet'"]),
     (["run", "--profile", "huge"], ["unknown profile 'huge'", "smoke"]),
+    (["run", "--suite", "ssl", "--setting", "labels=7"], ["unknown setting 'labels=7'", "labels=100"]),
     (["run", "--seeds", "0"], ["--seeds", "at least 1"]),
     (["run", "--set", "train.steps=-3"], ["train.steps must be a positive number"]),
     (["run", "--set", "train.batch_size=0"], ["train.batch_size must be a positive number"]),

@@ -37,6 +37,8 @@ def test_suite_has_every_method_for_every_label_count():
     # CIFAR-10 (4000 labels) runs on the paper profile only.
     assert {c.dataset for c in build_configs("ssl", "standard")} == {"mnist", "fashion_mnist"}
     assert {c.dataset for c in build_configs("ssl", "paper")} == {"mnist", "fashion_mnist", "cifar10-jpeg"}
+    one_count = build_configs("ssl", "standard", dataset="mnist", setting="labels=100")
+    assert {(c.model, c.setting) for c in one_count} == {(model, "labels=100") for model in ssl.MODELS}
     for spec in specs:
         assert set(BUDGETS[spec.budget]) >= ({"paper"} if spec.dataset == "cifar10-jpeg" else
                                              {"smoke", "standard", "paper"})

@@ -163,3 +163,17 @@ def test_classifier_is_the_moving_average_of_the_discriminator():
 def test_ssgan_rejects_an_unknown_fake_class():
     with pytest.raises(ValueError, match="fake_class"):
         SSGAN(fake_class="both")
+
+
+@pytest.mark.parametrize("minibatch_kernels", [0, 3])
+def test_discriminating_batches_together_equals_one_pass_per_batch(minibatch_kernels):
+    keras.utils.set_random_seed(0)
+    model = SSGAN(data_shape=(4, 4, 1), num_classes=2, latent_dim=4, discriminator_units=(8, 6),
+                  generator_units=(8,), input_noise=0.0, hidden_noise=0.0, minibatch_kernels=minibatch_kernels)
+    batches = [RNG.normal(size=(n, 4, 4, 1)).astype("float32") for n in (3, 5, 4)]
+    for got, x in zip(model._discriminate(model.discriminator, *batches), batches, strict=True):
+        np.testing.assert_allclose(got, model.discriminator(x), rtol=1e-5, atol=1e-6)
+    for (logits, features), x in zip(model._discriminate(model.critic, *batches), batches, strict=True):
+        expected_logits, expected_features = model.critic(x)
+        np.testing.assert_allclose(logits, expected_logits, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(features, expected_features, rtol=1e-5, atol=1e-6)
