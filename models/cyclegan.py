@@ -236,14 +236,17 @@ class CycleGAN(UnpairedTranslator):
             fake_a = self.generator_ba(real_b, training=True)
             cycle = (cycle_consistency_loss(real_a, self.generator_ba(fake_b, training=True))
                      + cycle_consistency_loss(real_b, self.generator_ab(fake_a, training=True)))
-            identity = (identity_loss(real_b, self.generator_ab(real_b, training=True))
-                        + identity_loss(real_a, self.generator_ba(real_a, training=True)))
             # The paper's generator term is E[(D(G(x)) - 1)^2], twice the LSGAN loss (which has 1/2).
             adversarial = 2.0 * (least_squares_generator_loss(self.discriminator_b(fake_b, training=True))
                                  + least_squares_generator_loss(self.discriminator_a(fake_a, training=True)))
-            g_loss = adversarial + self.lambda_cycle * (cycle + self.lambda_identity * identity)
+            g_loss = adversarial + self.lambda_cycle * cycle
+            if self.lambda_identity:
+                identity = self.identity_term(real_a, real_b)
+                g_loss += self.lambda_cycle * self.lambda_identity * identity
             scaled_loss = scale_for_replicas(g_loss)
         self.apply_step(tape, scaled_loss, self.g_optimizer, self.generator_variables)
+        if not self.lambda_identity:  # still tracked, outside the tape: no backward pass for a zero weight
+            identity = self.identity_term(real_a, real_b)
 
         # The discriminators see the fakes made before this generator update, through the pools.
         pooled_a, pooled_b = self.pool_a(fake_a), self.pool_b(fake_b)
@@ -256,6 +259,11 @@ class CycleGAN(UnpairedTranslator):
         self.apply_step(tape, scaled_loss, self.d_optimizer, self.discriminator_variables)
         return self.track(d_a_loss=d_a, d_b_loss=d_b, adversarial_loss=adversarial, cycle_loss=cycle,
                           identity_loss=identity, g_loss=g_loss)
+
+    def identity_term(self, real_a, real_b):
+        """How much each generator changes images already in its output domain (L1)."""
+        return (identity_loss(real_b, self.generator_ab(real_b, training=True))
+                + identity_loss(real_a, self.generator_ba(real_a, training=True)))
 
     def get_config(self):
         return {**super().get_config(), "base_filters": self.base_filters, "res_blocks": self.res_blocks,

@@ -56,6 +56,13 @@ def test_train_step_runs_with_finite_losses_weighted_as_in_the_paper():
     assert int(model.pool_a.stored.numpy()) == int(model.pool_b.stored.numpy()) == 4
 
 
+def test_a_zero_identity_weight_leaves_the_identity_term_tracked_but_out_of_the_loss():
+    model = _tiny(lambda_cycle=5.0, lambda_identity=0.0)
+    logs = {name: values[-1] for name, values in _fit(model, steps=1).items()}
+    assert logs["identity_loss"] > 0
+    assert logs["g_loss"] == pytest.approx(logs["adversarial_loss"] + 5.0 * logs["cycle_loss"], rel=1e-5)
+
+
 def test_training_updates_every_network_and_the_pools_are_checkpointed():
     model = _tiny(pool_size=6)
     before = {net.name: [w.numpy().copy() for w in net.trainable_weights]
