@@ -64,10 +64,11 @@ SUITES = {
     # without cached Keras weights logs one line, records nothing and runs again next time) on
     # CIFAR-10 animals -> vehicles, the natural images they were trained for.
     "transfer": [
-        TaskSpec("transfer", strategy, pair, "transfer-small-cnn", setting=split)
+        TaskSpec("transfer", strategy, pair, "transfer-l2sp" if strategy == "finetune_l2sp" else "transfer-small-cnn",
+                 setting=split)
         for pair, split in (("mnist:mnist", "digits 0-4->5-9"), ("mnist:fashion_mnist", ""),
                             ("cifar10-jpeg:cifar10-jpeg", "animals->vehicles"))
-        for strategy in ("frozen", "finetune_all", "finetune_top", "scratch")
+        for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_top", "scratch")
         + {"digits 0-4->5-9": ("dcgan_features",),
            "animals->vehicles": ("imagenet_vgg16", "imagenet_resnet50", "imagenet_mobilenet_v2",
                                  "imagenet_efficientnet_b0")}.get(split, ())
@@ -397,6 +398,10 @@ BUDGETS["cyclegan-digits-rgb"] = {
     "standard": Budget(TrainConfig(steps=1500, batch_size=16, checkpoint_every=500), _TRANSLATION_EVAL["standard"],
                        BUDGETS["cyclegan-digits"]["standard"].model_params),
 }
+# L2-SP: Li et al. 2018's weight 0.1 on the transferred weights (theirs with SGD; here Adam at the
+# fine-tuning rate). Its own budget keeps the other strategies' config hashes.
+BUDGETS["transfer-l2sp"] = {profile: replace(budget, model_params={**budget.model_params, "l2sp_weight": 0.1})
+                            for profile, budget in BUDGETS["transfer-small-cnn"].items()}
 # Pixel-level adaptation: the translation suite's CycleGAN of the pair, then a fresh CNN on translated
 # source images with the source CNN's budget. Before the translation budgets were tuned (600 steps,
 # identity loss on), MNIST -> USPS gave 76.0 +- 2.7% over seeds 0-2, barely above source-only.

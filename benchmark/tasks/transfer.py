@@ -10,6 +10,9 @@ classes each side uses. The model is the strategy on the target task:
   ``finetune_learning_rate`` (batch norm in training mode, its statistics from the source).
 - ``finetune_top``: the conv blocks stay frozen; the "features" layer and a new
   head train.
+- ``finetune_l2sp``: ``finetune_all`` plus L2-SP (Li et al. 2018): the penalty
+  ``l2sp_weight`` / 2 x the squared distance of every transferred weight from its
+  source value, so the few labels move the network only as far as they must.
 - ``scratch``: the same CNN from random weights.
 - ``dcgan_features``: the discriminator of a DCGAN trained on the source images
   (no labels; ``model_params["dcgan"]``: steps, batch_size), frozen, read at its
@@ -56,7 +59,7 @@ from benchmark.tasks.translation import common_format, domains
 from models import DCGAN, build_small_cnn
 
 IMAGENET = "imagenet_"
-STRATEGIES = ("frozen", "finetune_all", "finetune_top", "scratch", "dcgan_features",
+STRATEGIES = ("frozen", "finetune_all", "finetune_l2sp", "finetune_top", "scratch", "dcgan_features",
               *(IMAGENET + name for name in BACKBONES))
 # setting -> (source classes, target classes); "" uses every class on both sides.
 CLASS_SPLITS = {
@@ -174,6 +177,17 @@ def source_discriminator(name, x, image_shape, params, seed, ctx):
     return gan.discriminator, meta
 
 
+class StartingPointL2(keras.regularizers.Regularizer):
+    """L2-SP (Li et al. 2018): ``weight`` / 2 x ||w - w0||^2, w0 the weight's value when transferred."""
+
+    def __init__(self, weight, start):
+        self.weight = weight
+        self.start = keras.ops.convert_to_tensor(start)
+
+    def __call__(self, x):
+        return 0.5 * self.weight * keras.ops.sum(keras.ops.square(x - self.start))
+
+
 def target_network(strategy, pretrained, image_shape, num_classes, params):
     """The compiled target-task network of a strategy, initialised from ``pretrained`` unless "scratch"."""
     if strategy.startswith(IMAGENET):
@@ -199,6 +213,10 @@ def target_network(strategy, pretrained, image_shape, num_classes, params):
             layer.trainable = layer.name == "logits"
         elif strategy == "finetune_top":
             layer.trainable = not layer.name.startswith(CONV_LAYERS)
-    rate = params["finetune_learning_rate"] if strategy == "finetune_all" else params["learning_rate"]
+        elif strategy == "finetune_l2sp" and layer.name != "logits":
+            for variable in layer.trainable_weights:
+                variable.regularizer = StartingPointL2(params["l2sp_weight"], variable.numpy())
+    fine_tuned = strategy in ("finetune_all", "finetune_l2sp")
+    rate = params["finetune_learning_rate"] if fine_tuned else params["learning_rate"]
     model.compile(keras.optimizers.Adam(rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model

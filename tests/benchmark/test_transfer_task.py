@@ -17,7 +17,7 @@ from models import build_small_cnn
 from models.dcgan import build_dcgan_discriminator
 
 SHAPE = (8, 8, 1)
-PARAMS = {"learning_rate": 1e-2, "finetune_learning_rate": 1e-2}
+PARAMS = {"learning_rate": 1e-2, "finetune_learning_rate": 1e-2, "l2sp_weight": 0.1}
 
 
 def test_select_classes_keeps_the_split_and_renumbers_in_its_order():
@@ -29,7 +29,7 @@ def test_select_classes_keeps_the_split_and_renumbers_in_its_order():
 
 @pytest.mark.parametrize("strategy, conv_trains, features_train", [
     ("frozen", False, False), ("finetune_top", False, True), ("finetune_all", True, True),
-    ("scratch", True, True)])
+    ("finetune_l2sp", True, True), ("scratch", True, True)])
 def test_strategy_trains_only_its_layers(strategy, conv_trains, features_train):
     pretrained = build_small_cnn(SHAPE, 3)
     model = transfer.target_network(strategy, pretrained, SHAPE, 2, PARAMS)
@@ -45,6 +45,18 @@ def test_strategy_trains_only_its_layers(strategy, conv_trains, features_train):
         changed = not all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), start[layer.name], strict=True))
         expected = {"logits": True, "features": features_train}.get(layer.name, conv_trains)
         assert changed == expected, layer.name
+
+
+def test_l2sp_penalises_the_squared_distance_from_the_transferred_weights_only():
+    pretrained = build_small_cnn(SHAPE, 3)
+    model = transfer.target_network("finetune_l2sp", pretrained, SHAPE, 2, {**PARAMS, "l2sp_weight": 2.0})
+    assert float(sum(model.losses)) == pytest.approx(0.0)  # at the source weights
+    kernel = model.get_layer("features").kernel
+    kernel.assign(kernel + 0.5)
+    assert float(sum(model.losses)) == pytest.approx(0.5 * 2.0 * 0.25 * np.prod(kernel.shape), rel=1e-5)
+    head = model.get_layer("logits").kernel
+    head.assign(head + 3.0)  # the new head is not pulled anywhere
+    assert float(sum(model.losses)) == pytest.approx(0.5 * 2.0 * 0.25 * np.prod(kernel.shape), rel=1e-5)
 
 
 def test_dcgan_features_train_only_a_linear_head_on_the_discriminators_last_conv_block():
@@ -79,7 +91,7 @@ def test_suite_compares_the_four_strategies_on_three_pairs_and_pretrained_featur
     configs = build_configs("transfer", "standard")
     pairs = {("mnist:mnist", "digits 0-4->5-9"), ("mnist:fashion_mnist", ""),
              ("cifar10-jpeg:cifar10-jpeg", "animals->vehicles")}
-    for strategy in ("frozen", "finetune_all", "finetune_top", "scratch"):
+    for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_top", "scratch"):
         assert {(c.dataset, c.setting) for c in configs if c.model == strategy} == pairs
     assert {c.setting for c in configs if c.model == "dcgan_features"} == {"digits 0-4->5-9"}
     assert {c.setting for c in configs if c.model.startswith("imagenet_")} == {"animals->vehicles"}
