@@ -59,10 +59,15 @@ def log_probabilities(classifier, images):
 
 
 def most_confident(log_probs, count):
-    """Indices (into ``log_probs``) of the ``count`` rows with the highest top-class probability,
-    and their predicted labels."""
-    chosen = np.argsort(-log_probs.max(axis=1), kind="stable")[:count]
-    return chosen, log_probs[chosen].argmax(axis=1)
+    """Indices (into ``log_probs``) of the ``count`` most confident rows, an equal share of them per
+    predicted class (fewer where a class has fewer rows), and their predicted labels. Balanced as
+    Blum & Mitchell pick a fixed number per class each round: by confidence alone the easiest
+    classes fill the pseudo-labelled set and the classifier drifts towards them."""
+    predicted, confidence = log_probs.argmax(axis=1), log_probs.max(axis=1)
+    share = count // log_probs.shape[1]
+    chosen = np.concatenate([rows[np.argsort(-confidence[rows], kind="stable")[:share]]
+                             for rows in (np.flatnonzero(predicted == c) for c in range(log_probs.shape[1]))])
+    return chosen, predicted[chosen]
 
 
 def self_training(images, labels, labelled, num_classes, params, train, seed):

@@ -91,9 +91,12 @@ def test_co_training_views_and_confident_picks():
     top, bottom = baselines.half_view(images, 0), baselines.half_view(images, 1)
     assert (top[:, :2] == 200).all() and (top[:, 2:] == 0).all()
     assert (bottom[:, :2] == 0).all() and (bottom[:, 2:] == 200).all()
-    log_probs = np.log(np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]))
-    chosen, predicted = baselines.most_confident(log_probs, 2)
-    assert list(chosen) == [1, 2] and list(predicted) == [0, 1]
+    # Rows 0, 1 and 3 are more confident than row 4, but the share is two per class.
+    log_probs = np.log(np.array([[0.95, 0.05], [0.9, 0.1], [0.2, 0.8], [0.99, 0.01], [0.4, 0.6]]))
+    chosen, predicted = baselines.most_confident(log_probs, 4)
+    assert list(chosen) == [3, 0, 2, 4] and list(predicted) == [0, 0, 1, 1]
+    chosen, _ = baselines.most_confident(log_probs[:4], 4)  # class 1 has one row only
+    assert list(chosen) == [3, 0, 2]
 
 
 def test_smoke_run_through_the_cli_writes_error_rows(tmp_path, data_dir):
