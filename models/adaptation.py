@@ -19,11 +19,7 @@ from keras import layers, ops
 
 from models.classifiers import build_small_cnn, feature_model
 from models.gan import scale_for_replicas, tracker_logs
-from models.losses import (
-    minimax_discriminator_loss,
-    non_saturating_generator_loss,
-    prediction_entropy,
-)
+from models.losses import minimax_discriminator_loss, non_saturating_generator_loss
 
 LAMBDA_SCHEDULES = ("ganin", "constant")
 
@@ -125,15 +121,11 @@ class DANN(keras.Model):
     the reversed features (mean over both domains). ``lambda_schedule``:
     "ganin" raises the reversal weight from 0 to ``grl_lambda`` over
     ``schedule_steps`` steps (the paper's 2/(1+exp(-10p))-1); "constant" holds it.
-    ``target_entropy_weight`` > 0 adds the mean entropy of the target predictions
-    (``prediction_entropy``; DANN plus conditional-entropy minimisation, as in Shu et al.
-    2018's VADA without its virtual adversarial term).
     """
 
     def __init__(self, image_shape=(28, 28, 1), num_classes=10, feature_dim=128, dropout=0.3,
                  domain_units=(500, 500), grl_lambda=1.0, lambda_schedule="ganin", schedule_gamma=10.0,
-                 schedule_steps=1000, domain_weight=1.0, domain_batch_norm=False, target_entropy_weight=0.0,
-                 **kwargs):
+                 schedule_steps=1000, domain_weight=1.0, domain_batch_norm=False, **kwargs):
         super().__init__(**kwargs)
         if lambda_schedule not in LAMBDA_SCHEDULES:
             raise ValueError(f"lambda_schedule must be one of {LAMBDA_SCHEDULES}, got {lambda_schedule!r}")
@@ -150,7 +142,6 @@ class DANN(keras.Model):
         self.schedule_steps = schedule_steps
         self.domain_weight = domain_weight
         self.domain_batch_norm = domain_batch_norm
-        self.target_entropy_weight = target_entropy_weight
         self.classifier = build_small_cnn(self.image_shape, num_classes, feature_dim, dropout, name="classifier")
         self.domain_discriminator = build_domain_discriminator(feature_dim, self.domain_units)
         self.gradient_reversal = GradientReversal(float(self.current_lambda(0)))
@@ -160,7 +151,6 @@ class DANN(keras.Model):
         self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
         self.domain_loss_tracker = keras.metrics.Mean(name="domain_loss")
         self.domain_accuracy_tracker = keras.metrics.Mean(name="domain_accuracy")
-        self.target_entropy_tracker = keras.metrics.Mean(name="target_entropy")
         self.built = True
 
     def current_lambda(self, step):
@@ -180,8 +170,7 @@ class DANN(keras.Model):
 
     @property
     def metrics(self):
-        return [self.label_loss_tracker, self.domain_loss_tracker, self.domain_accuracy_tracker,
-                self.target_entropy_tracker]
+        return [self.label_loss_tracker, self.domain_loss_tracker, self.domain_accuracy_tracker]
 
     def train_step(self, data):
         (x_source, y_source), x_target = data
@@ -200,9 +189,7 @@ class DANN(keras.Model):
             domain_logits = self.domain_discriminator(self.gradient_reversal(features), training=True)
             source_logits, target_logits = domain_logits[:n_source], domain_logits[n_source:]
             domain_loss = 0.5 * minimax_discriminator_loss(source_logits, target_logits)
-            target_entropy = prediction_entropy(logits[n_source:])
-            loss = scale_for_replicas(label_loss + self.domain_weight * domain_loss
-                                      + self.target_entropy_weight * target_entropy)
+            loss = scale_for_replicas(label_loss + self.domain_weight * domain_loss)
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.step_counter.assign_add(1)
@@ -210,7 +197,6 @@ class DANN(keras.Model):
         self.label_loss_tracker.update_state(label_loss)
         self.domain_loss_tracker.update_state(domain_loss)
         self.domain_accuracy_tracker.update_state(domain_accuracy)
-        self.target_entropy_tracker.update_state(target_entropy)
         return tracker_logs(self.metrics)
 
     def call(self, x, training=False):
@@ -221,8 +207,7 @@ class DANN(keras.Model):
                 "feature_dim": self.feature_dim, "dropout": self.dropout, "domain_units": self.domain_units,
                 "grl_lambda": self.grl_lambda, "lambda_schedule": self.lambda_schedule,
                 "schedule_gamma": self.schedule_gamma, "schedule_steps": self.schedule_steps,
-                "domain_weight": self.domain_weight, "domain_batch_norm": self.domain_batch_norm,
-                "target_entropy_weight": self.target_entropy_weight}
+                "domain_weight": self.domain_weight, "domain_batch_norm": self.domain_batch_norm}
 
 
 @keras.saving.register_keras_serializable(package="models")

@@ -67,13 +67,6 @@ def feature_matching_loss(real_features, fake_features):
     return ops.mean(ops.square(difference))
 
 
-def prediction_entropy(logits):
-    """Mean entropy (nats) of the class distributions softmax(``logits``): minimising it on unlabelled
-    data pushes decision boundaries away from them (Grandvalet & Bengio 2005; Shu et al. 2018's VADA)."""
-    log_probs = ops.log_softmax(logits, axis=-1)
-    return -ops.mean(ops.sum(ops.exp(log_probs) * log_probs, axis=-1))
-
-
 def log_real_odds(logits, fake_class="implicit"):
     """log Z(x), where D(x) = Z / (Z + 1) is the probability that x is real: Z = sum_k exp(l_k) for
     K logits and an implicit fake class (its logit fixed at 0); Z = sum_k exp(l_k - l_fake) for

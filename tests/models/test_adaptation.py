@@ -15,7 +15,6 @@ from models import (
     adapt_batch_norm,
     build_small_cnn,
 )
-from models.losses import prediction_entropy
 
 SHAPE = (8, 8, 1)
 
@@ -62,7 +61,7 @@ def test_dann_lambda_follows_ganin_schedule_and_the_layer_tracks_it():
     assert int(model.step_counter) == 3
     # The step sets lambda from the step count before it trains: the third step used step 2's value.
     assert float(model.gradient_reversal.grl_lambda) == pytest.approx(float(model.current_lambda(2)), rel=1e-5)
-    assert set(history) == {"label_loss", "domain_loss", "domain_accuracy", "target_entropy"}
+    assert set(history) == {"label_loss", "domain_loss", "domain_accuracy"}
     assert DANN.from_config(model.get_config()).schedule_steps == 4
 
 
@@ -78,21 +77,6 @@ def test_dann_learns_the_source_labels_and_its_classifier_saves_alone(tmp_path):
     model.classifier.save(path)
     np.testing.assert_allclose(keras.models.load_model(path).predict(x_target, verbose=0),
                                model.classifier.predict(x_target, verbose=0), atol=1e-5)
-
-
-def test_dann_target_entropy_term_makes_target_predictions_confident():
-    x_source, y_source, x_target = _domains()
-    entropies = []
-    for weight in (0.0, 1.0):
-        keras.utils.set_random_seed(0)
-        model = DANN(image_shape=SHAPE, num_classes=2, feature_dim=16, domain_units=(16,), schedule_steps=30,
-                     target_entropy_weight=weight)
-        model.compile(optimizer=keras.optimizers.Adam(3e-3))
-        data = tf.data.Dataset.from_tensors(((x_source, y_source), x_target)).repeat()
-        model.fit(data, steps_per_epoch=30, epochs=1, verbose=0)
-        entropies.append(float(prediction_entropy(model.classifier.predict(x_target, verbose=0))))
-    assert entropies[1] < 0.5 * entropies[0]
-    assert DANN.from_config(model.get_config()).target_entropy_weight == 1.0
 
 
 def test_adda_trains_only_the_target_encoder_and_keeps_the_source_head():

@@ -40,14 +40,3 @@ def test_least_squares_losses():
     # 0.5 * mean((real-1)^2) + 0.5 * mean(fake^2) = 0.5 * 0.5 + 0.5 * 0.5
     assert float(losses.least_squares_discriminator_loss(real, fake)) == pytest.approx(0.5)
     assert float(losses.least_squares_generator_loss(fake)) == pytest.approx(0.25)
-
-
-def test_prediction_entropy_closed_forms():
-    uniform = np.zeros((3, 4), np.float32)
-    assert float(losses.prediction_entropy(uniform)) == pytest.approx(np.log(4.0), rel=1e-6)
-    certain = np.array([[1000.0, 0.0, -1000.0]], np.float32)  # stable: no NaN from 0 * log 0
-    assert float(losses.prediction_entropy(certain)) == pytest.approx(0.0, abs=1e-6)
-    # Two classes at p = 0.25 / 0.75 and one uniform row: the batch mean of their entropies.
-    rows = np.array([[0.0, np.log(3.0)], [0.0, 0.0]], np.float32)
-    binary = -(0.25 * np.log(0.25) + 0.75 * np.log(0.75))
-    assert float(losses.prediction_entropy(rows)) == pytest.approx((binary + np.log(2.0)) / 2, rel=1e-5)
