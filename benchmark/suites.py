@@ -395,9 +395,13 @@ BUDGETS["cyclegan-digits-rgb"] = {
     "standard": Budget(TrainConfig(steps=1500, batch_size=16, checkpoint_every=500), _TRANSLATION_EVAL["standard"],
                        BUDGETS["cyclegan-digits"]["standard"].model_params),
 }
-# L2-SP: Li et al. 2018's weight 0.1 on the transferred weights (theirs with SGD; here Adam at the
-# fine-tuning rate). Its own budget keeps the other strategies' config hashes.
-BUDGETS["transfer-l2sp"] = {profile: replace(budget, model_params={**budget.model_params, "l2sp_weight": 0.1})
+# L2-SP (Li et al. 2018) with Adam at the fine-tuning rate; its own budget keeps the other strategies'
+# config hashes. Weight chosen on seeds 0-2, accuracy % at 1/5/10% labels (digits | Fashion | CIFAR):
+# 0.1 (Li et al.'s, with SGD) 93.5/96.2/96.2 | 77.7/79.0/79.4 | 59.5/66.6/66.9; 0.01 95.0/97.5/98.1 |
+# 80.9/82.6/82.6 | 60.5/70.6/71.2; 0.001 96.0/97.8/98.2 | 81.0/82.9/83.0 | 60.1/67.2/69.2. Against
+# scratch 95.4/97.6/98.2 | 81.7/84.3/84.9 | 57.5/66.5/69.3: 0.01 is the only fine-tuning that beats
+# scratch at every fraction up to 10% on CIFAR; on MNIST -> Fashion-MNIST no fine-tuning does.
+BUDGETS["transfer-l2sp"] = {profile: replace(budget, model_params={**budget.model_params, "l2sp_weight": 0.01})
                             for profile, budget in BUDGETS["transfer-small-cnn"].items()}
 # Pixel-level adaptation: the translation suite's CycleGAN of the pair, then a fresh CNN on translated
 # source images with the source CNN's budget. Before the translation budgets were tuned (600 steps,
