@@ -91,11 +91,13 @@ def ratio_table(summary, numerator, denominator, metrics):
 def provenance_line(metric_rows, seeds, profile, machine):
     """Which network (and weights), sample counts, real split and resizing made each score.
 
-    One bullet per feature extractor, naming the metrics computed on it, then the
-    seeds, profile and machine.
+    One bullet per feature extractor, naming the metrics computed on it; one per set
+    of test splits that classifier accuracies were scored on; then the seeds, profile
+    and machine.
     """
     by_extractor = {}
     other = set()
+    scored = {}  # metric -> splits it was scored on
     for row in metric_rows:
         prov = json.loads(row["provenance"]) if isinstance(row["provenance"], str) else row["provenance"]
         if "extractor" in prov:
@@ -110,6 +112,9 @@ def provenance_line(metric_rows, seeds, profile, machine):
                                      f"({prov['real_split']} split)")
         elif "rule" in prov:
             other.add(f"{prov['n_fake']} generated points per run; {prov['rule']}")
+        elif "split" in prov:  # a classifier's own accuracy (ssl, transfer, adaptation)
+            scored.setdefault(row["metric"], set()).add(
+                prov["split"] + (f" by `{prov['network']}`" if "network" in prov else ""))
     lines = []
     for name, entry in sorted(by_extractor.items()):
         metrics = ", ".join(sorted(entry["metrics"], key=metric_sort_key))
@@ -118,5 +123,10 @@ def provenance_line(metric_rows, seeds, profile, machine):
         lines.append(f"- {metrics} on `{name}` (weights sha256 {facts['sha256']}{accuracy}): "
                      f"{'; '.join(sorted(entry['samples']))}; resize: {facts['resize']}")
     lines += [f"- {text}" for text in sorted(other)]
+    by_splits = {}
+    for metric, splits in scored.items():
+        by_splits.setdefault(tuple(sorted(splits)), []).append(metric)
+    lines += [f"- {', '.join(sorted(metrics, key=metric_sort_key))} scored on {'; '.join(splits)}"
+              for splits, metrics in sorted(by_splits.items())]
     lines.append(f"- seeds {', '.join(map(str, seeds))}; profile {profile}; machine: {machine}")
     return "*Provenance:*\n\n" + "\n".join(lines)

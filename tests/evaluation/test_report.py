@@ -40,3 +40,11 @@ def test_provenance_names_extractor_samples_split_and_resize():
     assert "- cfid on `mnist_cnn` (weights sha256 abc): 500 generated vs 1000 real (test split); resize: none" \
         in line
     assert "- seeds 0; profile smoke; machine: test cpu" in line
+
+
+def test_provenance_names_the_test_splits_accuracies_were_scored_on():
+    rows = [_row("dann", 0, metric, 0.9, split=split, network="build_small_cnn")
+            for metric in ("accuracy", "error_pct") for split in ("usps test (all 2007)", "mnist test (all 10000)")]
+    line = provenance_line(rows, [0], "smoke", "test cpu")
+    assert ("- accuracy, error_pct scored on mnist test (all 10000) by `build_small_cnn`; "
+            "usps test (all 2007) by `build_small_cnn`") in line
