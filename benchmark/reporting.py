@@ -23,7 +23,8 @@ FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "traini
            "grid_a2b": "a2b input / translated / reconstructed",
            "grid_b2a": "b2a input / translated / reconstructed",
            "denoising": "denoising strip (noise to sample, left to right)",
-           "reconstructions": "VAE reconstructions (rows: real, decoded)", "vae_curves": "VAE losses"}
+           "reconstructions": "VAE reconstructions (rows: real, decoded)", "vae_curves": "VAE losses",
+           "dann_curves": "DANN losses (after the CycleGAN)"}
 # Plotted against a numeric setting ("labels=100") per model and dataset wherever a section has one.
 SETTING_PLOT_METRIC = "accuracy"
 NUMERIC_SETTING = re.compile(r"(?:(.*), )?(\w+)=(\d+(?:\.\d+)?)(%?)")

@@ -9,7 +9,7 @@ one entry in ``BUDGETS``. ``all`` runs every suite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from benchmark.config import ConfigError, EvalConfig, RunConfig, TrainConfig
 
@@ -81,7 +81,9 @@ SUITES = {
                                ("dann", "adapt-dann-mnist-m" if pair == "mnist:mnist_m" else "adapt-dann"),
                                ("adda", "adapt-adda"))
     ] + [TaskSpec("adaptation", "pixel_cyclegan", "mnist:usps", "adapt-pixel-cyclegan"),  # ~5 min a seed
-         TaskSpec("adaptation", "pixel_cyclegan", "mnist:mnist_m", "adapt-pixel-cyclegan-rgb")],
+         TaskSpec("adaptation", "pixel_cyclegan", "mnist:mnist_m", "adapt-pixel-cyclegan-rgb"),
+         TaskSpec("adaptation", "pixel_dann", "mnist:usps", "adapt-pixel-dann"),  # ~6 min a seed
+         TaskSpec("adaptation", "pixel_dann", "mnist:mnist_m", "adapt-pixel-dann-rgb")],  # ~5 min a seed
     # Semi-supervised: every method on the same class-balanced labelled splits (one per seed);
     # CIFAR-10 has a budget on the paper profile only.
     "ssl": [TaskSpec("ssl", model, dataset, f"ssl-{model}" + ("-paper-only" if dataset == "cifar10-jpeg" else ""),
@@ -417,6 +419,19 @@ def _pixel_level(translation_budget):
 
 BUDGETS["adapt-pixel-cyclegan"] = _pixel_level("cyclegan-digits")
 BUDGETS["adapt-pixel-cyclegan-rgb"] = _pixel_level("cyclegan-digits-rgb")
+
+
+def _pixel_then_feature(pixel_budget, dann_budget):
+    """Pixel then feature adaptation: the pixel-level budget, then the pair's DANN budget from its classifier."""
+    def dann(profile):
+        budget = BUDGETS[dann_budget][profile]
+        return {"train": asdict(budget.train), **{k: v for k, v in budget.model_params.items() if k != "source"}}
+    return {profile: replace(budget, model_params={**budget.model_params, "dann": dann(profile)})
+            for profile, budget in BUDGETS[pixel_budget].items()}
+
+
+BUDGETS["adapt-pixel-dann"] = _pixel_then_feature("adapt-pixel-cyclegan", "adapt-dann")
+BUDGETS["adapt-pixel-dann-rgb"] = _pixel_then_feature("adapt-pixel-cyclegan-rgb", "adapt-dann-mnist-m")
 
 
 def _all_specs():

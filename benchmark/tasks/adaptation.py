@@ -14,6 +14,10 @@ either is RGB). Every method uses the same small CNN (``build_small_cnn``):
   ``train.steps``) translates ``model_params["translated_images"]`` labelled source
   train images to the target style, and a fresh CNN trains on them with the
   source labels (the source CNN's budget). It does not use the source CNN.
+- ``pixel_dann``: pixel then feature adaptation (CyCADA's two stages, Hoffman et al.
+  2018, without its semantic-consistency loss): ``pixel_cyclegan``'s classifier is
+  then adapted by DANN (``model_params["dann"]``: its "train" config and DANN
+  parameters) from the translated source images to the target.
 
 The source CNN is trained once per (pair format, budget, seed) and cached under
 ``<cache>/pretrained`` so the methods share it; ``train_seconds`` of a method
@@ -31,7 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmark.config import ConfigError
+from benchmark.config import ConfigError, TrainConfig
 from benchmark.data import make_pipeline
 from benchmark.tasks.base import TaskResult
 from benchmark.tasks.translation import (
@@ -46,7 +50,8 @@ from benchmark.training import fit_resumable
 from evaluation.plots import to_uint8
 from models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm, build_small_cnn
 
-METHODS = ("source_only", "dann", "adda", "pixel_cyclegan")
+PIXEL_LEVEL = ("pixel_cyclegan", "pixel_dann")
+METHODS = ("source_only", "dann", "adda", *PIXEL_LEVEL)
 EVAL_BATCH = 500
 ADABN_IMAGES = 10000  # target train images AdaBN averages over (all of MNIST-M would take ~0.7 GB)
 
@@ -62,37 +67,20 @@ def run(config, seed, ctx):
     target_batch_norm = params.pop("target_batch_norm", False)
     x_source, y_source = source.load("train", ctx.data_dir)
     x_target, _ = target.load("train", ctx.data_dir)
-    if config.model == "pixel_cyclegan":
+    if config.model in PIXEL_LEVEL:
         return _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_shape, params,
                             source_params)
 
     classifier, source_meta = source_classifier(source.name, x_source, y_source,
                                                 source.load("test", ctx.data_dir), source.num_classes,
                                                 image_shape, source_params, seed, ctx)
-    keras.utils.set_random_seed(seed)  # the method's own initialisation does not depend on the cache
     result = TaskResult()
     seconds = source_meta["train_seconds"]
     if config.model != "source_only":
-        with ctx.strategy.scope():
-            model = _build(config, image_shape, source.num_classes, params, classifier)
-        batch = config.train.batch_size
-
-        def make_dataset(skip):
-            # Independent shuffles of the two domains; target labels are never loaded.
-            labelled = make_pipeline(x_source, y_source, batch_size=batch, seed=2 * seed, size=size,
-                                     channels=channels)
-            unlabelled = make_pipeline(x_target, batch_size=batch, seed=2 * seed + 1, size=size,
-                                       channels=channels)
-            return tf.data.Dataset.zip((labelled, unlabelled)).skip(skip)
-
-        optimizers = [model.optimizer] if config.model == "dann" else [model.d_optimizer, model.e_optimizer]
-        state = fit_resumable(model, optimizers, make_dataset, config.train, ctx.workdir, ctx.report)
-        seconds += state["train_seconds"]
-        _save_history(state, f"{config.model} on {config.dataset} ({config.profile}, seed {seed})", ctx, result)
-        classifier = model.target_classifier if config.model == "adda" else model.classifier
-        if target_batch_norm:
-            subset = np.random.default_rng(seed).permutation(len(x_target))[:ADABN_IMAGES]
-            adapt_batch_norm(classifier, to_format(x_target[subset], size, channels), EVAL_BATCH)
+        classifier, align_seconds = _align_features(config.model, config.train, params, target_batch_norm, classifier,
+                                                    (x_source, y_source), x_target, image_shape, seed, ctx, result,
+                                                    f"{config.model} on {config.dataset} ({config.profile}, seed {seed})")
+        seconds += align_seconds
 
     x_test, y_test = target.load("test", ctx.data_dir)
     target_accuracy = accuracy(classifier, x_test, y_test, image_shape)
@@ -106,9 +94,38 @@ def run(config, seed, ctx):
     return result
 
 
-def _build(config, image_shape, num_classes, params, classifier):
-    train = config.train
-    if config.model == "dann":
+def _align_features(method, train, params, target_batch_norm, classifier, labelled_source, x_target, image_shape,
+                    seed, ctx, result, title, stage=""):
+    """DANN or ADDA from ``classifier`` (the source CNN) on uint8 (x, y) ``labelled_source`` and
+    unlabelled uint8 ``x_target``. A later ``stage`` of a run (e.g. "dann" after a CycleGAN) keeps
+    its checkpoint in that subfolder and names its curves after it. Returns (adapted classifier, seconds)."""
+    (x_source, y_source), (size, channels) = labelled_source, (image_shape[0], image_shape[2])
+    keras.utils.set_random_seed(seed)  # the method's own initialisation does not depend on the cache
+    with ctx.strategy.scope():
+        model = _build(method, train, image_shape, classifier.output.shape[-1], params, classifier)
+
+    def make_dataset(skip):
+        # Independent shuffles of the two domains; target labels are never loaded.
+        labelled = make_pipeline(x_source, y_source, batch_size=train.batch_size, seed=2 * seed, size=size,
+                                 channels=channels)
+        unlabelled = make_pipeline(x_target, batch_size=train.batch_size, seed=2 * seed + 1, size=size,
+                                   channels=channels)
+        return tf.data.Dataset.zip((labelled, unlabelled)).skip(skip)
+
+    optimizers = [model.optimizer] if method == "dann" else [model.d_optimizer, model.e_optimizer]
+    workdir = ctx.workdir / stage if stage else ctx.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    state = fit_resumable(model, optimizers, make_dataset, train, workdir, ctx.report)
+    _save_history(state, title, ctx, result, prefix=f"{stage}_" if stage else "")
+    adapted = model.target_classifier if method == "adda" else model.classifier
+    if target_batch_norm:
+        subset = np.random.default_rng(seed).permutation(len(x_target))[:ADABN_IMAGES]
+        adapt_batch_norm(adapted, to_format(x_target[subset], size, channels), EVAL_BATCH)
+    return adapted, state["train_seconds"]
+
+
+def _build(method, train, image_shape, num_classes, params, classifier):
+    if method == "dann":
         init_from_source = params.pop("init_from_source", False)
         rate = train.g_learning_rate
         if params.pop("anneal_learning_rate", False):
@@ -176,7 +193,8 @@ def _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_
                           unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels), train,
                           ctx.workdir, ctx.report)
     result = TaskResult()
-    _save_history(state, f"{config.model} on {config.dataset} ({config.profile}, seed {seed})", ctx, result)
+    title = f"{config.model} on {config.dataset} ({config.profile}, seed {seed})"
+    _save_history(state, title, ctx, result)
     started = time.perf_counter()
     chosen = np.random.default_rng(seed).permutation(len(x_source))[:params["translated_images"]]
     # The classifier's pipeline reads uint8 images.
@@ -184,15 +202,26 @@ def _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_
     translate_seconds = time.perf_counter() - started
     classifier, classifier_seconds = train_classifier(translated, y_source[chosen], target.num_classes,
                                                       image_shape, source_params, seed, name="pixel_classifier")
+    seconds = state["train_seconds"] + translate_seconds + classifier_seconds
+    provenance = {"cyclegan_steps": train.steps, "translated_images": len(chosen),
+                  "classifier_steps": source_params["steps"]}
+    if config.model == "pixel_dann":  # then align features: DANN from the classifier, translated source -> target
+        dann = dict(params["dann"])
+        dann_train, target_batch_norm = TrainConfig(**dann.pop("train")), dann.pop("target_batch_norm", False)
+        classifier, dann_seconds = _align_features("dann", dann_train, dann, target_batch_norm, classifier,
+                                                   (translated, y_source[chosen]), x_target, image_shape, seed,
+                                                   ctx, result, title, stage="dann")
+        seconds += dann_seconds
+        provenance["dann_steps"] = dann_train.steps
     x_test, y_test = target.load("test", ctx.data_dir)
     target_accuracy = accuracy(classifier, x_test, y_test, image_shape)
     provenance = {"split": f"{target.name} test (all {len(x_test)})", "network": "build_small_cnn",
-                  "format": "{}x{}x{}".format(*image_shape), "cyclegan_steps": train.steps,
-                  "translated_images": len(chosen), "classifier_steps": source_params["steps"]}
+                  "format": "{}x{}x{}".format(*image_shape), **provenance}
     result.add("accuracy", target_accuracy, setting=config.setting, **provenance)
     result.add("error_pct", 100 * (1 - target_accuracy), "%", setting=config.setting, **provenance)
-    result.add("train_seconds", state["train_seconds"] + translate_seconds + classifier_seconds, "s",
-               setting=config.setting, note="CycleGAN training, translating the source images, the classifier")
+    result.add("train_seconds", seconds, "s", setting=config.setting,
+               note="CycleGAN training, translating the source images, the classifier"
+                    + (", DANN" if config.model == "pixel_dann" else ""))
     return result
 
 

@@ -187,10 +187,11 @@ def _save_grid(direction, x, labels, translated, reconstructed, ctx, result):
     result.artifacts[f"grid_{direction}"] = str(path)
 
 
-def _save_history(state, title, ctx, result):
+def _save_history(state, title, ctx, result, prefix=""):
+    """The loss history and its plot as artifacts ``<prefix>history`` and ``<prefix>curves``."""
     history = {"steps": state["steps"], **state["history"]}
-    (ctx.workdir / "history.json").write_text(json.dumps(history))
-    result.artifacts["history"] = str(ctx.workdir / "history.json")
+    (ctx.workdir / f"{prefix}history.json").write_text(json.dumps(history))
+    result.artifacts[f"{prefix}history"] = str(ctx.workdir / f"{prefix}history.json")
     curves = {name: (state["steps"], values) for name, values in state["history"].items()}
-    save_curves(curves, ctx.workdir / "curves.png", f"training losses, {title}")
-    result.artifacts["curves"] = str(ctx.workdir / "curves.png")
+    save_curves(curves, ctx.workdir / f"{prefix}curves.png", f"training losses, {title}")
+    result.artifacts[f"{prefix}curves"] = str(ctx.workdir / f"{prefix}curves.png")

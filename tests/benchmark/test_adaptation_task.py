@@ -23,7 +23,8 @@ def test_every_method_scores_the_whole_target_test_split_with_one_cached_source_
                  "--out", str(out), "--data-dir", data_dir, *TINY]) == 0
     with sqlite3.connect(out / "results.sqlite") as db:
         runs = sorted(db.execute("SELECT model, status FROM runs").fetchall())
-    assert runs == [("adda", "done"), ("dann", "done"), ("pixel_cyclegan", "done"), ("source_only", "done")]
+    assert runs == [("adda", "done"), ("dann", "done"), ("pixel_cyclegan", "done"), ("pixel_dann", "done"),
+                    ("source_only", "done")]
     with open(out / "results.csv") as f:
         rows = {(r["model"], r["metric"]): float(r["mean"]) for r in csv.DictReader(f)}
     for method in adaptation.METHODS:
@@ -42,6 +43,6 @@ def test_suite_lists_feature_level_methods_on_three_pairs_pixel_level_on_two_and
     configs = build_configs("adaptation", "standard")
     assert {(c.model, c.dataset) for c in configs} == {
         (m, p) for m in ("source_only", "dann", "adda") for p in ("mnist:usps", "usps:mnist", "mnist:mnist_m")
-    } | {("pixel_cyclegan", "mnist:usps"), ("pixel_cyclegan", "mnist:mnist_m")}
+    } | {(m, p) for m in ("pixel_cyclegan", "pixel_dann") for p in ("mnist:usps", "mnist:mnist_m")}
     with pytest.raises(ConfigError, match="adaptation method 'coral' unknown"):
         adaptation.run(dataclasses.replace(configs[0], model="coral"), 0, None)

@@ -146,7 +146,8 @@ def test_a_pair_no_suite_lists_gets_every_translation_and_adaptation_model_and_a
     configs = build_configs("all", "standard", dataset="svhn_cropped:mnist")
     assert {(c.suite, c.model) for c in configs} == {
         ("translation", "cyclegan"), ("translation", "discogan"), ("adaptation", "source_only"),
-        ("adaptation", "dann"), ("adaptation", "adda"), ("adaptation", "pixel_cyclegan")}
+        ("adaptation", "dann"), ("adaptation", "adda"), ("adaptation", "pixel_cyclegan"),
+        ("adaptation", "pixel_dann")}
     assert {c.dataset for c in configs} == {"svhn_cropped:mnist"}
     assert {c.model for c in build_configs("all", "standard", dataset="unpaired:/data/horse2zebra")} == {
         "cyclegan", "discogan"}
