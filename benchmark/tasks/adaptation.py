@@ -33,7 +33,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from benchmark.config import ConfigError, TrainConfig
 from benchmark.data import make_pipeline
@@ -104,14 +103,7 @@ def _align_features(method, train, params, target_batch_norm, classifier, labell
     with ctx.strategy.scope():
         model = _build(method, train, image_shape, classifier.output.shape[-1], params, classifier)
 
-    def make_dataset(skip):
-        # Independent shuffles of the two domains; target labels are never loaded.
-        labelled = make_pipeline(x_source, y_source, batch_size=train.batch_size, seed=2 * seed, size=size,
-                                 channels=channels)
-        unlabelled = make_pipeline(x_target, batch_size=train.batch_size, seed=2 * seed + 1, size=size,
-                                   channels=channels)
-        return tf.data.Dataset.zip((labelled, unlabelled)).skip(skip)
-
+    make_dataset = unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels, y_a=y_source)
     optimizers = [model.optimizer] if method == "dann" else [model.d_optimizer, model.e_optimizer]
     workdir = ctx.workdir / stage if stage else ctx.workdir
     workdir.mkdir(parents=True, exist_ok=True)

@@ -91,11 +91,12 @@ def build_translator(model_class, image_shape, params, train):
     return model
 
 
-def unpaired_batches(x_a, x_b, batch_size, seed, size, channels):
+def unpaired_batches(x_a, x_b, batch_size, seed, size, channels, y_a=None):
     """``make_dataset(skip)`` for ``fit_resumable``: independent shuffles (distinct seeds) of the two
-    uint8 domains at the common format, so no image of A is ever paired with one of B."""
+    uint8 domains at the common format, so no image of A is ever paired with one of B. With labels
+    ``y_a`` (domain adaptation's labelled source) A's batches are ``(x, y)``; B's labels are never read."""
     def make_dataset(skip):
-        domain_a = make_pipeline(x_a, batch_size=batch_size, seed=2 * seed, size=size, channels=channels)
+        domain_a = make_pipeline(x_a, y_a, batch_size=batch_size, seed=2 * seed, size=size, channels=channels)
         domain_b = make_pipeline(x_b, batch_size=batch_size, seed=2 * seed + 1, size=size, channels=channels)
         return tf.data.Dataset.zip((domain_a, domain_b)).skip(skip)
     return make_dataset
