@@ -8,6 +8,10 @@ classes each side uses. The model is the strategy on the target task:
   inference mode), with a new linear head.
 - ``finetune_all``: every layer starts from the source CNN and trains at
   ``finetune_learning_rate`` (batch norm in training mode, its statistics from the source).
+- ``finetune_conv``: only the conv blocks start from the source CNN; the
+  "features" layer and the head start fresh, and every layer trains at
+  ``finetune_learning_rate``: Yosinski et al. 2014's transfer of the first layers
+  with fine-tuning ("AnB+"), for sources whose top layers are too specific.
 - ``finetune_top``: the conv blocks stay frozen; the "features" layer and a new
   head train.
 - ``finetune_l2sp``: ``finetune_all`` plus L2-SP (Li et al. 2018): the penalty
@@ -59,7 +63,7 @@ from benchmark.tasks.translation import common_format, domains
 from models import DCGAN, build_small_cnn
 
 IMAGENET = "imagenet_"
-STRATEGIES = ("frozen", "finetune_all", "finetune_l2sp", "finetune_top", "scratch", "dcgan_features",
+STRATEGIES = ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top", "scratch", "dcgan_features",
               *(IMAGENET + name for name in BACKBONES))
 # setting -> (source classes, target classes); "" uses every class on both sides.
 CLASS_SPLITS = {
@@ -205,8 +209,9 @@ def target_network(strategy, pretrained, image_shape, num_classes, params):
         return model
     model = build_small_cnn(image_shape, num_classes, name=f"{strategy}_classifier")
     if strategy != "scratch":
+        transferred = CONV_LAYERS if strategy == "finetune_conv" else (*CONV_LAYERS, "features")
         for layer, source_layer in zip(model.layers, pretrained.layers, strict=True):
-            if layer.name != "logits":
+            if layer.name.startswith(transferred):
                 layer.set_weights(source_layer.get_weights())
     for layer in model.layers:
         if strategy == "frozen":
@@ -216,7 +221,7 @@ def target_network(strategy, pretrained, image_shape, num_classes, params):
         elif strategy == "finetune_l2sp" and layer.name != "logits":
             for variable in layer.trainable_weights:
                 variable.regularizer = StartingPointL2(params["l2sp_weight"], variable.numpy())
-    fine_tuned = strategy in ("finetune_all", "finetune_l2sp")
+    fine_tuned = strategy in ("finetune_all", "finetune_l2sp", "finetune_conv")
     rate = params["finetune_learning_rate"] if fine_tuned else params["learning_rate"]
     model.compile(keras.optimizers.Adam(rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model

@@ -29,14 +29,20 @@ def test_select_classes_keeps_the_split_and_renumbers_in_its_order():
 
 @pytest.mark.parametrize("strategy, conv_trains, features_train", [
     ("frozen", False, False), ("finetune_top", False, True), ("finetune_all", True, True),
-    ("finetune_l2sp", True, True), ("scratch", True, True)])
+    ("finetune_l2sp", True, True), ("finetune_conv", True, True), ("scratch", True, True)])
 def test_strategy_trains_only_its_layers(strategy, conv_trains, features_train):
     pretrained = build_small_cnn(SHAPE, 3)
+    pretrained.set_weights([w + 0.1 for w in pretrained.get_weights()])  # unlike any fresh initialisation
     model = transfer.target_network(strategy, pretrained, SHAPE, 2, PARAMS)
     start = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers}
-    if strategy != "scratch":  # every layer but the new head starts as the pretrained one
-        np.testing.assert_array_equal(model.get_layer("features").get_weights()[0],
-                                      pretrained.get_layer("features").get_weights()[0])
+    # Which layers start as the pretrained ones: all but the new head, the conv blocks only, or none.
+    transferred = {"scratch": (), "finetune_conv": ("conv",)}.get(strategy, ("conv", "features"))
+    for layer, source_layer in zip(model.layers, pretrained.layers, strict=True):
+        if layer.get_weights() and layer.name != "logits":
+            kind = "features" if layer.name == "features" else "conv"
+            same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), source_layer.get_weights(),
+                                                             strict=True))
+            assert same == (kind in transferred), layer.name
     rng = np.random.default_rng(0)
     model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 2, 32), epochs=2, verbose=0)
     for layer in model.layers:
@@ -91,7 +97,7 @@ def test_suite_compares_the_four_strategies_on_three_pairs_and_pretrained_featur
     configs = build_configs("transfer", "standard")
     pairs = {("mnist:mnist", "digits 0-4->5-9"), ("mnist:fashion_mnist", ""),
              ("cifar10-jpeg:cifar10-jpeg", "animals->vehicles")}
-    for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_top", "scratch"):
+    for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top", "scratch"):
         assert {(c.dataset, c.setting) for c in configs if c.model == strategy} == pairs
     assert {c.setting for c in configs if c.model == "dcgan_features"} == {"digits 0-4->5-9"}
     assert {c.setting for c in configs if c.model.startswith("imagenet_")} == {"animals->vehicles"}
