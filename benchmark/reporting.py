@@ -12,6 +12,8 @@ from evaluation.plots import save_metric_vs_setting
 from evaluation.references import reference_table
 from evaluation.report import (
     COST_METRICS,
+    direction,
+    format_value,
     markdown_table,
     metric_sort_key,
     provenance_line,
@@ -25,8 +27,10 @@ FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "traini
            "denoising": "denoising strip (noise to sample, left to right)",
            "reconstructions": "VAE reconstructions (rows: real, decoded)", "vae_curves": "VAE losses",
            "dann_curves": "DANN losses (after the CycleGAN)"}
-# Plotted against a numeric setting ("labels=100") per model and dataset wherever a section has one.
+# Plotted against a numeric setting ("labels=100") per model and dataset wherever a section has one,
+# and tabled as model x setting.
 SETTING_PLOT_METRIC = "accuracy"
+SETTING_TABLE_METRIC = "error_pct"
 NUMERIC_SETTING = re.compile(r"(?:(.*), )?(\w+)=(\d+(?:\.\d+)?)(%?)")
 ROW_KEYS = ("suite", "task", "model", "dataset", "setting", "profile")
 # Views across suites: (title, tasks, metrics); rows are those with the first metric.
@@ -60,24 +64,51 @@ def _copy_figures(store, runs, out_dir):
     return links
 
 
-def _setting_plot(part, title, path):
-    """``SETTING_PLOT_METRIC`` against the number in settings "[prefix, ]name=N[%]" (log x), one panel
-    per dataset and prefix, one line per model; returns whether anything was drawn (only for two or
-    more such settings)."""
-    rows = part[part["metric"] == SETTING_PLOT_METRIC]
+def _numeric_settings(part, metric):
+    """Rows of ``metric`` whose setting is "[prefix, ]name=N[%]", with columns x (N), column
+    ("name=N[%]"), panel (dataset and prefix) and axis ("name" or "name (%)"); None unless there are
+    two or more such settings."""
+    rows = part[part["metric"] == metric]
     parsed = rows["setting"].str.extract(f"^{NUMERIC_SETTING.pattern}$")
     rows, parsed = rows[parsed[2].notna()], parsed[parsed[2].notna()]
     if rows["setting"].nunique() < 2:
-        return False
-    axis = parsed[1].iloc[0] + (" (%)" if parsed[3].iloc[0] else "")
+        return None
     panels = rows["dataset"] + parsed[0].fillna("").map(lambda prefix: f" ({prefix})" if prefix else "")
+    return rows.assign(x=parsed[2].astype(float), column=parsed[1] + "=" + parsed[2] + parsed[3], panel=panels,
+                       axis=parsed[1] + parsed[3].map({"%": " (%)", "": ""}))
+
+
+def _setting_plot(part, title, path):
+    """``SETTING_PLOT_METRIC`` against the number in numeric settings (log x), one panel per dataset
+    and prefix, one line per model; returns whether anything was drawn."""
+    rows = _numeric_settings(part, SETTING_PLOT_METRIC)
+    if rows is None:
+        return False
     series = {}
-    for (panel, model), group in rows.assign(x=parsed[2].astype(float), panel=panels).groupby(
-            ["panel", "model"], sort=False):
+    for (panel, model), group in rows.groupby(["panel", "model"], sort=False):
         series.setdefault(panel, {})[model] = (group["x"].to_numpy(), group["mean"].to_numpy(),
                                                group["std"].to_numpy(dtype=float))
-    save_metric_vs_setting(series, path, title, SETTING_PLOT_METRIC, axis)
+    save_metric_vs_setting(series, path, title, SETTING_PLOT_METRIC, rows["axis"].iloc[0])
     return True
+
+
+def _setting_tables(part):
+    """``SETTING_TABLE_METRIC`` as one table per panel (dataset and prefix): a row per model, a column
+    per numeric setting, "–" where a model has no result yet."""
+    rows = _numeric_settings(part, SETTING_TABLE_METRIC)
+    if rows is None:
+        return []
+    lines = []
+    for panel, group in rows.groupby("panel", sort=False):
+        columns = group.sort_values("x")["column"].unique()
+        cells = {(r.model, r.column): format_value(r.mean, r.std) for r in group.itertuples()}
+        header = ["model", *columns]
+        lines += [f"{SETTING_TABLE_METRIC} {direction(SETTING_TABLE_METRIC)} on {panel}:", "",
+                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join([model] + [cells.get((model, x), "–") for x in columns]) + " |"
+                  for model in group["model"].unique()]
+        lines.append("")
+    return lines
 
 
 def _overviews(summary):
@@ -143,6 +174,7 @@ def write_reports(store, out_dir):
             if {model, reference} <= set(part["model"]):
                 lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
                           ratio_table(part, model, reference, metrics), ""]
+        lines += _setting_tables(part)
         references = reference_table(part, task)
         if references:
             lines += ["Published reference values (Δ = ours - paper):", "", references, ""]

@@ -109,6 +109,10 @@ def test_smoke_run_through_the_cli_writes_error_rows(tmp_path, data_dir):
     assert settings == {"labels=20", "labels=50", "labels=100", "labels=1000"}
     board = (out / "leaderboard.md").read_text()
     assert "| supervised | mnist | labels=100 |" in board
+    # Error % as model x label count, in increasing label order.
+    table = board[board.index("error_pct ↓ on mnist:"):]
+    assert "| model | labels=20 | labels=50 | labels=100 | labels=1000 |" in table
+    assert "\n| supervised | " in table
     # Accuracy against label count, log x, one panel per dataset.
     assert "(figures/ssl_ssl_smoke_accuracy.png)" in board
     assert (out / "figures" / "ssl_ssl_smoke_accuracy.png").stat().st_size > 1000
