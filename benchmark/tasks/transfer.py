@@ -208,17 +208,17 @@ def target_network(strategy, pretrained, image_shape, num_classes, params):
                       keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         return model
     model = build_small_cnn(image_shape, num_classes, name=f"{strategy}_classifier")
-    if strategy != "scratch":
-        transferred = CONV_LAYERS if strategy == "finetune_conv" else (*CONV_LAYERS, "features")
-        for layer, source_layer in zip(model.layers, pretrained.layers, strict=True):
-            if layer.name.startswith(transferred):
-                layer.set_weights(source_layer.get_weights())
+    # The layers whose weights come from the source CNN (L2-SP anchors exactly these).
+    transferred = {"scratch": (), "finetune_conv": CONV_LAYERS}.get(strategy, (*CONV_LAYERS, "features"))
+    for layer, source_layer in zip(model.layers, pretrained.layers, strict=True):
+        if layer.name.startswith(transferred):
+            layer.set_weights(source_layer.get_weights())
     for layer in model.layers:
         if strategy == "frozen":
             layer.trainable = layer.name == "logits"
         elif strategy == "finetune_top":
             layer.trainable = not layer.name.startswith(CONV_LAYERS)
-        elif strategy == "finetune_l2sp" and layer.name != "logits":
+        elif strategy == "finetune_l2sp" and layer.name.startswith(transferred):
             for variable in layer.trainable_weights:
                 variable.regularizer = StartingPointL2(params["l2sp_weight"], variable.numpy())
     fine_tuned = strategy in ("finetune_all", "finetune_l2sp", "finetune_conv")
