@@ -11,7 +11,8 @@ Models (``config.model``) and their ``model_params``:
   ``fake_class="explicit"``); ``train`` sets steps, batch size, the two Adam learning rates and beta_1.
 - every other model: ``classifier`` (arguments of ``build_ssgan_discriminator``: the SSGAN
   discriminator is the shared classifier network), trained ``train.steps`` steps per fit with Adam
-  at ``train.d_learning_rate``; plus ``rounds`` and ``fraction`` (self-training, co-training),
+  at ``train.d_learning_rate``; plus ``rounds``, ``fraction`` and ``pseudo_batch_share``
+  (self-training, co-training),
   ``alpha``, ``ramp_start``, ``ramp_end`` (pseudo-labelling); ``gmm`` takes ``components``,
   ``iterations`` and ``regularization`` instead (see ``benchmark.ssl_baselines``).
 """

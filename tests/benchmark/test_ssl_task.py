@@ -99,6 +99,16 @@ def test_co_training_views_and_confident_picks():
     assert list(chosen) == [3, 0, 2]
 
 
+def test_pseudo_labels_fill_their_share_of_every_batch_however_many_there_are():
+    real = np.zeros((3, 4, 4, 1), np.uint8), np.zeros(3, np.int64)
+    pseudo = np.full((500, 4, 4, 1), 255, np.uint8), np.ones(500, np.int64), 0.5
+    for x, y in baselines.training_batches(*real, 10, seed=0, pseudo=pseudo).take(4):
+        assert list(y.numpy()) == [0] * 5 + [1] * 5
+        assert (x.numpy()[:5] == -1).all() and (x.numpy()[5:] == 1).all()
+    _, y = next(iter(baselines.training_batches(*real, 10, seed=0, pseudo=(pseudo[0][:0], pseudo[1][:0], 0.5))))
+    assert list(y.numpy()) == [0] * 10  # no pseudo-labels yet: every example is a real label
+
+
 def test_smoke_run_through_the_cli_writes_error_rows(tmp_path, data_dir):
     out = tmp_path / "reports"
     assert main(["run", "--suite", "ssl", "--profile", "smoke", "--model", "supervised", "--dataset", "mnist",
