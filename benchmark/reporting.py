@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from benchmark.environment import machine_summary
+from benchmark.suites import all_specs
 from evaluation.plots import save_metric_vs_setting
 from evaluation.references import reference_table
 from evaluation.report import (
@@ -139,13 +140,29 @@ def _current_configs(runs):
     return current
 
 
+def _in_suite_order(metric_rows):
+    """``metric_rows`` sorted as the suites list their tasks, so that sections and tables keep one
+    order however the runs were scheduled or rerun. A setting the task adds itself (transfer's label
+    fractions) sorts with its model and dataset; rows no suite lists (a user's pair) come last; ties
+    keep their stored order."""
+    positions = {}
+    for index, (suite, spec) in enumerate(all_specs()):
+        positions.setdefault((suite, spec.task, spec.model, spec.dataset, spec.setting), index)
+        positions.setdefault((suite, spec.task, spec.model, spec.dataset), index)
+
+    def position(row):
+        key = (row["suite"], row["task"], row["model"], row["dataset"])
+        return positions.get((*key, row["setting"]), positions.get(key, len(positions)))
+    return sorted(metric_rows, key=position)
+
+
 def write_reports(store, out_dir):
     out = Path(out_dir)
     runs = store.runs()
     current = _current_configs(runs)
     runs = [r for r in runs if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
     kept = {r["id"] for r in runs}
-    metric_rows = [dict(row) for row in store.metrics() if row["run_id"] in kept]
+    metric_rows = _in_suite_order([dict(row) for row in store.metrics() if row["run_id"] in kept])
     summary = summarize(metric_rows)
     summary.to_csv(out / "results.csv", index=False, float_format="%.6g")
     done = [r for r in runs if r["status"] == "done"]

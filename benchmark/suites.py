@@ -447,7 +447,8 @@ BUDGETS["adapt-pixel-dann"] = _pixel_then_feature("adapt-pixel-cyclegan", "adapt
 BUDGETS["adapt-pixel-dann-rgb"] = _pixel_then_feature("adapt-pixel-cyclegan-rgb", "adapt-dann-mnist-m")
 
 
-def _all_specs():
+def all_specs():
+    """(suite name, TaskSpec) of every suite, in the order the suites list them."""
     return [(name, spec) for name, specs in SUITES.items() for spec in specs]
 
 
@@ -478,13 +479,13 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
 
     _choose(suite, [*SUITES, "all"], "suite")
     _choose(profile, PROFILES, "profile")
-    _choose(model, {spec.model for _, spec in _all_specs()}, "model")
-    listed = {*dataset_names(), *(spec.dataset for _, spec in _all_specs())}
+    _choose(model, {spec.model for _, spec in all_specs()}, "model")
+    listed = {*dataset_names(), *(spec.dataset for _, spec in all_specs())}
     extra = _user_pair_specs(dataset) if dataset is not None and dataset not in listed else []
     if not extra:
         _choose(dataset, listed, "dataset")
-    _choose(setting, {spec.setting for _, spec in _all_specs() + extra}, "setting")
-    specs = [(name, spec) for name, spec in _all_specs() + extra if suite in ("all", name)
+    _choose(setting, {spec.setting for _, spec in all_specs() + extra}, "setting")
+    specs = [(name, spec) for name, spec in all_specs() + extra if suite in ("all", name)
              and model in (None, spec.model) and dataset in (None, spec.dataset) and setting in (None, spec.setting)]
     if not specs:
         raise ConfigError(f"suite {suite!r} has no task for model={model} dataset={dataset} setting={setting}; "

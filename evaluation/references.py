@@ -21,6 +21,8 @@ class Reference(NamedTuple):
 _SALIMANS = "Salimans et al. 2016, Improved Techniques for Training GANs"
 _ADDA = "Tzeng et al. 2017, Adversarial Discriminative Domain Adaptation, Table 2"
 REFERENCES = {
+    # Table 1 counts errors of 10000 test images: 1677 +- 452 with 20 labels, 93 +- 6.5 with 100.
+    ("ssl", "ssgan", "mnist", "labels=20", "error_pct"): Reference(16.77, 4.52, f"{_SALIMANS}, Table 1"),
     ("ssl", "ssgan", "mnist", "labels=100", "error_pct"): Reference(0.93, 0.065, f"{_SALIMANS}, Table 1"),
     ("ssl", "ssgan", "cifar10-jpeg", "labels=4000", "error_pct"): Reference(18.63, 2.32, f"{_SALIMANS}, Table 2"),
     ("ssl", "ssgan", "svhn_cropped", "labels=1000", "error_pct"): Reference(8.11, 1.3, f"{_SALIMANS}, Table 3"),

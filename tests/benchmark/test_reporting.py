@@ -32,3 +32,16 @@ def test_a_row_averages_only_its_newest_configuration(tmp_path):
     assert (float(row["mean"]), int(row["n_seeds"])) == (8.0, 1)
     assert len(store.metrics()) == 3  # the older runs stay stored
     store.close()
+
+
+def test_rows_follow_the_suite_order_not_the_run_order(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    ssl = dataclasses.replace(OLD, suite="ssl", task="ssl", dataset="mnist", setting="labels=100")
+    # Run (and rerun) in reverse: the ssl suite lists ssgan before supervised, and both after the gan suite.
+    for config in (dataclasses.replace(ssl, model="supervised"), dataclasses.replace(ssl, model="ssgan"), OLD):
+        _finish(store, config, 0, 1.0)
+    write_reports(store, tmp_path)
+    with open(tmp_path / "results.csv") as f:
+        assert [(row["suite"], row["model"]) for row in csv.DictReader(f)] == [
+            ("gan", "gan"), ("ssl", "ssgan"), ("ssl", "supervised")]
+    store.close()
