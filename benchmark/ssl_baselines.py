@@ -62,7 +62,6 @@ def train_classifier(images, labels, num_classes, classifier_params, train, seed
     initialize_weight_norm(classifier, to_float(init_batch(images, seed)))
     classifier.compile(optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1),
                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    # shuffle=False: the batches come shuffled from make_pipeline.
     classifier.fit(training_batches(images, labels, train.batch_size, seed, pseudo),
                    steps_per_epoch=train.steps, epochs=1, shuffle=False, verbose=0)
     return classifier

@@ -171,7 +171,7 @@ def train_classifier(x, y, num_classes, image_shape, params, seed, name="source_
     started = time.perf_counter()
     model.fit(make_pipeline(x, y, batch_size=params["batch_size"], seed=seed, size=image_shape[0],
                             channels=image_shape[2]),
-              steps_per_epoch=params["steps"], epochs=1, verbose=0)
+              steps_per_epoch=params["steps"], epochs=1, verbose=0, shuffle=False)
     return model, time.perf_counter() - started
 
 

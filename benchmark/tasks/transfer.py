@@ -140,7 +140,7 @@ def run(config, seed, ctx):
         started = time.perf_counter()
         model.fit(make_pipeline(x_target[labelled], y_target[labelled], batch_size=batch, seed=seed, size=size,
                                 channels=channels),
-                  steps_per_epoch=config.train.steps, epochs=1, verbose=0)
+                  steps_per_epoch=config.train.steps, epochs=1, verbose=0, shuffle=False)
         seconds += time.perf_counter() - started
         score = accuracy(model, x_test, y_test, image_shape)
         setting = fraction_setting(config.setting, fraction)
@@ -173,7 +173,8 @@ def source_discriminator(name, x, image_shape, params, seed, ctx):
     gan.compile(d_optimizer=DCGAN.default_optimizer(), g_optimizer=DCGAN.default_optimizer())
     started = time.perf_counter()
     gan.fit(make_pipeline(x, batch_size=params["batch_size"], seed=seed, size=image_shape[0],
-                          channels=image_shape[2]), steps_per_epoch=params["steps"], epochs=1, verbose=0)
+                          channels=image_shape[2]), steps_per_epoch=params["steps"], epochs=1, verbose=0,
+            shuffle=False)
     meta = {"train_seconds": time.perf_counter() - started}
     folder.mkdir(parents=True, exist_ok=True)
     gan.discriminator.save_weights(weights)
