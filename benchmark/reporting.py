@@ -14,12 +14,12 @@ from evaluation.references import reference_table
 from evaluation.report import (
     COST_METRICS,
     direction,
-    format_value,
     markdown_table,
     metric_sort_key,
     provenance_line,
     ratio_table,
     summarize,
+    with_cells,
 )
 
 FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses",
@@ -102,7 +102,7 @@ def _setting_tables(part):
     lines = []
     for panel, group in rows.groupby("panel", sort=False):
         columns = group.sort_values("x")["column"].unique()
-        cells = {(r.model, r.column): format_value(r.mean, r.std) for r in group.itertuples()}
+        cells = {(r.model, r.column): r.cell for r in with_cells(group).itertuples()}
         header = ["model", *columns]
         lines += [f"{SETTING_TABLE_METRIC} {direction(SETTING_TABLE_METRIC)} on {panel}:", "",
                   "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -169,7 +169,8 @@ def write_reports(store, out_dir):
     links = _copy_figures(store, done, out)
     lines = ["# Leaderboard", "",
              "Built from `results.csv` (long format: one row per suite, task, model, dataset, setting, "
-             "profile and metric; mean ± sample std over seeds). Rebuild with `python -m benchmark report`.",
+             "profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of k seeds in a table "
+             "whose other cells have more or fewer). Rebuild with `python -m benchmark report`.",
              ""]
     lines += _overviews(summary)
     for (suite, task, profile), part in summary.groupby(["suite", "task", "profile"], sort=False):

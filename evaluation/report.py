@@ -49,6 +49,14 @@ def format_value(mean, std):
     return f"{text} ± {fmt(std)}" if fmt(std) else text
 
 
+def with_cells(summary):
+    """``summary`` with a "cell" column, "mean ± std" plus " (n=k)" where a row averages another
+    number of seeds than most rows do, so that a single-seed value among three-seed means shows as one."""
+    usual_n = summary["n_seeds"].mode().max() if len(summary) else 0
+    return summary.assign(cell=[format_value(r.mean, r.std) + ("" if r.n_seeds == usual_n else f" (n={r.n_seeds})")
+                                for r in summary.itertuples()])
+
+
 def direction(metric):
     """Which way is better, for the table header."""
     if metric == "c2st_acc":
@@ -61,14 +69,14 @@ def metric_sort_key(metric):
 
 
 def markdown_table(summary, metrics, row_keys=("model", "dataset", "setting")):
-    """One Markdown table: a row per ``row_keys`` combination, a column per metric (mean ± std)."""
+    """One Markdown table: a row per ``row_keys`` combination, a column per metric (see ``with_cells``)."""
     row_keys = [k for k in row_keys if summary[k].astype(str).str.len().gt(0).any()]
-    rows = summary[summary["metric"].isin(metrics)]
+    rows = with_cells(summary[summary["metric"].isin(metrics)])
     header = list(row_keys) + [f"{m} {direction(m)}" for m in metrics]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key, group in rows.groupby(list(row_keys), sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        values = {r.metric: format_value(r.mean, r.std) for r in group.itertuples()}
+        values = {r.metric: r.cell for r in group.itertuples()}
         lines.append("| " + " | ".join(list(map(str, key)) + [values.get(m, "–") for m in metrics]) + " |")
     return "\n".join(lines)
 

@@ -28,6 +28,16 @@ def test_markdown_table_layout():
     assert table[2] == "| gan | mnist | 12.0 ± 2.83 | 0.500 ± 0.000 |"
 
 
+def test_a_cell_of_another_seed_count_than_the_rest_of_its_table_says_how_many():
+    rows = [_row(model, seed, "cfid", 10.0 + seed) for model in ("gan", "dcgan") for seed in (0, 1, 2)]
+    rows += [_row("cyclegan", 0, "cfid", 7.0), _row("cyclegan", 0, "recall", 0.5)]
+    table = markdown_table(summarize(rows), ["cfid", "recall"]).splitlines()
+    assert table[2] == "| gan | mnist | 11.0 ± 1.00 | – |"
+    assert table[4] == "| cyclegan | mnist | 7.00 (n=1) | 0.500 (n=1) |"
+    single = summarize([_row("gan", 0, "cfid", 7.0), _row("dcgan", 0, "cfid", 5.0)])
+    assert markdown_table(single, ["cfid"]).splitlines()[2] == "| gan | mnist | 7.00 |"  # all alike: no marks
+
+
 def test_format_value():
     assert format_value(123.456, float("nan")) == "123"
     assert format_value(0.12345, 0.01) == "0.123 ± 0.010"
