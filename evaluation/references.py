@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from evaluation.report import format_value
+from evaluation.report import with_cells
 
 
 class Reference(NamedTuple):
@@ -38,16 +38,17 @@ REFERENCES = {
 
 def reference_table(summary, task, references=None):
     """Markdown rows ``ours | paper | Δ (ours - paper)`` for the rows of ``summary`` (one task's
-    long-format results) that have a published value; "" when none has."""
+    long-format results) that have a published value; "" when none has. "ours" carries the
+    same " (n=k)" seed mark as the leaderboard tables (``with_cells``)."""
     references = REFERENCES if references is None else references
     lines = []
-    for row in summary.itertuples():
+    for row in with_cells(summary).itertuples():
         ref = references.get((task, row.model, row.dataset, row.setting, row.metric))
         if ref is None:
             continue
         std = f" ± {ref.std:g}" if ref.std is not None else ""
         lines.append(f"| {row.model} | {row.dataset} | {row.setting} | {row.metric} | "
-                     f"{format_value(row.mean, row.std)} | {ref.value:g}{std} | {row.mean - ref.value:+.2f} | "
+                     f"{row.cell} | {ref.value:g}{std} | {row.mean - ref.value:+.2f} | "
                      f"{ref.citation} |")
     if not lines:
         return ""
