@@ -56,8 +56,9 @@ def _parser():
     run.add_argument("--strategy", default="default", choices=STRATEGIES,
                      help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                           "multiworker (hosts in TF_CONFIG)")
-    run.add_argument("--download", action="store_true",
-                     help="download missing datasets through Keras/TFDS (needs a network)")
+    run.add_argument("--offline", action="store_true",
+                     help="never download: a missing dataset is an error (default: datasets that "
+                          "Keras/TFDS can fetch are downloaded on first use)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                      help="override a config value, e.g. --set train.steps=200 --set model.latent_dim=32")
 
@@ -75,6 +76,9 @@ def _parser():
     data_sub = data.add_subparsers(dest="data_command", required=True)
     status = data_sub.add_parser("status", help="which datasets are present, verified, and how to get the rest")
     status.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    fetch = data_sub.add_parser("download", help="download datasets through Keras/TFDS and verify them")
+    fetch.add_argument("names", nargs="+", metavar="name")
+    fetch.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
     imp = data_sub.add_parser("import", help="copy a downloaded dataset into the data folder and verify it")
     imp.add_argument("name")
     imp.add_argument("path")
@@ -96,7 +100,7 @@ def _cmd_run(args):
                for c in build_configs(args.suite, args.profile, args.model, args.dataset, args.setting)]
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
-    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.download,
+    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(), not args.offline,
                       strategy)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to run"
     print(f"{summary}; leaderboard: {Path(args.out) / 'leaderboard.md'}")
@@ -138,11 +142,29 @@ def _cmd_list(args):
 
 
 def _cmd_data(args):
-    from benchmark.data import format_status, import_dataset, resolve_data_dir, status_rows
+    from benchmark.data import (
+        ImageDataset,
+        format_status,
+        get_dataset,
+        import_dataset,
+        resolve_data_dir,
+        status_rows,
+    )
 
     data_dir = resolve_data_dir(args.data_dir)
     if args.data_command == "status":
         print(format_status(status_rows(data_dir)))
+        return 0
+    if args.data_command == "download":
+        for name in args.names:
+            dataset = get_dataset(name)
+            if not isinstance(dataset, ImageDataset):
+                raise BenchmarkError(f"{name}: nothing to download (generated, or read from its own path)")
+            source = dataset.locate(data_dir)
+            if source is not None:
+                print(f"{name}: already present at {source.path}")
+                continue
+            dataset.download(data_dir)
         return 0
     if not data_dir:
         raise BenchmarkError("data import needs a destination: pass --data-dir or set BENCHMARK_DATA_DIR")

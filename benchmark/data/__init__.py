@@ -3,7 +3,8 @@
 Every dataset loads as arrays (images uint8 NHWC + int64 labels, or 2-D points
 + mode ids) from, in order: the data dir (flag or $BENCHMARK_DATA_DIR), the
 Keras / TFDS caches, system packages; nothing is downloaded unless asked
-(``load(..., download=True)``). A missing or broken dataset raises DataError
+(``load(..., download=True)``, which ``python -m benchmark run`` does unless
+``--offline``). A missing or broken dataset raises DataError
 with one line saying what is wrong and how to get it.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,14 +85,25 @@ class ImageDataset:
         """The exact command, URL or copy step that gets this dataset."""
         raise NotImplementedError
 
-    def download(self) -> None:
-        """Fetch the dataset over the network into a cache that ``sources`` looks at."""
+    def download(self, data_dir: str | None = None) -> Source:
+        """Fetch the dataset over the network into a cache that ``sources`` looks at, check it,
+        and say in one line where it went. Returns the new source."""
         if self.downloader is None:
             raise DataError(f"{self.name}: has no downloader; {self.how_to_get()}")
+        print(f"{self.name}: not found locally; downloading it", file=sys.stderr, flush=True)
         try:
             self.downloader()
         except Exception as exc:  # network and server errors of any kind
             raise DataError(f"{self.name}: download failed ({problem(exc)}); {self.how_to_get()}") from None
+        source = self.locate(data_dir)
+        if source is None:
+            raise DataError(f"{self.name}: the download left nothing where it is looked for; "
+                            f"{self.how_to_get()}")
+        with self._about(source):
+            self.inspect(source)
+            checksum = self.checksum(source)
+        print(f"{self.name}: downloaded to {source.path} (checksum {checksum})", file=sys.stderr, flush=True)
+        return source
 
     def locate(self, data_dir: str | None = None) -> Source | None:
         """The first source that exists, or None."""
@@ -125,9 +137,8 @@ class ImageDataset:
         if split not in self.splits:
             raise DataError(f"{self.name}: no split {split!r}; splits are {', '.join(self.splits)}")
         source = self.locate(data_dir)
-        if source is None and download:
-            self.download()
-            source = self.locate(data_dir)
+        if source is None and download and self.downloader is not None:
+            source = self.download(data_dir)
         if source is None:
             raise self.missing_error(data_dir)
         with self._about(source):

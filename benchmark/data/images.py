@@ -164,7 +164,8 @@ MNIST = NpzDataset(
     ("06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64",  # shared data copy
      "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),  # Keras' download
     keras_module="mnist",
-    how_to_get='put mnist.npz in the data dir, or run: python -c "import keras; keras.datasets.mnist.load_data()"')
+    how_to_get="put mnist.npz in the data dir, or with a network: python -m benchmark data download mnist "
+               '(the same as python -c "import keras; keras.datasets.mnist.load_data()")')
 
 USPS = NpzDataset(
     "usps", "usps.npz", (16, 16, 1), {"train": 7291, "test": 2007},
@@ -180,5 +181,5 @@ FASHION_MNIST = IdxDataset(
      "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
      "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
      "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
-    how_to_get="apt-get install dataset-fashion-mnist, or run: "
-               'python -c "import keras; keras.datasets.fashion_mnist.load_data()"')
+    how_to_get="put the four IDX files in DATA_DIR/fashion-mnist/ (the project's shared/data has "
+               "them), or with a network: python -m benchmark data download fashion_mnist")

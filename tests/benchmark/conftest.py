@@ -6,10 +6,15 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
+# What the task and runner tests read from the shared folder.
+SHARED_FILES = ("mnist.npz", "usps.npz", "mnist_m.npz", "fashion-mnist/train-images-idx3-ubyte.gz")
+
+
 @pytest.fixture
 def data_dir():
-    if not (SHARED_DATA / "mnist.npz").exists():
-        pytest.skip(f"offline dataset copies not found at {SHARED_DATA}")
+    missing = [name for name in SHARED_FILES if not (SHARED_DATA / name).exists()]
+    if missing:
+        pytest.skip(f"offline dataset copies not found in {SHARED_DATA}: {', '.join(missing)}")
     return str(SHARED_DATA)
 
 

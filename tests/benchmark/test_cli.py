@@ -58,9 +58,31 @@ def test_unwritable_output_directory(tmp_path):
 
 def test_missing_dataset_files(tmp_path, monkeypatch):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BENCHMARK_CACHE_DIR": str(tmp_path / "c")}
-    result = _cli("run", "--suite", "gan", "--dataset", "mnist", "--profile", "smoke",
+    result = _cli("run", "--suite", "gan", "--dataset", "mnist", "--profile", "smoke", "--offline",
                   "--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "out"), env=env)
-    _assert_one_line_error(result, "mnist")
+    _assert_one_line_error(result, "mnist: not found", "data download mnist")
+
+
+def test_data_download(tmp_path, monkeypatch, capsys):
+    """``data download`` runs the dataset's downloader (a stand-in here: no network in tests),
+    checks what arrived and says where it went; it leaves present and generated sets alone."""
+    from benchmark.data.images import USPS
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("BENCHMARK_DATA_DIR", raising=False)
+    monkeypatch.setattr(USPS, "keras_module", "usps")  # looks in the Keras cache, like mnist
+    shared = ROOT.parent / "shared" / "data" / "usps.npz"
+    if not shared.exists():
+        pytest.skip(f"{shared} not found")
+    target = tmp_path / "keras" / "datasets" / "usps.npz"
+    monkeypatch.setattr(USPS, "downloader", lambda: target.parent.mkdir(parents=True)
+                        or target.write_bytes(shared.read_bytes()))
+    assert main(["data", "download", "usps"]) == 0
+    assert f"usps: downloaded to {target} (checksum verified)" in capsys.readouterr().err
+    assert main(["data", "download", "usps"]) == 0
+    assert f"usps: already present at {target}" in capsys.readouterr().out
+    assert main(["data", "download", "ring8"]) == 2
+    assert "error: ring8: nothing to download" in capsys.readouterr().err
 
 
 def test_report_without_results(tmp_path):
@@ -75,7 +97,8 @@ def test_list_names_everything():
         assert word in result.stdout
 
 
-@pytest.mark.parametrize("command", [["run"], ["report"], ["list"], ["data", "status"]])
+@pytest.mark.parametrize("command", [["run"], ["report"], ["list"], ["data", "status"],
+                                     ["data", "download"]])
 def test_every_command_has_help(command):
     result = _cli(*command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout

@@ -13,6 +13,7 @@ from benchmark.data import (
     resolve_data_dir,
     status_rows,
 )
+from benchmark.data import images as images_module
 from benchmark.data.images import MNIST
 
 EXPECTED = {"mnist": ((28, 28, 1), 60000, 10000), "usps": ((16, 16, 1), 7291, 2007),
@@ -64,8 +65,11 @@ def test_usps_floats_become_rounded_uint8(shared):
     np.testing.assert_array_equal(images[..., 0], expected)
 
 
-def test_fashion_mnist_from_the_system_package(fashion_dir):
+def test_fashion_mnist_from_the_data_dir_else_the_system_package(fashion_dir, monkeypatch):
     dataset = get_dataset("fashion_mnist")
+    assert dataset.locate(str(fashion_dir.parent)).path == fashion_dir  # DATA_DIR/fashion-mnist/
+    assert dataset.locate(str(fashion_dir)).path == fashion_dir  # or the files in DATA_DIR itself
+    monkeypatch.setattr(images_module, "SYSTEM_FASHION_MNIST", fashion_dir)
     assert dataset.locate(None).origin == "system package"
     images, labels = dataset.load("test")
     assert images.shape == (10000, 28, 28, 1) and labels.max() == 9
@@ -98,30 +102,38 @@ def test_missing_dataset_says_how_to_get_it_and_never_downloads(tmp_path, monkey
         get_dataset("svhn_cropped").load("train", str(tmp_path))
 
 
-def test_download_flag_runs_the_downloader(shared, tmp_path, monkeypatch):
+def test_download_flag_runs_the_downloader(shared, tmp_path, monkeypatch, capsys):
     """The real downloader goes to the network; here a stand-in fills the Keras cache."""
+    target = tmp_path / "keras" / "datasets" / "mnist.npz"
+
     def fake_download():
-        target = tmp_path / "keras" / "datasets" / "mnist.npz"
-        target.parent.mkdir(parents=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shared / "mnist.npz", target)
 
     monkeypatch.setattr(MNIST, "downloader", fake_download)
     images, _ = MNIST.load("test", download=True)
     assert len(images) == 10000
+    assert f"mnist: downloaded to {target} (checksum verified)" in capsys.readouterr().err
+    target.unlink()
+    monkeypatch.setattr(MNIST, "downloader", lambda: target.write_bytes(shared.joinpath("usps.npz").read_bytes()))
+    with pytest.raises(DataError, match=r"mnist: .*mnist.npz: x_train is float32"):
+        MNIST.load("test", download=True)  # a download that is not what it should be is checked
     monkeypatch.setattr(MNIST, "downloader", lambda: 1 / 0)
-    (tmp_path / "keras" / "datasets" / "mnist.npz").unlink()
+    target.unlink()
     with pytest.raises(DataError, match=r"mnist: download failed \(ZeroDivisionError"):
         MNIST.load("test", download=True)
 
 
 def test_no_downloader_for_the_shared_only_sets(tmp_path):
-    with pytest.raises(DataError, match="usps: has no downloader; copy usps.npz"):
+    with pytest.raises(DataError, match=r"usps: not found \(looked at .*\); to get it: copy usps.npz"):
         get_dataset("usps").load("train", str(tmp_path), download=True)
+    with pytest.raises(DataError, match="usps: has no downloader; copy usps.npz"):
+        get_dataset("usps").download()
     with pytest.raises(DataError, match=r"usps: not found \(no data dir set: pass --data-dir"):
         get_dataset("usps").load("train")
 
 
-def test_status_of_the_shared_folder(shared, fashion_dir, tmp_path_factory):
+def test_status_of_the_shared_folder(shared, tmp_path_factory):
     rows = {row["dataset"]: row for row in status_rows(str(shared))}
     assert list(rows) == dataset_names()
     for name, (_, n_train, n_test) in EXPECTED.items():
@@ -131,7 +143,7 @@ def test_status_of_the_shared_folder(shared, fashion_dir, tmp_path_factory):
     assert (jpeg["status"], jpeg["samples"], jpeg["checksum"]) == ("found", "50000/10000", "verified")
     decoded = tmp_path_factory.getbasetemp() / "genbench-cache" / "decoded" / "cifar10-jpeg-3d296f89aac168b1.npz"
     assert not decoded.exists(), "status must not decode the JPEGs"
-    assert rows["fashion_mnist"]["source"] == f"system package ({fashion_dir})"
+    assert rows["fashion_mnist"]["source"] == str(shared / "fashion-mnist")
     assert rows["cifar10"]["status"] == "missing" and "cifar10.load_data()" in rows["cifar10"]["how_to_get"]
     assert rows["lsun_bedroom"]["how_to_get"].startswith("tfds build lsun/bedroom")
     assert rows["ring8"]["status"] == "synthetic" and rows["ring8"]["samples"] == "100000/10000"
