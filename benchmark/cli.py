@@ -56,6 +56,11 @@ def _parser():
     run.add_argument("--strategy", default="default", choices=STRATEGIES,
                      help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                           "multiworker (hosts in TF_CONFIG)")
+    run.add_argument("--jobs", type=_positive_int,
+                     help="runs at once, each in a worker process with its own GPU or share of "
+                          "the CPU cores (default: the number of GPUs, else 1)")
+    run.add_argument("--threads", type=_positive_int,
+                     help="TensorFlow threads per run on CPU (default: cores / jobs)")
     run.add_argument("--offline", action="store_true",
                      help="never download: a missing dataset is an error (default: datasets that "
                           "Keras/TFDS can fetch are downloaded on first use)")
@@ -87,8 +92,15 @@ def _parser():
 
 
 def _cmd_run(args):
-    from benchmark.distribute import make_strategy
+    from benchmark.distribute import gpu_count, make_strategy
+    from benchmark.workers import set_tensorflow_threads
 
+    jobs = args.jobs or max(1, gpu_count())
+    if jobs > 1 and args.strategy != "default":
+        raise BenchmarkError(f"--strategy {args.strategy} spreads one run over several devices; "
+                             "it cannot be combined with --jobs above 1 (use one or the other)")
+    if jobs == 1:
+        set_tensorflow_threads(args.threads)  # before TensorFlow runs anything
     strategy = make_strategy(args.strategy)  # before any other TensorFlow work
 
     from benchmark.config import apply_overrides
@@ -100,8 +112,8 @@ def _cmd_run(args):
                for c in build_configs(args.suite, args.profile, args.model, args.dataset, args.setting)]
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
-    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(), not args.offline,
-                      strategy)
+    counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(),
+                      not args.offline, strategy, jobs, args.threads)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to run"
     print(f"{summary}; leaderboard: {Path(args.out) / 'leaderboard.md'}")
     return 1 if counts.get("failed") else 0

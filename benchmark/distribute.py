@@ -37,5 +37,12 @@ def make_strategy(name):
     raise BenchmarkError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
 
 
+def gpu_count():
+    """GPUs TensorFlow sees on this host (listing them does not claim their memory)."""
+    import tensorflow as tf
+
+    return len(tf.config.list_physical_devices("GPU"))
+
+
 def describe(strategy):
     return {"strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync}

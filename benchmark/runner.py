@@ -3,11 +3,13 @@ isolating failures, progress with ETA, and the reports at the end."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import re
 import sys
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
@@ -66,12 +68,14 @@ def check_data(configs, data_dir, download=False):
 
 
 class Progress:
-    """One line per checkpoint: the run's step, and the whole plan's ETA."""
+    """Progress lines: the run's step, every running run and one ETA for the whole plan."""
 
-    def __init__(self, plan):
-        self.plan = plan
+    def __init__(self, plan, jobs=1):
+        self.plan, self.jobs = plan, jobs
         self.started = time.time()
         self.measured = {}  # (model, dataset, profile) -> seconds per run
+        self.running = {}  # plan index -> fraction of the run done
+        self.ended = set()  # plan indices finished, failed or skipped
 
     def estimate(self, config):
         key = (config.model, config.dataset, config.profile)
@@ -80,24 +84,105 @@ class Progress:
         images = config.train.steps * config.train.batch_size
         return images / RATE_GUESS.get(config.model, 5000.0) + 15.0
 
-    def eta(self, index, run_fraction):
-        current = self.estimate(self.plan[index][0]) * (1 - run_fraction)
-        return current + sum(self.estimate(c) for c, _ in self.plan[index + 1:])
+    def eta(self):
+        """Seconds left: the running runs' remainders and every run not started, over the jobs."""
+        left = sum(self.estimate(self.plan[i][0]) * (1 - f) for i, f in self.running.items())
+        left += sum(self.estimate(c) for i, (c, _) in enumerate(self.plan)
+                    if i not in self.running and i not in self.ended)
+        return left / self.jobs
 
     def line(self, index, text):
         elapsed = time.time() - self.started
-        print(f"[{index + 1}/{len(self.plan)}] {text} | elapsed {elapsed / 60:.1f} min", file=sys.stderr,
-              flush=True)
+        others = [f"{_short(self.plan[i])} {f:.0%}" for i, f in sorted(self.running.items()) if i != index]
+        also = f" | also running: {', '.join(others)}" if others else ""
+        print(f"[{index + 1}/{len(self.plan)}] {text}{also} | suite ETA {_fmt_minutes(self.eta())}, "
+              f"elapsed {elapsed / 60:.1f} min", file=sys.stderr, flush=True)
+
+
+def _short(item):
+    config, seed = item
+    return f"{config.model} {config.dataset} s{seed}"
 
 
 def _fmt_minutes(seconds):
     return f"{seconds / 60:.1f} min"
 
 
-def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None):
+@dataclass
+class Outcome:
+    """What a run produced, in a form a worker process can send back to the one store writer."""
+
+    status: str  # done, diverged, failed or skipped
+    wall: float = 0.0
+    metrics: list = field(default_factory=list)
+    artifacts: dict = field(default_factory=dict)
+    reason: str | None = None
+
+
+def execute(config, seed, workdir, data_dir, cache_dir, strategy, report, log):
+    """Train and score one run in this process: seeded, failures caught and described."""
+    task = importlib.import_module(f"benchmark.tasks.{config.task}")
+    ctx = TaskContext(workdir=workdir, data_dir=data_dir, cache_dir=Path(cache_dir), report=report,
+                      log=log, strategy=strategy)
+    keras.utils.set_random_seed(seed)
+    started = time.time()
+    try:
+        result = task.run(config, seed, ctx)
+    except RunSkipped as exc:
+        return Outcome("skipped", reason=str(exc))
+    except Diverged as exc:
+        return Outcome("diverged", time.time() - started, reason=str(exc))
+    except (BenchmarkError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a crashed task is recorded and the suite goes on
+        (workdir / "error.log").write_text(traceback.format_exc())
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return Outcome("failed", time.time() - started, reason=reason)
+    # A spec's setting (e.g. "labels=100") labels every metric that does not name its own.
+    metrics = [{**m, "setting": m["setting"] or config.setting} for m in result.metrics]
+    return Outcome("done", time.time() - started, metrics, result.artifacts)
+
+
+class InlineExecutor:
+    """Runs each run in this process, one at a time (``--jobs 1``)."""
+
+    slots = 1
+
+    def __init__(self, data_dir, cache_dir, strategy, progress):
+        self.data_dir, self.cache_dir, self.strategy, self.progress = data_dir, cache_dir, strategy, progress
+        self.queued = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def busy(self):
+        return len(self.queued)
+
+    def submit(self, index, config, seed, workdir, label):
+        self.queued.append((index, config, seed, workdir, label))
+
+    def wait(self):
+        index, config, seed, workdir, label = self.queued.pop()
+
+        def report(step, total, logs):
+            self.progress.running[index] = step / total
+            losses = " ".join(f"{k}={v:.3f}" for k, v in logs.items())
+            self.progress.line(index, f"{label}: step {step}/{total} {losses}")
+
+        log = lambda text: self.progress.line(index, f"{label}: {text}")  # noqa: E731
+        return [(index, execute(config, seed, workdir, self.data_dir, self.cache_dir, self.strategy,
+                                report, log))]
+
+
+def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, jobs=1, threads=None):
     """Run every (config, seed) of ``plan`` not finished yet; returns counts by status.
 
-    ``strategy`` is a ``tf.distribute`` strategy (default: one device)."""
+    ``strategy`` is a ``tf.distribute`` strategy (default: one device), used with ``jobs=1``;
+    ``jobs > 1`` runs that many runs at once in worker processes (``benchmark.workers``), each
+    with ``threads`` TensorFlow threads. This process alone writes the results store."""
     check_writable(out_dir)
     store = ResultsStore(Path(out_dir) / "results.sqlite")
     try:
@@ -106,61 +191,82 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None):
             print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
                   "skipping them", file=sys.stderr)
         check_data([c for c, _ in todo], data_dir, download)
-        strategy = strategy or tf.distribute.get_strategy()
-        env = {**environment(), "distribution": describe(strategy)}
-        progress = Progress(todo)
-        counts = {}
-        for index, (config, seed) in enumerate(todo):
-            status = _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir,
-                              strategy)
-            counts[status] = counts.get(status, 0) + 1
+        progress = Progress(todo, jobs)
+        if jobs == 1:
+            strategy = strategy or tf.distribute.get_strategy()
+            env = {**environment(), "distribution": describe(strategy), "jobs": 1, "threads": threads}
+            executor = InlineExecutor(data_dir, cache_dir, strategy, progress)
+        else:
+            from benchmark.workers import WorkerPool
+
+            env = {**environment(), "distribution": describe(tf.distribute.get_strategy()),
+                   "jobs": jobs, "threads": threads}
+            executor = WorkerPool(jobs, threads, data_dir, cache_dir, progress)
+        with executor:
+            counts = _dispatch(todo, executor, store, env, progress, out_dir)
         write_reports(store, out_dir)
         return counts
     finally:
         store.close()
 
 
-def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir, strategy):
-    workdir = run_workdir(out_dir, config, seed)
-    workdir.mkdir(parents=True, exist_ok=True)
-    resumed = any(workdir.rglob("checkpoint.npz"))  # tasks with stages checkpoint in sub-folders
-    run_id = store.start(config, seed, env)
-    label = f"{config.label()} seed {seed} ({config.profile})"
-    progress.line(index, f"{label}: {'resuming from checkpoint' if resumed else 'starting'}, "
-                         f"suite ETA {_fmt_minutes(progress.eta(index, 0))}")
+def _dispatch(todo, executor, store, env, progress, out_dir):
+    """Hand runs to the executor as it has room, record each outcome as it comes back."""
+    counts, pending, started = {}, list(enumerate(todo)), {}
+    pending.reverse()
+    while pending or executor.busy():
+        while pending and executor.busy() < executor.slots:
+            index, (config, seed) = pending.pop()
+            workdir = run_workdir(out_dir, config, seed)
+            workdir.mkdir(parents=True, exist_ok=True)
+            claim = claim_run(workdir)
+            label = f"{config.label()} seed {seed} ({config.profile})"
+            if claim is None:
+                progress.ended.add(index)
+                progress.line(index, f"{label}: skipped, another process is running it")
+                counts["busy"] = counts.get("busy", 0) + 1
+                continue
+            resumed = any(workdir.rglob("checkpoint.npz"))  # tasks with stages checkpoint in sub-folders
+            run_id = store.start(config, seed, env)
+            started[index] = (run_id, claim, label, config, workdir)
+            progress.running[index] = 0.0
+            progress.line(index, f"{label}: {'resuming from checkpoint' if resumed else 'starting'}")
+            executor.submit(index, config, seed, workdir, label)
+        for index, outcome in executor.wait() if executor.busy() else ():
+            run_id, claim, label, config, workdir = started.pop(index)
+            progress.running.pop(index, None)
+            progress.ended.add(index)
+            _record(store, run_id, outcome, progress, index, label, config, workdir)
+            claim.close()
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return counts
 
-    def report(step, total, logs):
-        losses = " ".join(f"{k}={v:.3f}" for k, v in logs.items())
-        progress.line(index, f"{label}: step {step}/{total} {losses}, "
-                             f"suite ETA {_fmt_minutes(progress.eta(index, step / total))}")
 
-    task = importlib.import_module(f"benchmark.tasks.{config.task}")
-    ctx = TaskContext(workdir=workdir, data_dir=data_dir, cache_dir=Path(cache_dir), report=report,
-                      log=lambda text: progress.line(index, f"{label}: {text}"), strategy=strategy)
-    keras.utils.set_random_seed(seed)
-    started = time.time()
-    try:
-        result = task.run(config, seed, ctx)
-    except RunSkipped as exc:
+def _record(store, run_id, outcome, progress, index, label, config, workdir):
+    if outcome.status == "skipped":
         store.discard(run_id)
-        progress.line(index, f"{label}: skipped ({exc})")
-        return "skipped"
-    except Diverged as exc:
-        store.finish(run_id, "diverged", time.time() - started, reason=str(exc))
-        progress.line(index, f"{label}: {exc}")
-        return "diverged"
-    except (BenchmarkError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a crashed task is recorded and the suite goes on
-        (workdir / "error.log").write_text(traceback.format_exc())
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        store.finish(run_id, "failed", time.time() - started, reason=reason)
-        progress.line(index, f"{label}: FAILED ({reason}); traceback in {workdir / 'error.log'}")
-        return "failed"
-    wall = time.time() - started
-    # A spec's setting (e.g. "labels=100") labels every metric that does not name its own.
-    metrics = [{**m, "setting": m["setting"] or config.setting} for m in result.metrics]
-    store.finish(run_id, "done", wall, metrics, result.artifacts)
-    progress.measured[(config.model, config.dataset, config.profile)] = wall
-    progress.line(index, f"{label}: done in {wall:.0f} s")
-    return "done"
+        progress.line(index, f"{label}: skipped ({outcome.reason})")
+        return
+    store.finish(run_id, outcome.status, outcome.wall, outcome.metrics, outcome.artifacts,
+                 reason=outcome.reason)
+    if outcome.status == "done":
+        progress.measured[(config.model, config.dataset, config.profile)] = outcome.wall
+        progress.line(index, f"{label}: done in {outcome.wall:.0f} s")
+    elif outcome.status == "diverged":
+        progress.line(index, f"{label}: {outcome.reason}")
+    else:
+        log = workdir / "error.log"
+        where = f"; traceback in {log}" if log.exists() else ""
+        progress.line(index, f"{label}: FAILED ({outcome.reason}){where}")
+
+
+def claim_run(workdir):
+    """An exclusive lock on the run's folder, or None if another process holds it. The OS drops
+    the lock when its holder dies, even by SIGKILL, so a killed run can always be taken again."""
+    handle = open(workdir / ".lock", "w")  # noqa: SIM115 (held open for the run's lifetime)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle

@@ -1,0 +1,131 @@
+"""``--jobs N``: the same numbers as one job, and faults that cost only the run they hit."""
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--set", "train.steps=20", "--set", "train.checkpoint_every=10"]
+LONG = ["--set", "train.steps=1200", "--set", "train.checkpoint_every=100"]
+TIMING = ("train_seconds", "train_img_per_s", "sample_img_per_s")
+
+
+def _command(out, data_dir, *args):
+    return [sys.executable, "-m", "benchmark", "run", "--suite", "gan", "--model", "gan",
+            "--profile", "smoke", "--out", str(out), "--data-dir", data_dir, *args]
+
+
+def _env():
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def _runs(out):
+    with sqlite3.connect(Path(out) / "results.sqlite") as db:
+        return {(d, s): (status, reason) for d, s, status, reason in db.execute(
+            "SELECT dataset, seed, status, reason FROM runs")}
+
+
+def _metrics(out):
+    with sqlite3.connect(Path(out) / "results.sqlite") as db:
+        return {(d, m): v for d, m, v in db.execute(
+            "SELECT r.dataset, m.metric, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
+            f"WHERE m.metric NOT IN {TIMING}")}
+
+
+def test_two_jobs_give_the_numbers_of_one(tmp_path, data_dir):
+    values = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        result = subprocess.run(_command(out, data_dir, "--jobs", jobs, "--threads", "1", *TINY),
+                                cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        values[jobs] = _metrics(out)
+    assert values["1"] == values["2"]  # exactly, to the float
+    assert {d for d, _ in values["1"]} == {"ring8", "grid25", "mnist", "fashion_mnist"}
+    assert "also running:" in result.stderr  # the progress line shows the other worker's run
+
+
+def _start_two_long_runs(out, data_dir):
+    """Two long ring8 runs (seeds 0, 1) on two workers; returns the process and the worker pids,
+    once both runs are past their first checkpoints."""
+    proc = subprocess.Popen(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2", "--jobs",
+                                     "2", "--threads", "1", *LONG),
+                            cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    pids, seen, deadline = [], set(), time.time() + 180
+    for line in proc.stderr:
+        if match := re.search(r"pids (\d+), (\d+)\)", line):
+            pids = [int(match[1]), int(match[2])]
+        if "step 300/1200" in line:
+            seen.add(line.split(" seed ")[1][0])
+        if seen == {"0", "1"} or time.time() > deadline:
+            break
+    assert len(pids) == 2 and seen == {"0", "1"}
+    return proc, pids
+
+
+def test_a_killed_worker_fails_only_its_run_which_then_resumes(tmp_path, data_dir):
+    out = tmp_path / "out"
+    proc, pids = _start_two_long_runs(out, data_dir)
+    os.kill(pids[0], signal.SIGKILL)
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=300) == 1  # a failed run makes the exit nonzero
+    runs = _runs(out)
+    statuses = sorted(status for status, _ in runs.values())
+    assert statuses == ["done", "failed"], stderr
+    reason = next(r for status, r in runs.values() if status == "failed")
+    assert reason.startswith("worker process died (signal SIGKILL)")
+
+    again = subprocess.run(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2", "--jobs",
+                                    "2", "--threads", "1", *LONG),
+                           cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "1 of 2 runs already finished" in again.stderr
+    assert "resuming from checkpoint" in again.stderr and "step 100/1200" not in again.stderr
+    assert sorted(status for status, _ in _runs(out).values()) == ["done", "done"]
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie (dead, not yet reaped) counts as gone
+        return stat.read().split(") ")[1][0] != "Z"
+
+
+def test_workers_die_with_the_parent_and_the_runs_resume(tmp_path, data_dir):
+    out = tmp_path / "out"
+    proc, pids = _start_two_long_runs(out, data_dir)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while any(_alive(pid) for pid in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in pids), "orphaned workers kept training"
+    assert sorted(status for status, _ in _runs(out).values()) == ["running", "running"]
+
+    again = subprocess.run(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2", "--jobs",
+                                    "2", "--threads", "1", *LONG),
+                           cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("resuming from checkpoint") == 2
+    assert sorted(status for status, _ in _runs(out).values()) == ["done", "done"]
+
+
+def test_a_second_command_leaves_runs_in_progress_alone(tmp_path, data_dir):
+    out = tmp_path / "out"
+    proc, _ = _start_two_long_runs(out, data_dir)
+    try:
+        second = subprocess.run(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2", *LONG),
+                                cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert second.stderr.count("skipped, another process is running it") == 2
