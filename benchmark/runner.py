@@ -20,7 +20,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.reporting import write_reports
 from benchmark.store import ResultsStore
 from benchmark.tasks.base import RunSkipped, TaskContext
-from benchmark.training import Diverged
+from benchmark.training import CHECKPOINT, Diverged
 
 FINAL = ("done", "diverged")
 # Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
@@ -123,7 +123,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None):
 def _run_one(index, config, seed, store, env, progress, out_dir, data_dir, cache_dir, strategy):
     workdir = run_workdir(out_dir, config, seed)
     workdir.mkdir(parents=True, exist_ok=True)
-    resumed = any(workdir.rglob("checkpoint.npz"))  # tasks with stages checkpoint in sub-folders
+    resumed = any(workdir.rglob(CHECKPOINT))  # tasks with stages checkpoint in sub-folders
     run_id = store.start(config, seed, env)
     label = f"{config.label()} seed {seed} ({config.profile})"
     progress.line(index, f"{label}: {'resuming from checkpoint' if resumed else 'starting'}, "

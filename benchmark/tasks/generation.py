@@ -59,7 +59,7 @@ def run(config, seed, ctx):
         return make_pipeline(x_train, batch_size=batch, seed=seed).skip(skip)
 
     state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset,
-                          config.train, ctx.workdir, ctx.report)
+                          config.train, ctx.workdir, ctx.report, ctx.log)
     result = TaskResult()
     result.add("train_seconds", state["train_seconds"], "s")
     result.add("train_img_per_s", config.train.steps * batch / state["train_seconds"], "img/s",

@@ -112,7 +112,7 @@ def run(config, seed, ctx):
     batch = config.train.batch_size
     state = fit_resumable(model, [model.g_optimizer, model.d_optimizer],
                           unpaired_batches(x_a, x_b, batch, seed, size, channels), config.train, ctx.workdir,
-                          ctx.report)
+                          ctx.report, ctx.log)
     result = TaskResult()
     result.add("train_seconds", state["train_seconds"], "s")
     result.add("train_img_per_s", config.train.steps * 2 * batch / state["train_seconds"], "img/s",
