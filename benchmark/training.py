@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from benchmark.data.files import READ_ERRORS
+from benchmark.data.files import READ_ERRORS, problem
 
 CHECKPOINT, PREVIOUS = "checkpoint.npz", "checkpoint.prev.npz"
 STATE_KEYS = {"step", "train_seconds", "history", "steps"}
@@ -99,7 +99,7 @@ def _restore(workdir, variables, log):
         try:
             values, state = _read(path, variables)
         except READ_ERRORS as exc:
-            problems.append(f"{path} is unusable ({type(exc).__name__}: {exc})")
+            problems.append(f"{path} is unusable ({problem(exc)})")
             continue
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
