@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keras
 
+from benchmark.cache import load_cached
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.splits import labelled_split
 from evaluation.extractors import ClassifierExtractor
@@ -50,8 +51,9 @@ def _train(dataset, data_dir, steps, image_shape):
     return model, test_accuracy(model, x_test, y_test)
 
 
-def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channels=None):
-    """The cached classifier extractor for a labelled dataset, training it on first use.
+def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channels=None, log=print):
+    """The cached classifier extractor for a labelled dataset, training it on first use (and again,
+    with one line to ``log``, if its cached files are unreadable).
 
     ``size`` (pixels, square) and ``channels`` (1 or 3) train and test it on the
     dataset brought to another format by ``make_pipeline`` (e.g. USPS at 28 px to
@@ -65,10 +67,15 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
     folder = Path(cache_dir) / "classifiers"
     stem = folder / f"{dataset_name}{tag}-smallcnn-steps{steps}-seed0"
     weights, meta = stem.with_suffix(".weights.h5"), stem.with_suffix(".json")
-    if weights.exists() and meta.exists():
+
+    def load():
         model = build_small_cnn(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
         model.load_weights(weights)
-        accuracy = json.loads(meta.read_text())["test_accuracy"]
+        return model, json.loads(meta.read_text())["test_accuracy"]
+
+    cached = load_cached([weights, meta], load, log)
+    if cached is not None:
+        model, accuracy = cached
     else:
         model, accuracy = _train(dataset, data_dir, steps, image_shape)
         folder.mkdir(parents=True, exist_ok=True)

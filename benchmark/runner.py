@@ -22,7 +22,7 @@ from benchmark.errors import BenchmarkError
 from benchmark.reporting import write_reports
 from benchmark.store import ResultsStore
 from benchmark.tasks.base import RunSkipped, TaskContext
-from benchmark.training import Diverged
+from benchmark.training import CHECKPOINT, Diverged
 
 FINAL = ("done", "diverged")
 # Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
@@ -226,7 +226,7 @@ def _dispatch(todo, executor, store, env, progress, out_dir):
                 progress.line(index, f"{label}: skipped, another process is running it")
                 counts["busy"] = counts.get("busy", 0) + 1
                 continue
-            resumed = any(workdir.rglob("checkpoint.npz"))  # tasks with stages checkpoint in sub-folders
+            resumed = any(workdir.rglob(CHECKPOINT))  # tasks with stages checkpoint in sub-folders
             run_id = store.start(config, seed, env)
             started[index] = (run_id, claim, label, config, workdir)
             progress.running[index] = 0.0

@@ -2,10 +2,13 @@
 
 A checkpoint holds every model variable (weights, batch-norm statistics, the
 noise generators' state) and every optimizer variable, plus the loss history
-and the time trained so far, written atomically. Losses also go to TensorBoard
-(``<workdir>/tensorboard``), one point per chunk. A killed run restarts from
-its last checkpoint and skips the batches it had already consumed, so it
-continues on the same data order.
+and the time trained so far, written atomically; the one before it is kept as
+``checkpoint.prev.npz``. Losses also go to TensorBoard (``<workdir>/tensorboard``),
+one point per chunk. A killed run restarts from its last checkpoint and skips
+the batches it had already consumed, so it continues on the same data order.
+A checkpoint that cannot be used (truncated, corrupt, or written for other
+variables) is passed over for the previous one, or training starts over, with
+one line saying so.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
+
+from benchmark.data.files import READ_ERRORS, problem
+
+CHECKPOINT, PREVIOUS = "checkpoint.npz", "checkpoint.prev.npz"
+STATE_KEYS = {"step", "train_seconds", "history", "steps"}
 
 
 class Diverged(Exception):
@@ -46,18 +54,65 @@ def _trackable_variables(model, optimizers):
 
 
 def _save(path, variables, state):
+    """Writes the checkpoint through a synced temporary file.
+
+    The checkpoint it replaces is kept as PREVIOUS, the fallback if the new one gets damaged.
+    """
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, *[v.numpy() for v in variables], state=json.dumps(state))
+    with open(tmp, "wb") as stream:
+        np.savez(stream, *[v.numpy() for v in variables], state=json.dumps(state))
+        stream.flush()
+        os.fsync(stream.fileno())  # else a crash after the rename can leave an empty checkpoint
+    if path.exists():
+        os.replace(path, path.with_name(PREVIOUS))
     os.replace(tmp, path)
 
 
-def _load(path, variables):
+def _read(path, variables):
+    """A checkpoint's arrays and state; ValueError if they do not fit ``variables``."""
+    names = [f"arr_{i}" for i in range(len(variables))]
     with np.load(path) as archive:
-        values = [archive[f"arr_{i}"] for i in range(len(variables))]
+        if sorted(archive.files) != sorted([*names, "state"]):
+            raise ValueError(f"it holds {len(archive.files) - 1} arrays, "
+                             f"the model has {len(variables)} variables")
+        values = [archive[name] for name in names]
         state = json.loads(str(archive["state"]))
-    for variable, value in zip(variables, values, strict=True):
-        variable.assign(value)
-    return state
+    for value, variable in zip(values, variables, strict=True):
+        if value.shape != tuple(variable.shape) or value.dtype != np.dtype(variable.dtype):
+            raise ValueError(f"{variable.path} is {variable.dtype} {tuple(variable.shape)}, "
+                             f"the checkpoint has {value.dtype} {value.shape}")
+    if not isinstance(state, dict) or state.keys() != STATE_KEYS:
+        raise ValueError(f"its state is not {sorted(STATE_KEYS)}")
+    return values, state
+
+
+def _restore(workdir, variables, log):
+    """Restores the newest usable checkpoint into ``variables`` and returns its state, or None.
+
+    Variables are assigned only from a checkpoint that passed every check, so a model
+    that starts over keeps its initial weights.
+    """
+    problems = []
+    for path in (workdir / CHECKPOINT, workdir / PREVIOUS):
+        if not path.exists():
+            continue
+        try:
+            values, state = _read(path, variables)
+        except READ_ERRORS as exc:
+            problems.append(f"{path} is unusable ({problem(exc)})")
+            continue
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
+        if path.name == PREVIOUS:  # it replaces the unusable newest; the next save rotates it back
+            os.replace(path, workdir / CHECKPOINT)
+        if problems:
+            log(f"{'; '.join(problems)}; resuming from {path.name} at step {state['step']}")
+        return state
+    if problems:
+        (workdir / CHECKPOINT).unlink(missing_ok=True)
+        (workdir / PREVIOUS).unlink(missing_ok=True)
+        log(f"{'; '.join(problems)}; starting over")
+    return None
 
 
 class _Checkpointer(keras.callbacks.Callback):
@@ -83,19 +138,19 @@ class _Checkpointer(keras.callbacks.Callback):
             self.report(state["step"], self.total_steps, logs or {})
 
 
-def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None):
+def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None, log=print):
     """Train ``model`` for ``train.steps`` steps, checkpointing every ``train.checkpoint_every``.
 
     ``make_dataset(skip)`` returns the infinite training dataset with its first
     ``skip`` batches dropped. ``report(step, total, logs)`` is called after each
-    chunk. Returns {"history": {loss: [chunk means]}, "steps": [...],
+    chunk; ``log(text)`` gets the line saying that an unusable checkpoint was passed
+    over. Returns {"history": {loss: [chunk means]}, "steps": [...],
     "train_seconds": float}. Raises ``Diverged`` on a non-finite loss.
     """
-    path = Path(workdir) / "checkpoint.npz"
+    workdir = Path(workdir)
     variables = _trackable_variables(model, optimizers)
-    state = {"step": 0, "train_seconds": 0.0, "history": {}, "steps": []}
-    if path.exists():
-        state = _load(path, variables)
+    state = (_restore(workdir, variables, log)
+             or {"step": 0, "train_seconds": 0.0, "history": {}, "steps": []})
     chunk = min(train.checkpoint_every, train.steps)
     if train.steps % chunk:
         raise ValueError(f"train.steps ({train.steps}) must be a multiple of "
@@ -104,9 +159,9 @@ def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None):
     if done_chunks >= total_chunks:
         return state
     guard = _StopOnNonFinite(state["step"])
-    checkpointer = _Checkpointer(path, variables, state, chunk, train.steps, report)
+    checkpointer = _Checkpointer(workdir / CHECKPOINT, variables, state, chunk, train.steps, report)
     # One fit call: with steps_per_epoch set, Keras keeps one iterator across epochs.
-    tensorboard = keras.callbacks.TensorBoard(Path(workdir) / "tensorboard", write_graph=False)
+    tensorboard = keras.callbacks.TensorBoard(workdir / "tensorboard", write_graph=False)
     model.fit(make_dataset(state["step"]), steps_per_epoch=chunk, epochs=total_chunks,
               initial_epoch=done_chunks, verbose=0, shuffle=False, callbacks=[guard, checkpointer, tensorboard])
     if guard.bad:

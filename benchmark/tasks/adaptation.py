@@ -34,6 +34,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from benchmark.cache import load_cached
 from benchmark.config import ConfigError, TrainConfig
 from benchmark.data import make_pipeline
 from benchmark.tasks.base import TaskResult
@@ -107,7 +108,7 @@ def _align_features(method, train, params, target_batch_norm, classifier, labell
     optimizers = [model.optimizer] if method == "dann" else [model.d_optimizer, model.e_optimizer]
     workdir = ctx.workdir / stage if stage else ctx.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    state = fit_resumable(model, optimizers, make_dataset, train, workdir, ctx.report)
+    state = fit_resumable(model, optimizers, make_dataset, train, workdir, ctx.report, ctx.log)
     _save_history(state, title, ctx, result, prefix=f"{stage}_" if stage else "")
     adapted = model.target_classifier if method == "adda" else model.classifier
     if target_batch_norm:
@@ -147,11 +148,16 @@ def source_classifier(name, x, y, test, num_classes, image_shape, params, seed, 
         name, *image_shape, params["steps"], params["batch_size"], params["learning_rate"], seed)
     # Suffixes appended, not Path.with_suffix: the learning rate's "." would cut the name short.
     weights, meta_path = folder / f"{stem}.weights.h5", folder / f"{stem}.json"
-    if weights.exists() and meta_path.exists():
+
+    def load():
         model = build_small_cnn(image_shape, num_classes, name="source_classifier")
         model.load_weights(weights)
-        ctx.log(f"source CNN {stem} loaded from the cache")
         return model, json.loads(meta_path.read_text())
+
+    cached = load_cached([weights, meta_path], load, ctx.log)
+    if cached is not None:
+        ctx.log(f"source CNN {stem} loaded from the cache")
+        return cached
     model, seconds = train_classifier(x, y, num_classes, image_shape, params, seed)
     meta = {"train_seconds": seconds, "source_test_accuracy": accuracy(model, *test, image_shape)}
     folder.mkdir(parents=True, exist_ok=True)
@@ -183,7 +189,7 @@ def _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_
         cyclegan = build_translator(CycleGAN, image_shape, params["cyclegan"], train)
     state = fit_resumable(cyclegan, [cyclegan.g_optimizer, cyclegan.d_optimizer],
                           unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels), train,
-                          ctx.workdir, ctx.report)
+                          ctx.workdir, ctx.report, ctx.log)
     result = TaskResult()
     title = f"{config.model} on {config.dataset} ({config.profile}, seed {seed})"
     _save_history(state, title, ctx, result)

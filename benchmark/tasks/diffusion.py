@@ -120,7 +120,8 @@ def _build_ddpm(data_shape, params, seed):
 
 
 def _train_noise_predictor(ddpm, make_dataset, config, ctx):
-    state = fit_resumable(ddpm, [ddpm.optimizer], make_dataset, config.train, ctx.workdir / "unet", ctx.report)
+    state = fit_resumable(ddpm, [ddpm.optimizer], make_dataset, config.train, ctx.workdir / "unet",
+                          ctx.report, ctx.log)
     # Sample with the averaged weights. fit already swapped them in, but not when a run resumes
     # after its last checkpoint; swapping again is harmless (the average is copied over).
     ddpm.optimizer.finalize_variable_values(ddpm.unet.trainable_variables)
@@ -136,7 +137,8 @@ def _train_ldm(x_train, y_train, config, params, seed, ctx):
     vae_train = dataclasses.replace(config.train, steps=params["vae_steps"], batch_size=params["vae_batch_size"],
                                     checkpoint_every=min(config.train.checkpoint_every, params["vae_steps"]))
     vae_state = fit_resumable(vae, [vae.optimizer], lambda skip: make_pipeline(
-        x_train, batch_size=vae_train.batch_size, seed=seed).skip(skip), vae_train, ctx.workdir / "vae", ctx.report)
+        x_train, batch_size=vae_train.batch_size, seed=seed).skip(skip), vae_train,
+        ctx.workdir / "vae", ctx.report, ctx.log)
 
     started = time.perf_counter()
     subset = np.sort(np.random.default_rng(seed).permutation(len(x_train))[:params["latent_images"]])

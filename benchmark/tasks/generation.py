@@ -14,7 +14,9 @@ import keras
 import numpy as np
 
 import evaluation
+from benchmark.cache import load_cached
 from benchmark.data import get_dataset, make_pipeline
+from benchmark.data.files import write_atomically
 from benchmark.domain_classifier import domain_extractor
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
@@ -59,7 +61,7 @@ def run(config, seed, ctx):
         return make_pipeline(x_train, batch_size=batch, seed=seed).skip(skip)
 
     state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset,
-                          config.train, ctx.workdir, ctx.report)
+                          config.train, ctx.workdir, ctx.report, ctx.log)
     result = TaskResult()
     result.add("train_seconds", state["train_seconds"], "s")
     result.add("train_img_per_s", config.train.steps * batch / state["train_seconds"], "img/s",
@@ -115,7 +117,8 @@ def score_images(fake, dataset, seed, config, ctx, result):
     ``config.eval.inception_samples``, FID/KID on the FID Inception network and IS on Keras'
     ImageNet InceptionV3 (each when its weights are on this machine). Every score records
     its extractor and sample counts. Returns the domain extractor (for task-specific scores)."""
-    extractor = domain_extractor(dataset.name, ctx.data_dir, ctx.cache_dir, config.eval.classifier_steps)
+    extractor = domain_extractor(dataset.name, ctx.data_dir, ctx.cache_dir,
+                                 config.eval.classifier_steps, log=ctx.log)
     x_test, _ = dataset.load("test", ctx.data_dir)
     x_train, _ = dataset.load("train", ctx.data_dir)
     real = x_test[:config.eval.num_real]
@@ -166,12 +169,10 @@ def _score_inception(fake, real, dataset_name, seed, ctx, result):
         return
     reference = ctx.cache_dir / "fid_reference" / (
         f"{dataset_name}-test-{len(real)}-{inception.weights_hash[:16]}.npy")
-    if reference.exists():
-        real_f = np.load(reference)
-    else:
+    real_f = load_cached([reference], lambda: np.load(reference), ctx.log)
+    if real_f is None:
         real_f = inception.features(real)
-        reference.parent.mkdir(parents=True, exist_ok=True)
-        np.save(reference, real_f)
+        write_atomically(reference, lambda stream: np.save(stream, real_f))
     fake_f = inception.features(fake)
     provenance = {"extractor": inception.name, "weights_sha256": inception.weights_hash[:16],
                   "n_real": len(real_f), "n_fake": len(fake_f), "real_split": "test",

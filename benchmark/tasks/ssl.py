@@ -109,7 +109,7 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
         return tf.data.Dataset.zip((labelled_data, unlabelled)).skip(skip)
 
     state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset, train, ctx.workdir,
-                          ctx.report)
+                          ctx.report, ctx.log)
     return model, state["train_seconds"]
 
 

@@ -54,6 +54,7 @@ from benchmark.backbones import (
     backbone_weights,
     build_backbone_classifier,
 )
+from benchmark.cache import load_cached
 from benchmark.config import ConfigError
 from benchmark.data import make_pipeline
 from benchmark.data.splits import labelled_split
@@ -164,12 +165,21 @@ def source_discriminator(name, x, image_shape, params, seed, ctx):
     stem = "{}-{}x{}x{}-dcgan-steps{}-batch{}-seed{}".format(name, *image_shape, params["steps"],
                                                              params["batch_size"], seed)
     weights, meta_path = folder / f"{stem}.discriminator.weights.h5", folder / f"{stem}.json"
-    keras.utils.set_random_seed(seed)
-    gan = DCGAN(data_shape=image_shape, seed=seed)
-    if weights.exists() and meta_path.exists():
-        gan.discriminator.load_weights(weights)
+
+    def build():
+        keras.utils.set_random_seed(seed)
+        return DCGAN(data_shape=image_shape, seed=seed)
+
+    def load():
+        discriminator = build().discriminator
+        discriminator.load_weights(weights)
+        return discriminator, json.loads(meta_path.read_text())
+
+    cached = load_cached([weights, meta_path], load, ctx.log)
+    if cached is not None:
         ctx.log(f"DCGAN discriminator {stem} loaded from the cache")
-        return gan.discriminator, json.loads(meta_path.read_text())
+        return cached
+    gan = build()  # a new one: a failed load may have assigned part of the weights
     gan.compile(d_optimizer=DCGAN.default_optimizer(), g_optimizer=DCGAN.default_optimizer())
     started = time.perf_counter()
     gan.fit(make_pipeline(x, batch_size=params["batch_size"], seed=seed, size=image_shape[0],

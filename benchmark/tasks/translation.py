@@ -112,7 +112,7 @@ def run(config, seed, ctx):
     batch = config.train.batch_size
     state = fit_resumable(model, [model.g_optimizer, model.d_optimizer],
                           unpaired_batches(x_a, x_b, batch, seed, size, channels), config.train, ctx.workdir,
-                          ctx.report)
+                          ctx.report, ctx.log)
     result = TaskResult()
     result.add("train_seconds", state["train_seconds"], "s")
     result.add("train_img_per_s", config.train.steps * 2 * batch / state["train_seconds"], "img/s",
@@ -163,7 +163,7 @@ def _score_with_target_classifier(direction, translated, labels, src, tgt, size,
                                   split, formats):
     """label_preservation and cfid of one direction on the target domain's classifier."""
     extractor = domain_extractor(tgt.name, ctx.data_dir, ctx.cache_dir, config.eval.classifier_steps,
-                                 size=size, channels=channels)
+                                 size=size, channels=channels, log=ctx.log)
     target_test, _ = tgt.load("test", ctx.data_dir)
     real = to_uint8(to_format(target_test[:config.eval.num_real], size, channels))
     fake_f, fake_p = extractor.features_and_probabilities(to_uint8(translated))

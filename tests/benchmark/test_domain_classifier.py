@@ -3,7 +3,7 @@
 import numpy as np
 
 from benchmark.data import get_dataset
-from benchmark.domain_classifier import classification_accuracy_score
+from benchmark.domain_classifier import classification_accuracy_score, domain_extractor
 
 
 def test_cas_of_real_images_matches_real_training_and_of_wrong_labels_is_chance(data_dir):
@@ -18,3 +18,15 @@ def test_cas_of_real_images_matches_real_training_and_of_wrong_labels_is_chance(
     # Labels that say nothing about the images (a generator ignoring its class input): chance level.
     cas, _, _, _ = classification_accuracy_score(x[chosen], rng.permutation(y[chosen]), mnist, data_dir, seed=0)
     assert cas < 0.25
+
+
+def test_truncated_cached_classifier_is_trained_again(tmp_path, data_dir):
+    first = domain_extractor("usps", data_dir, tmp_path, 20)
+    weights = tmp_path / "classifiers" / "usps-smallcnn-steps20-seed0.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    lines = []
+    rebuilt = domain_extractor("usps", data_dir, tmp_path, 20, log=lines.append)
+    assert len(lines) == 1 and lines[0].startswith(f"{weights} in the cache is unreadable (OSError")
+    assert rebuilt.name == first.name and weights.stat().st_size > 1000
+    again = domain_extractor("usps", data_dir, tmp_path, 20, log=lines.append)  # from the cache
+    assert again.weights_hash == rebuilt.weights_hash and len(lines) == 1

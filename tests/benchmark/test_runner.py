@@ -144,17 +144,47 @@ def test_skipped_run_records_nothing_and_runs_again_next_time(tmp_path, data_dir
     assert [status for *_, status, _ in _runs(out)] == ["done"] and _metric_count(out) > 0
 
 
+def _scores(out):
+    """The run's metrics that do not depend on timing."""
+    with sqlite3.connect(out / "results.sqlite") as db:
+        return dict(db.execute("SELECT metric, value FROM metrics WHERE metric NOT IN "
+                               "('train_seconds', 'train_img_per_s', 'sample_img_per_s')"))
+
+
 def test_same_seed_same_numbers(tmp_path, data_dir):
     values = []
     for name in ("a", "b"):
         out = tmp_path / name
         assert main(["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8", "--profile", "smoke",
                      "--out", str(out), "--data-dir", data_dir, *TINY]) == 0
-        with sqlite3.connect(out / "results.sqlite") as db:
-            values.append(dict(db.execute(
-                "SELECT metric, value FROM metrics WHERE metric NOT IN "
-                "('train_seconds', 'train_img_per_s', 'sample_img_per_s')")))
+        values.append(_scores(out))
     assert values[0] == values[1] and "hq_share" in values[0]
+
+
+def test_truncated_checkpoint_resumes_from_the_previous_one_with_the_same_numbers(
+        tmp_path, data_dir, monkeypatch, capsys):
+    def crash_after_training(config, seed, ctx):
+        real_run(config, seed, ctx)
+        raise RuntimeError("simulated crash")
+
+    real_run = generation.run
+    args = ["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8", "--profile", "smoke",
+            "--data-dir", data_dir, *TINY]
+    assert main([*args, "--out", str(tmp_path / "clean")]) == 0
+    out = tmp_path / "out"
+    monkeypatch.setattr(generation, "run", crash_after_training)
+    assert main([*args, "--out", str(out)]) == 1
+    monkeypatch.setattr(generation, "run", real_run)
+    [checkpoint] = (out / "work").rglob("checkpoint.npz")
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])  # e.g. a disk that filled up
+    capsys.readouterr()
+
+    assert main([*args, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{checkpoint} is unusable (BadZipFile: File is not a zip file); resuming from " \
+           "checkpoint.prev.npz at step 10" in err
+    assert [status for *_, status, _ in _runs(out)] == ["done"]
+    assert _scores(out) == _scores(tmp_path / "clean") and "hq_share" in _scores(out)
 
 
 @pytest.mark.parametrize("bad", [b"", b"garbage" * 50])

@@ -76,3 +76,79 @@ def test_steps_must_be_a_multiple_of_the_checkpoint_interval(tmp_path):
     with pytest.raises(ValueError, match="multiple of"):
         fit_resumable(model, _optimizers(model), _make_dataset(_points()),
                       TrainConfig(steps=25, batch_size=32, checkpoint_every=10), tmp_path)
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+
+
+def _garbage(path):
+    path.write_bytes(b"not a checkpoint" * 64)
+
+
+def _assert_same_training(a, a_state, b, b_state):
+    for x, y in zip(a.variables, b.variables, strict=True):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-5, atol=1e-6)
+    assert a_state["steps"] == b_state["steps"]
+    for name, values in a_state["history"].items():
+        np.testing.assert_allclose(values, b_state["history"][name], rtol=1e-5)
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garbage])
+def test_unusable_checkpoint_falls_back_to_the_previous_one(tmp_path, damage):
+    """A damaged newest checkpoint (step 30): the run resumes from the previous one (step 20) on
+    the same data order and ends as an uninterrupted run would."""
+    train = TrainConfig(steps=40, batch_size=32, checkpoint_every=10)
+    make = _make_dataset(_points())
+    straight = _model()
+    straight_state = fit_resumable(straight, _optimizers(straight), make, train,
+                                   tmp_path / "straight")
+
+    first = _model()
+    fit_resumable(first, _optimizers(first), make,
+                  TrainConfig(steps=30, batch_size=32, checkpoint_every=10), tmp_path / "resumed")
+    damage(tmp_path / "resumed" / "checkpoint.npz")
+    lines = []
+    resumed = _model()
+    state = fit_resumable(resumed, _optimizers(resumed), make, train, tmp_path / "resumed",
+                          log=lines.append)
+
+    assert len(lines) == 1 and "checkpoint.npz is unusable" in lines[0]
+    assert lines[0].endswith("resuming from checkpoint.prev.npz at step 20")
+    _assert_same_training(straight, straight_state, resumed, state)
+    assert int(resumed.g_optimizer.iterations) == 40
+
+
+def test_no_usable_checkpoint_starts_over(tmp_path):
+    train = TrainConfig(steps=20, batch_size=32, checkpoint_every=10)
+    make = _make_dataset(_points())
+    straight = _model()
+    straight_state = fit_resumable(straight, _optimizers(straight), make, train,
+                                   tmp_path / "straight")
+
+    first = _model(seed=3)
+    fit_resumable(first, _optimizers(first), make, train, tmp_path / "over")
+    _truncate(tmp_path / "over" / "checkpoint.npz")
+    _garbage(tmp_path / "over" / "checkpoint.prev.npz")
+    lines = []
+    again = _model()
+    state = fit_resumable(again, _optimizers(again), make, train, tmp_path / "over",
+                          log=lines.append)
+
+    assert len(lines) == 1 and lines[0].endswith("; starting over")
+    assert "BadZipFile" in lines[0] and "checkpoint.prev.npz is unusable (ValueError" in lines[0]
+    _assert_same_training(straight, straight_state, again, state)
+
+
+def test_checkpoint_of_another_model_is_unusable(tmp_path):
+    train = TrainConfig(steps=10, batch_size=32, checkpoint_every=10)
+    make = _make_dataset(_points())
+    narrow = _model()
+    fit_resumable(narrow, _optimizers(narrow), make, train, tmp_path)
+    keras.utils.set_random_seed(0)
+    wider = GAN(latent_dim=4, data_shape=(2,), hidden_units=(32,), seed=0)
+    wider.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    lines = []
+    state = fit_resumable(wider, _optimizers(wider), make, train, tmp_path, log=lines.append)
+    assert len(lines) == 1 and "is float32 (4, 32), the checkpoint has float32 (4, 16)" in lines[0]
+    assert lines[0].endswith("; starting over") and state["steps"] == [10]

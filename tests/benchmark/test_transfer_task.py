@@ -124,3 +124,19 @@ def test_imagenet_backbone_classifier_loads_cached_weights_and_trains_only_its_h
     backbone = next(layer for layer in model.layers if isinstance(layer, keras.Model))
     np.testing.assert_array_equal(backbone.get_weights()[0], reference.get_weights()[0])
     assert [w.shape for w in model.trainable_weights] == [(1280, 4), (4,)]
+
+
+def test_unreadable_cached_discriminator_is_trained_again_as_the_first_time(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, size=(64, 28, 28, 1), dtype=np.uint8)
+    lines = []
+    ctx = TaskContext(workdir=tmp_path, data_dir=None, cache_dir=tmp_path, log=lines.append)
+    args = ("noise", x, (28, 28, 1), {"steps": 2, "batch_size": 32}, 0, ctx)
+    first = [w.copy() for w in transfer.source_discriminator(*args)[0].get_weights()]
+    [weights] = (tmp_path / "pretrained").glob("*.weights.h5")
+    weights.write_bytes(b"not hdf5" * 100)
+    rebuilt = transfer.source_discriminator(*args)[0]
+    assert len(lines) == 1 and lines[0].startswith(f"{weights} in the cache is unreadable (OSError")
+    for a, b in zip(first, rebuilt.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    transfer.source_discriminator(*args)
+    assert len(lines) == 2 and "loaded from the cache" in lines[1]
