@@ -1,26 +1,32 @@
 """Cache entries (trained classifiers, reference features) that a damaged file cannot poison.
 
 An entry whose file is truncated or corrupt (a killed write, a full disk) is deleted with one
-line saying so, and its caller builds it again, instead of failing on every run.
+line saying so, and built again, instead of failing on every run. One process builds an entry at
+a time (a lock file beside it): parallel workers that need it wait, then load it.
 """
 
 from __future__ import annotations
 
+import fcntl
+
 from benchmark.data.files import READ_ERRORS, problem
 
 
-def load_cached(paths, load, log):
-    """``load()`` of the cache entry stored in ``paths``, or None for the caller to build it.
+def cached(paths, load, build, log):
+    """The cache entry stored in ``paths``: ``load()`` if they are there and readable, else
+    ``build()``, which writes them and returns the entry.
 
-    None when one of ``paths`` is missing, or when ``load`` cannot read them: then they are
-    deleted and ``log`` gets one line saying so.
+    Unreadable files are deleted first, with one line to ``log``.
     """
-    if not all(path.exists() for path in paths):
-        return None
-    try:
-        return load()
-    except READ_ERRORS as exc:
-        log(f"{paths[0]} in the cache is unreadable ({problem(exc).splitlines()[0]}); rebuilding it")
-        for path in paths:
-            path.unlink(missing_ok=True)
-        return None
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    with open(paths[0].parent / f".{paths[0].name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released on close, or by the OS if this process dies
+        if all(path.exists() for path in paths):
+            try:
+                return load()
+            except READ_ERRORS as exc:
+                log(f"{paths[0]} in the cache is unreadable ({problem(exc).splitlines()[0]}); "
+                    "rebuilding it")
+                for path in paths:
+                    path.unlink(missing_ok=True)
+        return build()

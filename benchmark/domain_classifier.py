@@ -11,7 +11,7 @@ from pathlib import Path
 
 import keras
 
-from benchmark.cache import load_cached
+from benchmark.cache import cached
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.splits import labelled_split
 from evaluation.extractors import ClassifierExtractor
@@ -73,14 +73,13 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
         model.load_weights(weights)
         return model, json.loads(meta.read_text())["test_accuracy"]
 
-    cached = load_cached([weights, meta], load, log)
-    if cached is not None:
-        model, accuracy = cached
-    else:
+    def build():
         model, accuracy = _train(dataset, data_dir, steps, image_shape)
-        folder.mkdir(parents=True, exist_ok=True)
         model.save_weights(weights)
         meta.write_text(json.dumps({"test_accuracy": accuracy, "steps": steps}))
+        return model, accuracy
+
+    model, accuracy = cached([weights, meta], load, build, log)
     extractor = ClassifierExtractor(f"{dataset_name}{tag.replace('-', '_')}_smallcnn_{steps}", model, accuracy)
     if not native:
         extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} (bilinear, "

@@ -34,7 +34,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from benchmark.cache import load_cached
+from benchmark.cache import cached
 from benchmark.config import ConfigError, TrainConfig
 from benchmark.data import make_pipeline
 from benchmark.tasks.base import TaskResult
@@ -152,18 +152,17 @@ def source_classifier(name, x, y, test, num_classes, image_shape, params, seed, 
     def load():
         model = build_small_cnn(image_shape, num_classes, name="source_classifier")
         model.load_weights(weights)
+        ctx.log(f"source CNN {stem} loaded from the cache")
         return model, json.loads(meta_path.read_text())
 
-    cached = load_cached([weights, meta_path], load, ctx.log)
-    if cached is not None:
-        ctx.log(f"source CNN {stem} loaded from the cache")
-        return cached
-    model, seconds = train_classifier(x, y, num_classes, image_shape, params, seed)
-    meta = {"train_seconds": seconds, "source_test_accuracy": accuracy(model, *test, image_shape)}
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_weights(weights)
-    meta_path.write_text(json.dumps(meta))
-    return model, meta
+    def build():
+        model, seconds = train_classifier(x, y, num_classes, image_shape, params, seed)
+        meta = {"train_seconds": seconds, "source_test_accuracy": accuracy(model, *test, image_shape)}
+        model.save_weights(weights)
+        meta_path.write_text(json.dumps(meta))
+        return model, meta
+
+    return cached([weights, meta_path], load, build, ctx.log)
 
 
 def train_classifier(x, y, num_classes, image_shape, params, seed, name="source_classifier"):

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 import evaluation
-from benchmark.cache import load_cached
+from benchmark.cache import cached
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.files import write_atomically
 from benchmark.domain_classifier import domain_extractor
@@ -169,10 +169,12 @@ def _score_inception(fake, real, dataset_name, seed, ctx, result):
         return
     reference = ctx.cache_dir / "fid_reference" / (
         f"{dataset_name}-test-{len(real)}-{inception.weights_hash[:16]}.npy")
-    real_f = load_cached([reference], lambda: np.load(reference), ctx.log)
-    if real_f is None:
-        real_f = inception.features(real)
-        write_atomically(reference, lambda stream: np.save(stream, real_f))
+    def build():
+        features = inception.features(real)
+        write_atomically(reference, lambda stream: np.save(stream, features))
+        return features
+
+    real_f = cached([reference], lambda: np.load(reference), build, ctx.log)
     fake_f = inception.features(fake)
     provenance = {"extractor": inception.name, "weights_sha256": inception.weights_hash[:16],
                   "n_real": len(real_f), "n_fake": len(fake_f), "real_split": "test",

@@ -54,7 +54,7 @@ from benchmark.backbones import (
     backbone_weights,
     build_backbone_classifier,
 )
-from benchmark.cache import load_cached
+from benchmark.cache import cached
 from benchmark.config import ConfigError
 from benchmark.data import make_pipeline
 from benchmark.data.splits import labelled_split
@@ -166,30 +166,29 @@ def source_discriminator(name, x, image_shape, params, seed, ctx):
                                                              params["batch_size"], seed)
     weights, meta_path = folder / f"{stem}.discriminator.weights.h5", folder / f"{stem}.json"
 
-    def build():
+    def fresh_gan():
         keras.utils.set_random_seed(seed)
         return DCGAN(data_shape=image_shape, seed=seed)
 
     def load():
-        discriminator = build().discriminator
+        discriminator = fresh_gan().discriminator
         discriminator.load_weights(weights)
+        ctx.log(f"DCGAN discriminator {stem} loaded from the cache")
         return discriminator, json.loads(meta_path.read_text())
 
-    cached = load_cached([weights, meta_path], load, ctx.log)
-    if cached is not None:
-        ctx.log(f"DCGAN discriminator {stem} loaded from the cache")
-        return cached
-    gan = build()  # a new one: a failed load may have assigned part of the weights
-    gan.compile(d_optimizer=DCGAN.default_optimizer(), g_optimizer=DCGAN.default_optimizer())
-    started = time.perf_counter()
-    gan.fit(make_pipeline(x, batch_size=params["batch_size"], seed=seed, size=image_shape[0],
-                          channels=image_shape[2]), steps_per_epoch=params["steps"], epochs=1, verbose=0,
-            shuffle=False)
-    meta = {"train_seconds": time.perf_counter() - started}
-    folder.mkdir(parents=True, exist_ok=True)
-    gan.discriminator.save_weights(weights)
-    meta_path.write_text(json.dumps(meta))
-    return gan.discriminator, meta
+    def train():
+        gan = fresh_gan()  # a new one: a failed load may have assigned part of the weights
+        gan.compile(d_optimizer=DCGAN.default_optimizer(), g_optimizer=DCGAN.default_optimizer())
+        started = time.perf_counter()
+        gan.fit(make_pipeline(x, batch_size=params["batch_size"], seed=seed, size=image_shape[0],
+                              channels=image_shape[2]), steps_per_epoch=params["steps"], epochs=1,
+                verbose=0, shuffle=False)
+        meta = {"train_seconds": time.perf_counter() - started}
+        gan.discriminator.save_weights(weights)
+        meta_path.write_text(json.dumps(meta))
+        return gan.discriminator, meta
+
+    return cached([weights, meta_path], load, train, ctx.log)
 
 
 class StartingPointL2(keras.regularizers.Regularizer):

@@ -1,25 +1,63 @@
+import multiprocessing
+import time
+
 import numpy as np
 
-from benchmark.cache import load_cached
+from benchmark.cache import cached
 
 
-def test_unreadable_entry_is_deleted_with_one_line_and_an_intact_one_loads(tmp_path):
-    path = tmp_path / "features.npy"
-    np.save(path, np.arange(1000, dtype="float32"))
-    lines = []
-    np.testing.assert_array_equal(load_cached([path], lambda: np.load(path), lines.append),
-                                  np.arange(1000))
-    assert lines == []
+def _builder(path, value, calls):
+    def build():
+        calls.append("build")
+        np.save(path, value)
+        return value
+    return build
+
+
+def test_unreadable_entry_is_rebuilt_with_one_line_and_an_intact_one_loads(tmp_path):
+    path, lines, calls = tmp_path / "features.npy", [], []
+    value = np.arange(1000, dtype="float32")
+    first = cached([path], lambda: np.load(path), _builder(path, value, calls), lines.append)
+    again = cached([path], lambda: np.load(path), _builder(path, value, calls), lines.append)
+    np.testing.assert_array_equal(first, value)
+    np.testing.assert_array_equal(again, value)
+    assert calls == ["build"] and lines == []
 
     path.write_bytes(path.read_bytes()[:500])  # a killed write
-    assert load_cached([path], lambda: np.load(path), lines.append) is None
-    assert len(lines) == 1 and lines[0].startswith(f"{path} in the cache is unreadable (ValueError: ")
-    assert lines[0].endswith("; rebuilding it") and not path.exists()
+    rebuilt = cached([path], lambda: np.load(path), _builder(path, value, calls), lines.append)
+    np.testing.assert_array_equal(rebuilt, value)
+    assert calls == ["build", "build"] and len(lines) == 1
+    assert lines[0].startswith(f"{path} in the cache is unreadable (ValueError: ")
+    assert lines[0].endswith("; rebuilding it")
 
 
 def test_entry_with_a_missing_file_is_built_without_a_line(tmp_path):
     present, missing = tmp_path / "weights.npy", tmp_path / "meta.json"
     np.save(present, np.zeros(3))
-    lines = []
-    assert load_cached([present, missing], lambda: np.load(present), lines.append) is None
-    assert lines == [] and present.exists()
+    lines, calls = [], []
+    cached([present, missing], lambda: np.load(present), _builder(present, np.ones(3), calls),
+           lines.append)
+    assert calls == ["build"] and lines == []
+
+
+def _slow_entry(path, ends):
+    def build():
+        time.sleep(1.0)
+        np.save(path, np.full(3, 7.0))
+        return "built"
+
+    result = cached([path], lambda: "loaded", build, print)
+    ends.put(result)
+
+
+def test_parallel_processes_build_an_entry_once(tmp_path):
+    """Two workers needing one entry: the second waits for the first's build, then loads it."""
+    context = multiprocessing.get_context("spawn")
+    ends = context.Queue()
+    workers = [context.Process(target=_slow_entry, args=(tmp_path / "entry.npy", ends))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert sorted([ends.get(timeout=5), ends.get(timeout=5)]) == ["built", "loaded"]
