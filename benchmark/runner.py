@@ -94,10 +94,12 @@ def _fmt_minutes(seconds):
     return f"{seconds / 60:.1f} min"
 
 
-def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None):
+def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, experiment=None):
     """Run every (config, seed) of ``plan`` not finished yet; returns counts by status.
 
-    ``strategy`` is a ``tf.distribute`` strategy (default: one device)."""
+    ``strategy`` is a ``tf.distribute`` strategy (default: one device). ``experiment`` (the
+    experiment file's path, sha256 and content) is kept in each run's environment, not its config:
+    a run defined by a file is the same run (config hash) as one defined by the same flags."""
     check_writable(out_dir)
     store = ResultsStore(Path(out_dir) / "results.sqlite")
     try:
@@ -108,6 +110,8 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None):
         check_data([c for c, _ in todo], data_dir, download)
         strategy = strategy or tf.distribute.get_strategy()
         env = {**environment(), "distribution": describe(strategy)}
+        if experiment:
+            env["experiment"] = experiment
         progress = Progress(todo)
         counts = {}
         for index, (config, seed) in enumerate(todo):
