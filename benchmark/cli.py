@@ -42,18 +42,20 @@ def _parser():
                      description="Train and score generative models; write leaderboards.")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    # Run flags default to None so that only flags actually given override the experiment file.
     run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")
-    run.add_argument("--suite", default="all", help=f"one of: {', '.join(SUITES)}, all (default all)")
+    run.add_argument("--config", metavar="FILE.toml",
+                     help="experiment file with these options (flags given here override it)")
+    run.add_argument("--suite", help=f"one of: {', '.join(SUITES)}, all (default all)")
     run.add_argument("--model", help="only this model (e.g. dcgan)")
     run.add_argument("--dataset", help="only this dataset (e.g. mnist)")
     run.add_argument("--setting", help="only this setting (e.g. labels=100; see `list`)")
-    run.add_argument("--profile", default=DEFAULT_PROFILE,
-                     help=f"budget: {', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
+    run.add_argument("--profile", help=f"budget: {', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
     run.add_argument("--seeds", type=_positive_int,
                      help="number of seeds (0..N-1); default: 1 for smoke, 3 otherwise")
-    run.add_argument("--out", default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT}/)")
+    run.add_argument("--out", help=f"results folder (default {DEFAULT_OUT}/)")
     run.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
-    run.add_argument("--strategy", default="default", choices=STRATEGIES,
+    run.add_argument("--strategy", choices=STRATEGIES,
                      help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                           "multiworker (hosts in TF_CONFIG)")
     run.add_argument("--jobs", type=_positive_int,
@@ -61,7 +63,7 @@ def _parser():
                           "the CPU cores (default: the number of GPUs, else 1)")
     run.add_argument("--threads", type=_positive_int,
                      help="TensorFlow threads per run on CPU (default: cores / jobs)")
-    run.add_argument("--offline", action="store_true",
+    run.add_argument("--offline", action=argparse.BooleanOptionalAction,
                      help="never download: a missing dataset is an error (default: datasets that "
                           "Keras/TFDS can fetch are downloaded on first use)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
@@ -91,10 +93,28 @@ def _parser():
     return parser
 
 
+def _run_options(args):
+    """Each run option from its flag if given, else from the experiment file, else its default;
+    the file's overrides come first, so that a --set of the same key wins."""
+    from benchmark.experiment import load_experiment, overrides
+    from benchmark.suites import DEFAULT_PROFILE
+
+    experiment = load_experiment(args.config) if args.config else None
+    content = experiment["content"] if experiment else {}
+    defaults = {"suite": "all", "model": None, "dataset": None, "setting": None,
+                "profile": DEFAULT_PROFILE, "seeds": None, "out": DEFAULT_OUT, "data_dir": None,
+                "strategy": "default", "offline": False, "jobs": None, "threads": None}
+    options = {key: content.get(key, default) if getattr(args, key) is None else getattr(args, key)
+               for key, default in defaults.items()}
+    return argparse.Namespace(**options, overrides=overrides(content) + args.overrides,
+                              experiment=experiment)
+
+
 def _cmd_run(args):
     from benchmark.distribute import gpu_count, make_strategy
     from benchmark.workers import set_tensorflow_threads
 
+    args = _run_options(args)
     jobs = args.jobs or max(1, gpu_count())
     if jobs > 1 and args.strategy != "default":
         raise BenchmarkError(f"--strategy {args.strategy} spreads one run over several devices; "
@@ -113,7 +133,7 @@ def _cmd_run(args):
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
     counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(),
-                      not args.offline, strategy, jobs, args.threads)
+                      not args.offline, strategy, jobs, args.threads, args.experiment)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to run"
     print(f"{summary}; leaderboard: {Path(args.out) / 'leaderboard.md'}")
     return 1 if counts.get("failed") else 0

@@ -177,12 +177,16 @@ class InlineExecutor:
                                 report, log))]
 
 
-def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, jobs=1, threads=None):
+def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, jobs=1, threads=None,
+             experiment=None):
     """Run every (config, seed) of ``plan`` not finished yet; returns counts by status.
 
     ``strategy`` is a ``tf.distribute`` strategy (default: one device), used with ``jobs=1``;
     ``jobs > 1`` runs that many runs at once in worker processes (``benchmark.workers``), each
-    with ``threads`` TensorFlow threads. This process alone writes the results store."""
+    with ``threads`` TensorFlow threads. This process alone writes the results store.
+    ``experiment`` (the experiment file's path, sha256 and content) is kept in each run's
+    environment, not its config: a run defined by a file is the same run (config hash) as one
+    defined by the same flags."""
     check_writable(out_dir)
     store = ResultsStore(Path(out_dir) / "results.sqlite")
     try:
@@ -193,15 +197,18 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
         check_data([c for c, _ in todo], data_dir, download)
         progress = Progress(todo, jobs)
         if jobs == 1:
-            strategy = strategy or tf.distribute.get_strategy()
-            env = {**environment(), "distribution": describe(strategy), "jobs": 1, "threads": threads}
-            executor = InlineExecutor(data_dir, cache_dir, strategy, progress)
+            executor = InlineExecutor(data_dir, cache_dir, strategy or tf.distribute.get_strategy(),
+                                      progress)
+            distribution = describe(executor.strategy)
         else:
             from benchmark.workers import WorkerPool
 
-            env = {**environment(), "distribution": describe(tf.distribute.get_strategy()),
-                   "jobs": jobs, "threads": threads}
             executor = WorkerPool(jobs, threads, data_dir, cache_dir, progress)
+            distribution = describe(tf.distribute.get_strategy())
+        env = {**environment(), "distribution": distribution, "jobs": jobs,
+               "threads_per_run": getattr(executor, "threads", threads) or "tensorflow default"}
+        if experiment:
+            env["experiment"] = experiment
         with executor:
             counts = _dispatch(todo, executor, store, env, progress, out_dir)
         write_reports(store, out_dir)
