@@ -44,7 +44,9 @@ def _parser():
 
     run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")
     run.add_argument("--suite", default="all", help=f"one of: {', '.join(SUITES)}, all (default all)")
-    run.add_argument("--model", help="only this model (e.g. dcgan)")
+    run.add_argument("--model", help="only this model (e.g. dcgan), or your own: "
+                                     "module.path:ClassName or a genbench.models entry point "
+                                     "(README: Extending)")
     run.add_argument("--dataset", help="only this dataset (e.g. mnist)")
     run.add_argument("--setting", help="only this setting (e.g. labels=100; see `list`)")
     run.add_argument("--profile", default=DEFAULT_PROFILE,
@@ -134,7 +136,8 @@ def _cmd_list(args):
         print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}" + (f"[{s.setting}]" if s.setting else "")
                                         for s in specs))
     print("tasks: " + ", ".join(sorted({s.task for specs in SUITES.values() for s in specs})))
-    print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs})))
+    print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs}))
+          + "; your own (gan suite): module.path:ClassName or a genbench.models entry point")
     print("datasets: " + ", ".join(dataset_names()))
     print("metrics: " + ", ".join(METRIC_ORDER))
     print("profiles: " + ", ".join(PROFILES))
