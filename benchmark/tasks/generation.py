@@ -79,10 +79,11 @@ def run(config, seed, ctx):
     points = hasattr(dataset, "centers")
     _check_samples(samples, config, x_train.shape[1:], points)
 
-    latent = hasattr(model, "generator") and hasattr(model, "latent_dim")  # optional for a user's
+    # Both optional for a user's model.
+    latent = hasattr(model, "generator") and hasattr(model, "latent_dim")
     if not latent:
-        ctx.log(f"latent walk, path_smoothness and generator.keras skipped: {config.model} has no "
-                "`generator` and `latent_dim`")
+        ctx.log(f"latent walk, path_smoothness and generator.keras skipped: {config.model} lacks "
+                "`generator` or `latent_dim`")
     walk = to_uint8(latent_walk(model, seed)) if latent and not points else None
     _save_run_figures(config, samples, walk, state, seed, ctx, result, dataset)
     if points:
