@@ -47,7 +47,9 @@ def _parser():
     run.add_argument("--config", metavar="FILE.toml",
                      help="experiment file with these options (flags given here override it)")
     run.add_argument("--suite", help=f"one of: {', '.join(SUITES)}, all (default all)")
-    run.add_argument("--model", help="only this model (e.g. dcgan)")
+    run.add_argument("--model", help="only this model (e.g. dcgan), or your own: "
+                                     "module.path:ClassName or a genbench.models entry point "
+                                     "(README: Extending)")
     run.add_argument("--dataset", help="only this dataset (e.g. mnist)")
     run.add_argument("--setting", help="only this setting (e.g. labels=100; see `list`)")
     run.add_argument("--profile", help=f"budget: {', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
@@ -166,7 +168,8 @@ def _cmd_list(args):
         print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}" + (f"[{s.setting}]" if s.setting else "")
                                         for s in specs))
     print("tasks: " + ", ".join(sorted({s.task for specs in SUITES.values() for s in specs})))
-    print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs})))
+    print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs}))
+          + "; your own (gan suite): module.path:ClassName or a genbench.models entry point")
     print("datasets: " + ", ".join(dataset_names()))
     print("metrics: " + ", ".join(METRIC_ORDER))
     print("profiles: " + ", ".join(PROFILES))

@@ -43,7 +43,7 @@ def _timed(fn, repeats=3):
 def measure_training(config, data_dir, steps):
     """Training img/s three ways and sampling img/s for one run config's model and batch size."""
     x_train, _ = get_dataset(config.dataset).load("train", data_dir)
-    model = build_model(config, x_train.shape[1:], seed=0)
+    model, _ = build_model(config, x_train.shape[1:], seed=0)
     batch = config.train.batch_size * model.d_steps
     pipeline = make_pipeline(x_train, batch_size=batch, seed=0)
     iterator = iter(pipeline)

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from benchmark.environment import machine_summary
-from benchmark.suites import all_specs
+from benchmark.suites import all_specs, is_external
 from evaluation.plots import save_metric_vs_setting
 from evaluation.references import reference_table
 from evaluation.report import (
@@ -165,6 +165,10 @@ def write_reports(store, out_dir):
     metric_rows = _in_suite_order([dict(row) for row in store.metrics() if row["run_id"] in kept])
     summary = summarize(metric_rows)
     summary.to_csv(out / "results.csv", index=False, float_format="%.6g")
+    # The leaderboard marks a user's model; results.csv keeps the reference it was run with.
+    labels = {model: f"{model} (external)" for model in {r["model"] for r in runs}
+              if is_external(model)}
+    summary["model"] = summary["model"].replace(labels)
     done = [r for r in runs if r["status"] == "done"]
     links = _copy_figures(store, done, out)
     lines = ["# Leaderboard", "",
@@ -199,15 +203,17 @@ def write_reports(store, out_dir):
         plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
         if _setting_plot(part, f"{suite} / {task} ({profile} profile)", out / "figures" / plot_name):
             lines += [f"![{SETTING_PLOT_METRIC} against setting](figures/{plot_name})", ""]
-        figure_lines = [f"- {model} on {dataset}{f' ({setting})' if setting else ''}: " + ", ".join(items)
-                        for (s, t, model, dataset, setting, p), items in links.items()
+        figure_lines = [f"- {labels.get(m, m)} on {dataset}{f' ({setting})' if setting else ''}: "
+                        + ", ".join(items)
+                        for (s, t, m, dataset, setting, p), items in links.items()
                         if (s, t, p) == (suite, task, profile)]
         if figure_lines:
             lines += ["Figures:", "", *figure_lines, ""]
     problems = [r for r in runs if r["status"] in ("diverged", "failed")]
     if problems:
         lines += ["## Runs that did not finish", "", "| run | seed | status | reason |", "|---|---|---|---|"]
-        lines += [f"| {r['model']} {r['dataset']} {r['setting']} ({r['profile']}) | {r['seed']} | "
-                  f"{r['status']} | {r['reason']} |" for r in problems]
+        lines += [f"| {labels.get(r['model'], r['model'])} {r['dataset']} {r['setting']} "
+                  f"({r['profile']}) | {r['seed']} | {r['status']} | {r['reason']} |"
+                  for r in problems]
         lines.append("")
     (out / "leaderboard.md").write_text("\n".join(lines))

@@ -468,6 +468,36 @@ def _user_pair_specs(dataset):
     return [(suite, replace(spec, dataset=dataset)) for (suite, _), spec in first.items()]
 
 
+# Tasks that train a user's model (``--model module.path:ClassName`` or a ``genbench.models``
+# entry point; protocol in benchmark/external.py) -> the built-in models whose budget it gets on a
+# dataset, the first one listed there: DCGAN's on images, the MLP GAN's on the 2-D mixtures
+# (where DCGAN has none).
+# It gets their training and evaluation budget, not their model_params (architecture settings):
+# the user's constructor gets only what ``--set model.KEY=VALUE`` gives.
+EXTERNAL_BUDGETS = {"generation": ("dcgan", "gan")}
+
+
+def is_external(model):
+    """Whether ``model`` names a user's model rather than one that a suite lists."""
+    return model not in {spec.model for _, spec in all_specs()}
+
+
+def _external_specs(reference):
+    """Specs that train the user's model ``reference`` on every dataset of the tasks in
+    ``EXTERNAL_BUDGETS``; a bad reference raises ConfigError here, before anything trains."""
+    from benchmark.external import load_model_class
+
+    load_model_class(reference, builtin={spec.model for _, spec in all_specs()})
+    chosen = {}
+    for task, models in EXTERNAL_BUDGETS.items():
+        for model in models:
+            for suite, spec in all_specs():
+                if (spec.task, spec.model) == (task, model):
+                    key = (suite, task, spec.dataset, spec.setting)
+                    chosen.setdefault(key, replace(spec, model=reference))
+    return [(suite, spec) for (suite, *_), spec in chosen.items()]
+
+
 def _choose(value, known, what):
     if value is not None and value not in known:
         raise ConfigError(f"unknown {what} {value!r}; known: {', '.join(sorted(known))}")
@@ -479,11 +509,13 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
 
     _choose(suite, [*SUITES, "all"], "suite")
     _choose(profile, PROFILES, "profile")
-    _choose(model, {spec.model for _, spec in all_specs()}, "model")
+    external = model is not None and is_external(model)
     listed = {*dataset_names(), *(spec.dataset for _, spec in all_specs())}
     extra = _user_pair_specs(dataset) if dataset is not None and dataset not in listed else []
     if not extra:
         _choose(dataset, listed, "dataset")
+    if external:
+        extra = _external_specs(model)
     _choose(setting, {spec.setting for _, spec in all_specs() + extra}, "setting")
     specs = [(name, spec) for name, spec in all_specs() + extra if suite in ("all", name)
              and model in (None, spec.model) and dataset in (None, spec.dataset) and setting in (None, spec.setting)]
@@ -497,5 +529,6 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
         budget = BUDGETS[spec.budget][profile]
         configs.append(RunConfig(suite=suite_name, task=spec.task, model=spec.model, dataset=spec.dataset,
                                  profile=profile, train=budget.train, eval=budget.eval,
-                                 model_params=dict(budget.model_params), setting=spec.setting))
+                                 model_params={} if external else dict(budget.model_params),
+                                 setting=spec.setting))
     return configs

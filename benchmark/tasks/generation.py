@@ -1,5 +1,8 @@
 """Unconditional generation: train a GAN on a dataset, then score its samples.
 
+The GAN is a built-in one (``MODELS``) or a user's model that follows the protocol in
+``benchmark/external.py`` (``--model module.path:ClassName``).
+
 2-D mixtures are scored by mode coverage; image sets by the domain classifier's
 features (cfid, ckid, cis, precision/recall, density/coverage, c2st, memorization,
 class coverage) and, when its weights are installed, the FID Inception network.
@@ -18,6 +21,7 @@ from benchmark.cache import cached
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.files import write_atomically
 from benchmark.domain_classifier import domain_extractor
+from benchmark.external import load_model_class
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
 from evaluation.extractors import ExtractorUnavailable
@@ -33,35 +37,38 @@ WALK_ROWS, WALK_STEPS = 8, 10
 
 
 def build_model(config, data_shape, seed):
-    model = MODELS[config.model](data_shape=data_shape, seed=seed, **config.model_params)
+    """The compiled model and its [discriminator, generator] optimizers (for the checkpoint)."""
+    model_class = MODELS.get(config.model) or load_model_class(config.model, MODELS)
+    model = model_class(data_shape=data_shape, seed=seed, **config.model_params)
     train = config.train
-    model.compile(d_optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1),
-                  g_optimizer=keras.optimizers.Adam(train.g_learning_rate, beta_1=train.beta_1))
-    return model
+    optimizers = [keras.optimizers.Adam(rate, beta_1=train.beta_1)
+                  for rate in (train.d_learning_rate, train.g_learning_rate)]
+    model.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
+    return model, optimizers
 
 
 def latent_walk(model, seed):
-    """Images along straight lines between pairs of latent points: (rows, steps, *data_shape)."""
+    """Images along straight lines between pairs of latent points: (rows, steps, *image shape)."""
     rng = np.random.default_rng(seed)
     ends = rng.standard_normal((2, WALK_ROWS, 1, model.latent_dim)).astype(np.float32)
     t = np.linspace(0.0, 1.0, WALK_STEPS, dtype=np.float32)[None, :, None]
     z = ((1 - t) * ends[0] + t * ends[1]).reshape(-1, model.latent_dim)
     images = model.generator.predict(z, batch_size=500, verbose=0)
-    return images.reshape(WALK_ROWS, WALK_STEPS, *model.data_shape)
+    return images.reshape(WALK_ROWS, WALK_STEPS, *images.shape[1:])
 
 
 def run(config, seed, ctx):
     dataset = get_dataset(config.dataset)
     x_train, _ = dataset.load("train", ctx.data_dir)
     with ctx.strategy.scope():
-        model = build_model(config, x_train.shape[1:], seed)
-    batch = config.train.batch_size * model.d_steps
+        model, optimizers = build_model(config, x_train.shape[1:], seed)
+    batch = config.train.batch_size * getattr(model, "d_steps", 1)
 
     def make_dataset(skip):
         return make_pipeline(x_train, batch_size=batch, seed=seed).skip(skip)
 
-    state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset,
-                          config.train, ctx.workdir, ctx.report, ctx.log)
+    state = fit_resumable(model, optimizers, make_dataset, config.train, ctx.workdir, ctx.report,
+                          ctx.log)
     result = TaskResult()
     result.add("train_seconds", state["train_seconds"], "s")
     result.add("train_img_per_s", config.train.steps * batch / state["train_seconds"], "img/s",
@@ -72,19 +79,41 @@ def run(config, seed, ctx):
     samples = model.generate(config.eval.num_samples, seed=seed + 1)
     result.add("sample_img_per_s", len(samples) / (time.perf_counter() - started), "img/s",
                batch_size=500)
+    points = hasattr(dataset, "centers")
+    _check_samples(samples, config, x_train.shape[1:], points)
 
-    _save_run_figures(config, model, samples, state, seed, ctx, result, dataset)
-    if hasattr(dataset, "centers"):
+    # Both optional for a user's model.
+    latent = hasattr(model, "generator") and hasattr(model, "latent_dim")
+    if not latent:
+        ctx.log(f"latent walk, path_smoothness and generator.keras skipped: {config.model} lacks "
+                "`generator` or `latent_dim`")
+    walk = to_uint8(latent_walk(model, seed)) if latent and not points else None
+    _save_run_figures(config, samples, walk, state, seed, ctx, result, dataset)
+    if points:
         _score_points(samples, dataset, result, config)
     else:
         extractor = score_images(to_uint8(samples), dataset, seed, config, ctx, result)
-        _score_latent_walk(model, extractor, seed, result)
-    model.generator.save(ctx.workdir / "generator.keras")
-    result.artifacts["generator"] = str(ctx.workdir / "generator.keras")
+        if walk is not None:
+            _score_latent_walk(walk, extractor, result)
+    if latent:
+        model.generator.save(ctx.workdir / "generator.keras")
+        result.artifacts["generator"] = str(ctx.workdir / "generator.keras")
     return result
 
 
-def _save_run_figures(config, model, samples, state, seed, ctx, result, dataset):
+def _check_samples(samples, config, data_shape, points):
+    """A user's ``generate`` that breaks the protocol fails the run with this reason, not a later
+    shape error or silently wrong scores."""
+    shape = (config.eval.num_samples, *data_shape)
+    if np.shape(samples) != shape:
+        raise ValueError(f"{config.model}.generate returned shape {np.shape(samples)}, "
+                         f"expected {shape}")
+    if not points and np.abs(samples).max() > 1:
+        raise ValueError(f"{config.model}.generate returned images outside [-1, 1] "
+                         f"({np.min(samples):.3g} to {np.max(samples):.3g})")
+
+
+def _save_run_figures(config, samples, walk, state, seed, ctx, result, dataset):
     history = {"steps": state["steps"], **state["history"]}
     (ctx.workdir / "history.json").write_text(json.dumps(history))
     result.artifacts["history"] = str(ctx.workdir / "history.json")
@@ -93,7 +122,7 @@ def _save_run_figures(config, model, samples, state, seed, ctx, result, dataset)
         save_scatter(samples, dataset.centers, ctx.workdir / "samples.png", title)
     else:
         save_mosaic(to_uint8(samples[:GRID_SIZE]), ctx.workdir / "samples.png", columns=8)
-        walk = to_uint8(latent_walk(model, seed))
+    if walk is not None:
         save_mosaic(walk.reshape(-1, *walk.shape[2:]), ctx.workdir / "latent_walk.png",
                     columns=WALK_STEPS)
         result.artifacts["latent_walk"] = str(ctx.workdir / "latent_walk.png")
@@ -152,8 +181,7 @@ def score_images(fake, dataset, seed, config, ctx, result):
     return extractor
 
 
-def _score_latent_walk(model, extractor, seed, result):
-    walk = to_uint8(latent_walk(model, seed))
+def _score_latent_walk(walk, extractor, result):
     walk_f = extractor.features(walk.reshape(-1, *walk.shape[2:])).reshape(WALK_ROWS, WALK_STEPS, -1)
     result.add("path_smoothness", evaluation.latent_path_smoothness(walk_f),
                extractor=extractor.name, weights_sha256=extractor.weights_hash[:16],

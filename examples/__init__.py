@@ -1,0 +1,1 @@
+"""Examples that use genbench from outside its packages (run from the repository root)."""
