@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser():
     from benchmark.distribute import STRATEGIES
+    from benchmark.precision import PRECISIONS
     from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
 
     parser = _Parser(prog="python -m benchmark",
@@ -60,6 +62,10 @@ def _parser():
     run.add_argument("--strategy", choices=STRATEGIES,
                      help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
                           "multiworker (hosts in TF_CONFIG)")
+    run.add_argument("--precision", choices=PRECISIONS,
+                     help="float32 (default), bfloat16 or float16 (mixed precision: 16-bit compute, "
+                          "float32 weights, outputs and losses), or auto: bfloat16 where the "
+                          "hardware computes it natively, float32 elsewhere")
     run.add_argument("--jobs", type=_positive_int,
                      help="runs at once, each in a worker process with its own GPU or share of "
                           "the CPU cores (default: the number of GPUs, else 1)")
@@ -105,7 +111,8 @@ def _run_options(args):
     content = experiment["content"] if experiment else {}
     defaults = {"suite": "all", "model": None, "dataset": None, "setting": None,
                 "profile": DEFAULT_PROFILE, "seeds": None, "out": DEFAULT_OUT, "data_dir": None,
-                "strategy": "default", "offline": False, "jobs": None, "threads": None}
+                "strategy": "default", "offline": False, "jobs": None, "threads": None,
+                "precision": "float32"}
     options = {key: content.get(key, default) if getattr(args, key) is None else getattr(args, key)
                for key, default in defaults.items()}
     return argparse.Namespace(**options, overrides=overrides(content) + args.overrides,
@@ -127,10 +134,12 @@ def _cmd_run(args):
 
     from benchmark.config import apply_overrides
     from benchmark.data import resolve_data_dir
+    from benchmark.precision import resolve as resolve_precision
     from benchmark.runner import run_plan
     from benchmark.suites import DEFAULT_SEEDS, build_configs
 
-    configs = [apply_overrides(c, args.overrides)
+    precision = resolve_precision(args.precision)
+    configs = [dataclasses.replace(apply_overrides(c, args.overrides), precision=precision)
                for c in build_configs(args.suite, args.profile, args.model, args.dataset, args.setting)]
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from benchmark.errors import BenchmarkError
+from benchmark.precision import POLICIES
 
 
 class ConfigError(BenchmarkError):
@@ -66,22 +67,31 @@ class RunConfig:
     eval: EvalConfig
     model_params: dict = field(default_factory=dict)
     setting: str = ""
+    precision: str = "float32"  # float32, bfloat16 or float16 (benchmark/precision.py)
+
+    def __post_init__(self):
+        if self.precision not in POLICIES:
+            raise ConfigError(f"precision must be one of {', '.join(POLICIES)}, got {self.precision!r}")
 
     def to_dict(self):
         return dataclasses.asdict(self)
 
+    def _digest(self, *left_out):
+        # float32 is left out of the hash: runs from before precision was a setting keep theirs.
+        settings = {k: v for k, v in self.to_dict().items() if k not in left_out
+                    and not (k == "precision" and v == "float32")}
+        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
     @property
     def hash(self):
         """sha256 of the settings that change results (the suite a task was listed in does not)."""
-        settings = {k: v for k, v in self.to_dict().items() if k != "suite"}
-        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        return self._digest("suite")
 
     @property
     def training_hash(self):
         """sha256 of what training depends on (not the eval section): names the run's checkpoint folder,
         so a change of evaluation settings re-scores the trained model instead of training it again."""
-        settings = {k: v for k, v in self.to_dict().items() if k not in ("suite", "eval")}
-        return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+        return self._digest("suite", "eval")
 
     def label(self):
         return " ".join(filter(None, [self.task, self.model, self.dataset, self.setting]))

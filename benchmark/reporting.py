@@ -151,23 +151,36 @@ def _in_suite_order(metric_rows):
         positions.setdefault((suite, spec.task, spec.model, spec.dataset), index)
 
     def position(row):
-        key = (row["suite"], row["task"], row["model"], row["dataset"])
+        key = (row["suite"], row["task"], row.get("model_name", row["model"]), row["dataset"])
         return positions.get((*key, row["setting"]), positions.get(key, len(positions)))
     return sorted(metric_rows, key=position)
 
 
+def _precision_labels(runs):
+    """Run id -> model label: a run trained at another precision than float32 names it beside its
+    model ("dcgan (bfloat16)"), so that it gets rows of its own next to the float32 ones."""
+    labels = {}
+    for run in runs:
+        precision = json.loads(run["config"]).get("precision", "float32")
+        labels[run["id"]] = run["model"] + ("" if precision == "float32" else f" ({precision})")
+    return labels
+
+
 def write_reports(store, out_dir):
     out = Path(out_dir)
-    runs = store.runs()
+    runs = [dict(run) for run in store.runs()]
+    models = _precision_labels(runs)
+    for run in runs:
+        run["model_name"], run["model"] = run["model"], models[run["id"]]
     current = _current_configs(runs)
     runs = [r for r in runs if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
     kept = {r["id"] for r in runs}
-    metric_rows = _in_suite_order([dict(row) for row in store.metrics() if row["run_id"] in kept])
+    metric_rows = _in_suite_order([{**row, "model_name": row["model"], "model": models[row["run_id"]]}
+                                   for row in store.metrics() if row["run_id"] in kept])
     summary = summarize(metric_rows)
     summary.to_csv(out / "results.csv", index=False, float_format="%.6g")
     # The leaderboard marks a user's model; results.csv keeps the reference it was run with.
-    labels = {model: f"{model} (external)" for model in {r["model"] for r in runs}
-              if is_external(model)}
+    labels = {r["model"]: f"{r['model']} (external)" for r in runs if is_external(r["model_name"])}
     summary["model"] = summary["model"].replace(labels)
     done = [r for r in runs if r["status"] == "done"]
     links = _copy_figures(store, done, out)

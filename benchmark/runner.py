@@ -123,7 +123,7 @@ def execute(config, seed, workdir, data_dir, cache_dir, strategy, report, log):
     """Train and score one run in this process: seeded, failures caught and described."""
     task = importlib.import_module(f"benchmark.tasks.{config.task}")
     ctx = TaskContext(workdir=workdir, data_dir=data_dir, cache_dir=Path(cache_dir), report=report,
-                      log=log, strategy=strategy)
+                      log=log, strategy=strategy, precision=config.precision)
     keras.utils.set_random_seed(seed)
     started = time.time()
     try:

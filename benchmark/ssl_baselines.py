@@ -186,8 +186,10 @@ class PseudoLabelTrainer(keras.Model):
             supervised = self.cross_entropy(labels, self.classifier(labelled_x, training=True))
             pseudo = self.cross_entropy(pseudo_labels, self.classifier(unlabelled_x, training=True))
             loss = supervised + self.alpha * ramp * pseudo
+            scaled_loss = self.optimizer.scale_loss(loss)  # float16's loss scale; 1 otherwise
         variables = self.classifier.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        grads = tape.gradient(scaled_loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         for tracker, value in zip(self.trackers, (supervised, pseudo), strict=True):
             tracker.update_state(value)
         return {t.name: t.result() for t in self.trackers}

@@ -17,8 +17,8 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
+from models.base import for_policy, tracker_logs, training_loss
 from models.classifiers import build_small_cnn, feature_model
-from models.gan import scale_for_replicas, tracker_logs
 from models.losses import minimax_discriminator_loss, non_saturating_generator_loss
 
 LAMBDA_SCHEDULES = ("ganin", "constant")
@@ -52,7 +52,7 @@ def build_domain_discriminator(feature_dim, hidden_units=(500, 500), name="domai
     h = f
     for units in hidden_units:
         h = layers.Dense(units, activation="relu")(h)
-    return keras.Model(f, layers.Dense(1)(h), name=name)
+    return keras.Model(f, layers.Dense(1, dtype="float32")(h), name=name)
 
 
 def _with_features(classifier):
@@ -162,8 +162,8 @@ class DANN(keras.Model):
 
     def compile(self, optimizer, **kwargs):
         super().compile(**kwargs)
-        self.optimizer = optimizer
-        optimizer.build(self._trained_variables())
+        self.optimizer = for_policy(optimizer, self)
+        self.optimizer.build(self._trained_variables())
 
     def _trained_variables(self):
         return self.classifier.trainable_variables + self.domain_discriminator.trainable_variables
@@ -189,7 +189,7 @@ class DANN(keras.Model):
             domain_logits = self.domain_discriminator(self.gradient_reversal(features), training=True)
             source_logits, target_logits = domain_logits[:n_source], domain_logits[n_source:]
             domain_loss = 0.5 * minimax_discriminator_loss(source_logits, target_logits)
-            loss = scale_for_replicas(label_loss + self.domain_weight * domain_loss)
+            loss = training_loss(label_loss + self.domain_weight * domain_loss, self.optimizer)
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables, strict=True))
         self.step_counter.assign_add(1)
@@ -253,10 +253,10 @@ class ADDA(keras.Model):
 
     def compile(self, d_optimizer, e_optimizer, **kwargs):
         super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.e_optimizer = e_optimizer
-        d_optimizer.build(self.domain_discriminator.trainable_variables)
-        e_optimizer.build(self.target_encoder.trainable_variables)
+        self.d_optimizer = for_policy(d_optimizer, self)
+        self.e_optimizer = for_policy(e_optimizer, self)
+        self.d_optimizer.build(self.domain_discriminator.trainable_variables)
+        self.e_optimizer.build(self.target_encoder.trainable_variables)
 
     @property
     def metrics(self):
@@ -273,7 +273,7 @@ class ADDA(keras.Model):
             source_logits = self.domain_discriminator(source_features, training=True)
             target_logits = self.domain_discriminator(target_features, training=True)
             d_loss = minimax_discriminator_loss(source_logits, target_logits)
-            scaled = scale_for_replicas(d_loss)
+            scaled = training_loss(d_loss, self.d_optimizer)
         grads = tape.gradient(scaled, discriminator_vars)
         self.d_optimizer.apply_gradients(zip(grads, discriminator_vars, strict=True))
 
@@ -281,7 +281,7 @@ class ADDA(keras.Model):
         with tf.GradientTape() as tape:
             fooled = self.domain_discriminator(self.target_encoder(x_target, training=True), training=True)
             e_loss = non_saturating_generator_loss(fooled)
-            scaled = scale_for_replicas(e_loss)
+            scaled = training_loss(e_loss, self.e_optimizer)
         grads = tape.gradient(scaled, encoder_vars)
         self.e_optimizer.apply_gradients(zip(grads, encoder_vars, strict=True))
 

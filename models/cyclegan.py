@@ -25,7 +25,7 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.gan import scale_for_replicas, tracker_logs
+from models.base import for_policy, tracker_logs, training_loss
 from models.layers import ImageHistoryPool, InstanceNormalization, ReflectionPadding2D
 from models.losses import (
     cycle_consistency_loss,
@@ -104,7 +104,8 @@ def build_resnet_generator(image_shape, base_filters=64, res_blocks=9, downsampl
     for _ in range(downsamplings):
         filters //= 2
         h = _conv_norm_relu(h, filters, 3, strides=2, transpose=True)
-    y = layers.Conv2D(image_shape[-1], 7, activation="tanh", kernel_initializer=_paper_init())(
+    y = layers.Conv2D(image_shape[-1], 7, activation="tanh", kernel_initializer=_paper_init(),
+                      dtype="float32")(
         ReflectionPadding2D(3)(h))
     return keras.Model(x, y, name=name)
 
@@ -123,7 +124,7 @@ def build_patchgan_discriminator(image_shape, base_filters=64, downsamplings=3, 
         h = layers.Conv2D(filters, 4, strides=strides, padding="same", use_bias=False,
                           kernel_initializer=_paper_init())(h)
         h = layers.LeakyReLU(negative_slope)(InstanceNormalization()(h))
-    scores = layers.Conv2D(1, 4, padding="same", kernel_initializer=_paper_init())(h)
+    scores = layers.Conv2D(1, 4, padding="same", kernel_initializer=_paper_init(), dtype="float32")(h)
     return keras.Model(x, scores, name=name)
 
 
@@ -152,11 +153,11 @@ class UnpairedTranslator(keras.Model):
     def compile(self, g_optimizer, d_optimizer, **kwargs):
         """``g_optimizer`` steps both generators, ``d_optimizer`` both discriminators (as in the papers' code)."""
         super().compile(**kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer
+        self.g_optimizer = for_policy(g_optimizer, self)
+        self.d_optimizer = for_policy(d_optimizer, self)
         # Build optimizer slots now, outside any traced step (required under tf.distribute).
-        g_optimizer.build(self.generator_variables)
-        d_optimizer.build(self.discriminator_variables)
+        self.g_optimizer.build(self.generator_variables)
+        self.d_optimizer.build(self.discriminator_variables)
 
     @property
     def generator_variables(self):
@@ -171,7 +172,7 @@ class UnpairedTranslator(keras.Model):
         return self.trackers
 
     def apply_step(self, tape, scaled_loss, optimizer, variables):
-        """One optimizer step on a loss scaled by ``scale_for_replicas`` inside ``tape``."""
+        """One optimizer step on a loss scaled by ``training_loss`` inside ``tape``."""
         grads = tape.gradient(scaled_loss, variables)
         optimizer.apply_gradients(zip(grads, variables, strict=True))
 
@@ -243,7 +244,7 @@ class CycleGAN(UnpairedTranslator):
             if self.lambda_identity:
                 identity = self.identity_term(real_a, real_b)
                 g_loss += self.lambda_cycle * self.lambda_identity * identity
-            scaled_loss = scale_for_replicas(g_loss)
+            scaled_loss = training_loss(g_loss, self.g_optimizer)
         self.apply_step(tape, scaled_loss, self.g_optimizer, self.generator_variables)
         if not self.lambda_identity:  # still tracked, outside the tape: no backward pass for a zero weight
             identity = self.identity_term(real_a, real_b)
@@ -255,7 +256,7 @@ class CycleGAN(UnpairedTranslator):
                                                    self.discriminator_a(pooled_a, training=True))
             d_b = least_squares_discriminator_loss(self.discriminator_b(real_b, training=True),
                                                    self.discriminator_b(pooled_b, training=True))
-            scaled_loss = scale_for_replicas(d_a + d_b)
+            scaled_loss = training_loss(d_a + d_b, self.d_optimizer)
         self.apply_step(tape, scaled_loss, self.d_optimizer, self.discriminator_variables)
         return self.track(d_a_loss=d_a, d_b_loss=d_b, adversarial_loss=adversarial, cycle_loss=cycle,
                           identity_loss=identity, g_loss=g_loss)

@@ -33,7 +33,8 @@ def build_dcgan_generator(latent_dim, image_shape, base_filters=64):
         filters //= 2
         h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
         h = layers.ReLU()(layers.BatchNormalization()(h))
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh")(h)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
+                               dtype="float32")(h)
     return keras.Model(z, x, name="generator")
 
 
@@ -49,7 +50,7 @@ def build_dcgan_discriminator(image_shape, base_filters=64, negative_slope=0.2):
         filters *= 2
         h = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False)(h)
         h = layers.LeakyReLU(negative_slope)(layers.BatchNormalization()(h))
-    logit = layers.Dense(1)(layers.Flatten()(h))
+    logit = layers.Dense(1, dtype="float32")(layers.Flatten()(h))
     return keras.Model(x, logit, name="discriminator")
 
 

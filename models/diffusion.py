@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.gan import replica_position, scale_for_replicas, tracker_logs
+from models.base import for_policy, replica_position, tracker_logs, training_loss
 from models.unet import NORM_GROUPS, build_unet, residual_block
 
 SCHEDULES = ("linear", "scaled_linear", "cosine")
@@ -86,7 +86,7 @@ def build_vae_encoder(data_shape, latent_channels=4, base_filters=32):
     h = layers.Conv2D(2 * base_filters, 3, strides=2, padding="same")(h)
     h = residual_block(h, 2 * base_filters)
     h = layers.Activation("swish")(layers.GroupNormalization(NORM_GROUPS)(h))
-    moments = layers.Conv2D(2 * latent_channels, 3, padding="same")(h)
+    moments = layers.Conv2D(2 * latent_channels, 3, padding="same", dtype="float32")(h)
     return keras.Model(x, moments, name="encoder")
 
 
@@ -102,7 +102,7 @@ def build_vae_decoder(latent_shape, image_channels=1, base_filters=32):
     h = layers.UpSampling2D(2, interpolation="nearest")(h)
     h = layers.Conv2D(base_filters, 3, padding="same")(h)
     h = layers.Activation("swish")(layers.GroupNormalization(NORM_GROUPS)(h))
-    image = layers.Conv2D(image_channels, 3, padding="same")(h)
+    image = layers.Conv2D(image_channels, 3, padding="same", dtype="float32")(h)
     return keras.Model(z, image, name="decoder")
 
 
@@ -139,9 +139,9 @@ class VAE(keras.Model):
         self.built = True  # sub-networks are built; fit/save need no call()
 
     def compile(self, optimizer, **kwargs):
-        super().compile(optimizer=optimizer, **kwargs)
+        super().compile(optimizer=for_policy(optimizer, self), **kwargs)
         # Build optimizer slots now, outside any traced step (required under tf.distribute).
-        optimizer.build(self.trainable_variables)
+        self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):
@@ -163,7 +163,7 @@ class VAE(keras.Model):
             reconstruction = ops.mean(ops.sum(ops.reshape(error, (ops.shape(error)[0], -1)), axis=1))
             kl = ops.mean(gaussian_kl(mean, log_var))
             loss = reconstruction + self.kl_weight * kl
-            scaled_loss = scale_for_replicas(loss)
+            scaled_loss = training_loss(loss, self.optimizer)
         grads = tape.gradient(scaled_loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         for tracker, value in zip(self.metrics, (loss, reconstruction, kl), strict=True):
@@ -234,8 +234,8 @@ class DDPM(keras.Model):
         self.built = True
 
     def compile(self, optimizer, **kwargs):
-        super().compile(optimizer=optimizer, **kwargs)
-        optimizer.build(self.unet.trainable_variables)  # outside any traced step (tf.distribute)
+        super().compile(optimizer=for_policy(optimizer, self), **kwargs)
+        self.optimizer.build(self.unet.trainable_variables)  # outside any traced step (tf.distribute)
 
     @property
     def metrics(self):
@@ -263,7 +263,7 @@ class DDPM(keras.Model):
             inputs.append(ops.where(dropped, self.num_classes, ops.cast(labels, "int32")))
         with tf.GradientTape() as tape:
             loss = ops.mean(ops.square(noise - self.unet(inputs, training=True)))
-            scaled_loss = scale_for_replicas(loss)
+            scaled_loss = training_loss(loss, self.optimizer)
         grads = tape.gradient(scaled_loss, self.unet.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.unet.trainable_variables, strict=True))
         self.loss_tracker.update_state(loss)

@@ -17,8 +17,8 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers
 
+from models.base import training_loss
 from models.cyclegan import UnpairedTranslator, check_divisible
-from models.gan import scale_for_replicas
 from models.losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES, minimax_discriminator_loss
 
 
@@ -47,7 +47,8 @@ def build_encoder_decoder_generator(image_shape, base_filters=64, downsamplings=
     for _ in range(downsamplings - 1):
         filters //= 2
         h = layers.ReLU()(_conv_bn(h, filters, transpose=True))
-    y = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", activation="tanh")(h)
+    y = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", activation="tanh",
+                               dtype="float32")(h)
     return keras.Model(x, y, name=name)
 
 
@@ -55,7 +56,7 @@ def build_discogan_discriminator(image_shape, base_filters=64, downsamplings=4, 
                                  name="discriminator"):
     """Conv (no norm) then conv-BN-LeakyReLU stride-2 stages, then one logit (no sigmoid)."""
     x, h, _ = _downsampling_stack(image_shape, base_filters, downsamplings, negative_slope)
-    logit = layers.Dense(1)(layers.Flatten()(h))
+    logit = layers.Dense(1, dtype="float32")(layers.Flatten()(h))
     return keras.Model(x, logit, name=name)
 
 
@@ -107,7 +108,7 @@ class DiscoGAN(UnpairedTranslator):
             adversarial = (adversarial_loss(self.discriminator_b(fake_b, training=True))
                            + adversarial_loss(self.discriminator_a(fake_a, training=True)))
             g_loss = adversarial + self.lambda_reconstruction * reconstruction
-            scaled_loss = scale_for_replicas(g_loss)
+            scaled_loss = training_loss(g_loss, self.g_optimizer)
         self.apply_step(tape, scaled_loss, self.g_optimizer, self.generator_variables)
 
         with tf.GradientTape() as tape:
@@ -115,7 +116,7 @@ class DiscoGAN(UnpairedTranslator):
                                              self.discriminator_a(fake_a, training=True))
             d_b = minimax_discriminator_loss(self.discriminator_b(real_b, training=True),
                                              self.discriminator_b(fake_b, training=True))
-            scaled_loss = scale_for_replicas(d_a + d_b)
+            scaled_loss = training_loss(d_a + d_b, self.d_optimizer)
         self.apply_step(tape, scaled_loss, self.d_optimizer, self.discriminator_variables)
         return self.track(d_a_loss=d_a, d_b_loss=d_b, adversarial_loss=adversarial,
                           reconstruction_loss=reconstruction, g_loss=g_loss)

@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
+from models.base import for_policy, replica_position, tracker_logs, training_loss
 from models.losses import GENERATOR_LOSSES, minimax_discriminator_loss
 
 
@@ -21,7 +22,7 @@ def build_mlp_generator(latent_dim, data_shape, hidden_units=(256, 256)):
     for d in data_shape:
         size *= d
     is_image = len(data_shape) == 3
-    x = layers.Dense(size, activation="tanh" if is_image else None)(h)
+    x = layers.Dense(size, activation="tanh" if is_image else None, dtype="float32")(h)
     x = layers.Reshape(data_shape)(x)
     return keras.Model(z, x, name="generator")
 
@@ -33,32 +34,8 @@ def build_mlp_discriminator(data_shape, hidden_units=(256, 256), negative_slope=
     for units in hidden_units:
         h = layers.Dense(units)(h)
         h = layers.LeakyReLU(negative_slope)(h)
-    logit = layers.Dense(1)(h)
+    logit = layers.Dense(1, dtype="float32")(h)
     return keras.Model(x, logit, name="discriminator")
-
-
-def replica_position():
-    """(number of replicas in sync, this replica's index); (1, 0) outside ``tf.distribute``."""
-    context = tf.distribute.get_replica_context()
-    if context is None:  # cross-replica context: not inside a train step
-        return 1, 0
-    return context.num_replicas_in_sync, context.replica_id_in_sync_group
-
-
-def scale_for_replicas(loss):
-    """A per-replica batch mean divided by the replica count: Keras sums gradients over
-    replicas, so the update is that of the mean over the global batch."""
-    return loss / replica_position()[0]
-
-
-def tracker_logs(trackers):
-    """``{name: result}`` of the loss trackers. Under a multi-worker strategy each result gets a
-    leading axis of 1: Keras 3 reduces per-replica logs there along axis 0, which fails on
-    scalars (tensorflow/tensorflow#72388)."""
-    logs = {tracker.name: tracker.result() for tracker in trackers}
-    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
-        logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
-    return logs
 
 
 @keras.saving.register_keras_serializable(package="models")
@@ -67,11 +44,11 @@ class TwoPlayerModel(keras.Model):
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
+        self.d_optimizer = for_policy(d_optimizer, self)
+        self.g_optimizer = for_policy(g_optimizer, self)
         # Build optimizer slots now, outside any traced step (required under tf.distribute).
-        d_optimizer.build(self.discriminator.trainable_variables)
-        g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
 
 
 class GAN(TwoPlayerModel):
@@ -130,7 +107,7 @@ class GAN(TwoPlayerModel):
             with tf.GradientTape() as tape:
                 d_loss = minimax_discriminator_loss(self.discriminator(real_k, training=True),
                                                     self.discriminator(fake, training=True))
-                scaled_loss = scale_for_replicas(d_loss)
+                scaled_loss = training_loss(d_loss, self.d_optimizer)
             grads = tape.gradient(scaled_loss, self.discriminator.trainable_variables)
             self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
 
@@ -138,7 +115,7 @@ class GAN(TwoPlayerModel):
             fake_logits = self.discriminator(self.generator(self.sample_noise(batch_size), training=True),
                                              training=True)
             g_loss = GENERATOR_LOSSES[self.generator_loss](fake_logits)
-            scaled_loss = scale_for_replicas(g_loss)
+            scaled_loss = training_loss(g_loss, self.g_optimizer)
         grads = tape.gradient(scaled_loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
 

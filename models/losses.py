@@ -63,6 +63,8 @@ RECONSTRUCTION_LOSSES = {
 def feature_matching_loss(real_features, fake_features):
     """Salimans et al. 2016, sec. 3.1: ||E f(x) - E f(G(z))||^2, the squared distance between the
     batch means of an intermediate discriminator layer (mean over feature units, as in their code)."""
+    # Hidden features are 16-bit under mixed precision: the batch means are taken in float32.
+    real_features, fake_features = ops.cast(real_features, "float32"), ops.cast(fake_features, "float32")
     difference = ops.mean(real_features, axis=0) - ops.mean(fake_features, axis=0)
     return ops.mean(ops.square(difference))
 

@@ -11,7 +11,8 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.gan import TwoPlayerModel, replica_position, scale_for_replicas, tracker_logs
+from models.base import replica_position, tracker_logs, training_loss
+from models.gan import TwoPlayerModel
 from models.layers import MinibatchDiscrimination, WeightNormDense
 from models.losses import feature_matching_loss, ssgan_supervised_loss, ssgan_unsupervised_loss
 
@@ -38,7 +39,7 @@ def build_ssgan_discriminator(data_shape, num_outputs, hidden_units=(1000, 500, 
             h = layers.GaussianNoise(hidden_noise)(h)
     if minibatch_kernels:
         h = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim)(h)
-    logits = WeightNormDense(num_outputs, name="logits")(layers.GaussianNoise(hidden_noise)(h))
+    logits = WeightNormDense(num_outputs, name="logits", dtype="float32")(layers.GaussianNoise(hidden_noise)(h))
     return keras.Model(x, logits, name=name)
 
 
@@ -52,7 +53,7 @@ def build_ssgan_generator(latent_dim, data_shape, hidden_units=(500, 500)):
     size = 1
     for d in data_shape:
         size *= d
-    x = layers.Reshape(data_shape)(layers.Dense(size, activation="tanh")(h))
+    x = layers.Reshape(data_shape)(layers.Dense(size, activation="tanh", dtype="float32")(h))
     return keras.Model(z, x, name="generator")
 
 
@@ -141,7 +142,7 @@ class SSGAN(TwoPlayerModel):
                 self.discriminator, labelled_x, unlabelled_x, fake)
             supervised = ssgan_supervised_loss(labels, labelled_logits)
             unsupervised = ssgan_unsupervised_loss(unlabelled_logits, fake_logits, self.fake_class)
-            d_loss = scale_for_replicas(supervised + self.unsupervised_weight * unsupervised)
+            d_loss = training_loss(supervised + self.unsupervised_weight * unsupervised, self.d_optimizer)
         grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
         self.update_average()
@@ -152,7 +153,7 @@ class SSGAN(TwoPlayerModel):
                 fake = self.generator(self.sample_noise(batch_size), training=True)
                 (_, real_features), (_, fake_features) = self._discriminate(self.critic, unlabelled_x, fake)
                 g_loss = feature_matching_loss(ops.stop_gradient(real_features), fake_features)
-                scaled = scale_for_replicas(g_loss)
+                scaled = training_loss(g_loss, self.g_optimizer)
             grads = tape.gradient(scaled, self.generator.trainable_variables)
             self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
 

@@ -83,7 +83,8 @@ def build_unet(data_shape, channels=(32, 64), blocks_per_level=1, attention=True
     x = keras.Input(data_shape, name="x_t")
     t = keras.Input((), name="timestep")
     inputs = [x, t]
-    embedding = SinusoidalEmbedding(channels[0])(t)
+    # float32 whatever the precision policy: bfloat16 cannot tell timestep 999 from 1000.
+    embedding = SinusoidalEmbedding(channels[0], dtype="float32")(t)
     embedding = layers.Dense(embedding_dim, activation="swish")(embedding)
     embedding = layers.Dense(embedding_dim)(embedding)
     if num_classes:
@@ -117,7 +118,7 @@ def build_unet(data_shape, channels=(32, 64), blocks_per_level=1, attention=True
 
     h = layers.Activation("swish")(layers.GroupNormalization(NORM_GROUPS)(h))
     # Zero-initialised output (as in DDPM): training starts from "predict no noise", loss ~1.
-    noise = layers.Conv2D(depth, 3, padding="same", kernel_initializer="zeros")(h)
+    noise = layers.Conv2D(depth, 3, padding="same", kernel_initializer="zeros", dtype="float32")(h)
     if pad_h or pad_w:
         noise = layers.Cropping2D(((0, pad_h), (0, pad_w)))(noise)
     return keras.Model(inputs, noise, name=name)

@@ -101,7 +101,7 @@ def _align_features(method, train, params, target_batch_norm, classifier, labell
     its checkpoint in that subfolder and names its curves after it. Returns (adapted classifier, seconds)."""
     (x_source, y_source), (size, channels) = labelled_source, (image_shape[0], image_shape[2])
     keras.utils.set_random_seed(seed)  # the method's own initialisation does not depend on the cache
-    with ctx.strategy.scope():
+    with ctx.model_scope():
         model = _build(method, train, image_shape, classifier.output.shape[-1], params, classifier)
 
     make_dataset = unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels, y_a=y_source)
@@ -184,7 +184,7 @@ def _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_
     size, channels = image_shape[0], image_shape[2]
     train = config.train
     keras.utils.set_random_seed(seed)
-    with ctx.strategy.scope():
+    with ctx.model_scope():
         cyclegan = build_translator(CycleGAN, image_shape, params["cyclegan"], train)
     state = fit_resumable(cyclegan, [cyclegan.g_optimizer, cyclegan.d_optimizer],
                           unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels), train,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from benchmark.precision import policy
 
 
 def _default_strategy():
@@ -26,7 +29,15 @@ class TaskContext:
     cache_dir: Path               # classifiers, converted weights, reference statistics
     report: Callable | None = None  # report(step, total_steps, logs) after each checkpoint
     log: Callable = print         # one-line notices (skipped metrics, cached extractors)
-    strategy: Any = field(default_factory=_default_strategy)  # build models in ``strategy.scope()``
+    strategy: Any = field(default_factory=_default_strategy)  # tf.distribute strategy of the run
+    precision: str = "float32"    # float32, bfloat16 or float16 (benchmark/precision.py)
+
+    @contextmanager
+    def model_scope(self):
+        """Build and compile the run's trained models here: inside the distribution strategy and
+        under the run's precision policy (scoring networks are built outside, in float32)."""
+        with self.strategy.scope(), policy(self.precision):
+            yield
 
 
 @dataclass

@@ -130,7 +130,7 @@ def _train_noise_predictor(ddpm, make_dataset, config, ctx):
 
 def _train_ldm(x_train, y_train, config, params, seed, ctx):
     """Stage 1 (VAE), encoding, stage 2 (latent DDPM); returns the model and per-stage records."""
-    with ctx.strategy.scope():
+    with ctx.model_scope():
         vae = _construct(VAE, "vae", params["vae"], data_shape=x_train.shape[1:], seed=seed)
         vae.compile(keras.optimizers.Adam(params["vae_learning_rate"]))
         ddpm = _build_ddpm(vae.latent_shape, params, seed)  # checks its settings before stage 1 trains
@@ -169,7 +169,7 @@ def run(config, seed, ctx):
         model, state, stage1 = _train_ldm(x_train, train_labels, config, params, seed, ctx)
         ddpm = model.diffusion
     else:
-        with ctx.strategy.scope():
+        with ctx.model_scope():
             ddpm = model = _build_ddpm(x_train.shape[1:], params, seed)
         state = _train_noise_predictor(ddpm, lambda skip: make_pipeline(
             x_train, train_labels, batch_size=config.train.batch_size, seed=seed).skip(skip), config, ctx)

@@ -44,7 +44,9 @@ def build_model(config, data_shape, seed):
     optimizers = [keras.optimizers.Adam(rate, beta_1=train.beta_1)
                   for rate in (train.d_learning_rate, train.g_learning_rate)]
     model.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
-    return model, optimizers
+    # A model may wrap them (loss scaling under float16): checkpoint what it trains with.
+    return model, [getattr(model, "d_optimizer", optimizers[0]),
+                   getattr(model, "g_optimizer", optimizers[1])]
 
 
 def latent_walk(model, seed):
@@ -60,7 +62,7 @@ def latent_walk(model, seed):
 def run(config, seed, ctx):
     dataset = get_dataset(config.dataset)
     x_train, _ = dataset.load("train", ctx.data_dir)
-    with ctx.strategy.scope():
+    with ctx.model_scope():
         model, optimizers = build_model(config, x_train.shape[1:], seed)
     batch = config.train.batch_size * getattr(model, "d_steps", 1)
 

@@ -73,7 +73,9 @@ def run(config, seed, ctx):
         log_probs = _ssgan_log_probabilities(model, dataset, ctx)
     else:
         method = CLASSIFIER_METHODS[config.model]
-        classifier = method(images, labels, labelled, num_classes, config.model_params, config.train, seed)
+        with ctx.model_scope():  # the classifiers are built, compiled and trained inside
+            classifier = method(images, labels, labelled, num_classes, config.model_params, config.train,
+                                seed)
         train_seconds = time.perf_counter() - started
         log_probs = _log_probabilities(classifier, dataset.load("test", ctx.data_dir)[0])
     test_labels = dataset.load("test", ctx.data_dir)[1]
@@ -96,7 +98,7 @@ def _log_probabilities(classifier, images):
 def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
     train = config.train
     params = {k: v for k, v in config.model_params.items() if k != "fake_class"}
-    with ctx.strategy.scope():
+    with ctx.model_scope():
         model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
                       fake_class=SSGAN_MODELS[config.model], seed=seed, **params)
         model.initialize_from(baselines.to_float(baselines.init_batch(images, seed)))

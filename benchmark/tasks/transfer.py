@@ -136,7 +136,8 @@ def run(config, seed, ctx):
             labelled, _ = labelled_split(y_target, per_class * num_classes, data_seed=seed)
         num_labels = len(labelled)
         keras.utils.set_random_seed(seed)
-        model = target_network(config.model, pretrained, image_shape, num_classes, params)
+        with ctx.model_scope():
+            model = target_network(config.model, pretrained, image_shape, num_classes, params)
         batch = min(config.train.batch_size, num_labels)
         started = time.perf_counter()
         model.fit(make_pipeline(x_target[labelled], y_target[labelled], batch_size=batch, seed=seed, size=size,

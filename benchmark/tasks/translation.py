@@ -107,7 +107,7 @@ def run(config, seed, ctx):
     size, channels = common_format(source, target)
     x_a, _ = source.load("train", ctx.data_dir)
     x_b, _ = target.load("train", ctx.data_dir)
-    with ctx.strategy.scope():
+    with ctx.model_scope():
         model = build_translator(MODELS[config.model], (size, size, channels), config.model_params, config.train)
     batch = config.train.batch_size
     state = fit_resumable(model, [model.g_optimizer, model.d_optimizer],
