@@ -1,0 +1,42 @@
+"""What the suites' budgets share: the Budget record, the profiles, evaluation sizes, the source
+CNN of transfer and adaptation, and the two ways of deriving one budget from another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from benchmark.config import EvalConfig, TrainConfig
+
+PROFILES = ("smoke", "standard", "paper")
+
+
+@dataclass(frozen=True)
+class Budget:
+    train: TrainConfig
+    eval: EvalConfig
+    model_params: dict
+
+
+def with_train(budget, **changes):
+    """``budget`` with some of its train settings changed."""
+    return replace(budget, train=replace(budget.train, **changes))
+
+
+def with_params(budget, **params):
+    """``budget`` with ``params`` added to its model_params (replacing those of the same name)."""
+    return replace(budget, model_params={**budget.model_params, **params})
+
+
+IMAGE_EVAL = {"smoke": EvalConfig(num_samples=500, num_real=500, classifier_steps=150),
+              "standard": EvalConfig(num_samples=5000, num_real=10000, inception_samples=1000),
+              "paper": EvalConfig(num_samples=10000, num_real=10000, inception_samples=10000)}
+
+# Translation, transfer and adaptation: test images scored per domain.
+TRANSLATION_EVAL = {"smoke": EvalConfig(num_samples=200, num_real=200, classifier_steps=150),
+                    "standard": EvalConfig(num_samples=2000, num_real=2000),
+                    "paper": EvalConfig(num_samples=10000, num_real=10000)}
+
+# The source CNN of transfer and adaptation (Adam, cached per source, format and seed).
+SOURCE_CNN = {"smoke": {"steps": 30, "batch_size": 32, "learning_rate": 1e-3},
+              "standard": {"steps": 1000, "batch_size": 64, "learning_rate": 1e-3},
+              "paper": {"steps": 10000, "batch_size": 128, "learning_rate": 1e-3}}

@@ -1,0 +1,39 @@
+"""Budgets of the gan suite (benchmark/tasks/generation.py): budget name -> profile -> Budget.
+Why each value: docs/budgets.md."""
+
+from benchmark.budgets.common import IMAGE_EVAL, Budget
+from benchmark.config import EvalConfig, TrainConfig
+
+_POINTS_EVAL = EvalConfig(num_samples=2500, num_real=2500)
+
+BUDGETS = {
+    # Unrolled-GAN-style 2-D setting: 2x128 MLPs, Adam 1e-3.
+    "gan-points": {
+        "smoke": Budget(TrainConfig(steps=300, batch_size=256, d_learning_rate=1e-3,
+                                    g_learning_rate=1e-3, checkpoint_every=100),
+                        _POINTS_EVAL, {"latent_dim": 16, "hidden_units": [128, 128]}),
+        "standard": Budget(TrainConfig(steps=10000, batch_size=256, d_learning_rate=1e-3,
+                                       g_learning_rate=1e-3, checkpoint_every=2000),
+                           _POINTS_EVAL, {"latent_dim": 16, "hidden_units": [128, 128]}),
+        "paper": Budget(TrainConfig(steps=25000, batch_size=512, d_learning_rate=1e-4,
+                                    g_learning_rate=1e-3, checkpoint_every=2500),
+                        _POINTS_EVAL, {"latent_dim": 256, "hidden_units": [128, 128]}),
+    },
+    "gan-images": {
+        "smoke": Budget(TrainConfig(steps=100, batch_size=64, checkpoint_every=50),
+                        IMAGE_EVAL["smoke"], {"latent_dim": 64, "hidden_units": [256, 256]}),
+        "standard": Budget(TrainConfig(steps=6000, batch_size=64, checkpoint_every=1000),
+                           IMAGE_EVAL["standard"], {"latent_dim": 64, "hidden_units": [512, 512]}),
+        "paper": Budget(TrainConfig(steps=100000, batch_size=100, checkpoint_every=5000),
+                        IMAGE_EVAL["paper"], {"latent_dim": 100, "hidden_units": [1200, 1200]}),
+    },
+    # Radford et al.: Adam 2e-4, beta1 0.5, batch 128.
+    "dcgan-images": {
+        "smoke": Budget(TrainConfig(steps=50, batch_size=32, checkpoint_every=25),
+                        IMAGE_EVAL["smoke"], {"latent_dim": 100, "base_filters": 16}),
+        "standard": Budget(TrainConfig(steps=3000, batch_size=64, checkpoint_every=500),
+                           IMAGE_EVAL["standard"], {"latent_dim": 100, "base_filters": 64}),
+        "paper": Budget(TrainConfig(steps=12000, batch_size=128, checkpoint_every=1000),
+                        IMAGE_EVAL["paper"], {"latent_dim": 100, "base_filters": 128}),
+    },
+}

@@ -1,0 +1,70 @@
+"""Budgets of the ssl suite (benchmark/tasks/ssl.py): budget name -> profile -> Budget. Every
+method has the same budget on every dataset; CIFAR-10 runs on the paper profile only (the
+"-paper-only" budgets). Why each value: docs/budgets.md.
+
+Salimans et al.'s MNIST setup: the SSGAN discriminator (MLP 1000-500-250-250-250, weight norm,
+Gaussian noise) is also every neural baseline's classifier; Adam 3e-3, beta1 0.5, batch 100.
+"""
+
+from benchmark.budgets.common import Budget, with_params
+from benchmark.config import EvalConfig, TrainConfig
+
+_EVAL = EvalConfig(num_samples=1, num_real=1)  # unused: scored on the whole official test split
+_CLASSIFIER = {"hidden_units": [1000, 500, 250, 250, 250], "input_noise": 0.6, "hidden_noise": 0.5}
+_SMOKE_CLASSIFIER = {**_CLASSIFIER, "hidden_units": [64, 32]}
+
+
+def _ssgan(steps, networks):
+    return Budget(TrainConfig(steps=steps, batch_size=100, d_learning_rate=3e-3,
+                              g_learning_rate=3e-3, checkpoint_every=min(steps, 1000)),
+                  _EVAL, networks)
+
+
+_SSGAN = {
+    "smoke": _ssgan(20, {"discriminator_units": [64, 32], "generator_units": [64],
+                         "latent_dim": 16}),
+    "standard": _ssgan(40000, {}),  # {}: the paper's networks and 1 G step
+    # Their MNIST settings (300 epochs of 600 steps, Adam 3e-3, beta1 0.5, batch 100, unlabelled
+    # weight 1 on their halved loss). Differs: generator output tanh (data in [-1, 1]) and normal
+    # noise (theirs sigmoid, uniform); weight average for testing: an EMA with decay 0.999 (theirs
+    # 0.9999 started from zeros); CIFAR-10 uses the same MLP (theirs a 9-layer CNN with dropout),
+    # so its error is not comparable.
+    "paper": _ssgan(180000, {}),
+}
+
+_FIT_STEPS = {"smoke": 20, "standard": 500, "paper": 5000}  # per fit of a baseline's classifier
+
+
+def _classifier_method(params, fits=1):
+    """A baseline that trains the shared classifier ``fits`` fits long (``_FIT_STEPS`` a fit)."""
+    return {profile: Budget(TrainConfig(steps=steps * fits, batch_size=100, d_learning_rate=3e-3,
+                                        checkpoint_every=steps * fits), _EVAL,
+                            {"classifier": _SMOKE_CLASSIFIER if profile == "smoke" else _CLASSIFIER,
+                             **params})
+            for profile, steps in _FIT_STEPS.items()}
+
+
+# EM: no gradient steps.
+_GMM = Budget(TrainConfig(steps=1, batch_size=1, checkpoint_every=1), _EVAL,
+              {"components": 30, "iterations": 20, "regularization": 1e-2})
+
+_EVERY_PROFILE = {
+    "ssl-ssgan": _SSGAN,
+    "ssl-ssgan_explicit": _SSGAN,
+    "ssl-supervised": _classifier_method({}),
+    "ssl-self_training": _classifier_method({"rounds": 3, "fraction": 0.1,
+                                             "pseudo_batch_share": 0.5}),
+    # Pseudo-labelling trains one classifier on all the data: three baseline fits long.
+    "ssl-pseudo_label": _classifier_method({"alpha": 3.0, "ramp_start": 100, "ramp_end": 600},
+                                           fits=3),
+    "ssl-cotraining_shared": _classifier_method({"rounds": 2, "fraction": 0.1,
+                                                 "pseudo_batch_share": 0.5}),
+    "ssl-cotraining_teach": _classifier_method({"rounds": 2, "fraction": 0.1,
+                                                "pseudo_batch_share": 0.5}),
+    "ssl-gmm": {"smoke": with_params(_GMM, components=10, iterations=3),
+                "standard": _GMM, "paper": _GMM},
+}
+
+BUDGETS = {**_EVERY_PROFILE,
+           **{f"{name}-paper-only": {"paper": budgets["paper"]}
+              for name, budgets in _EVERY_PROFILE.items()}}
