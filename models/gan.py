@@ -23,7 +23,7 @@ def build_mlp_generator(latent_dim, data_shape, hidden_units=(256, 256)):
         size *= d
     is_image = len(data_shape) == 3
     x = layers.Dense(size, activation="tanh" if is_image else None, dtype="float32")(h)
-    x = layers.Reshape(data_shape)(x)
+    x = layers.Reshape(data_shape, dtype="float32")(x)
     return keras.Model(z, x, name="generator")
 
 

@@ -53,7 +53,8 @@ def build_ssgan_generator(latent_dim, data_shape, hidden_units=(500, 500)):
     size = 1
     for d in data_shape:
         size *= d
-    x = layers.Reshape(data_shape)(layers.Dense(size, activation="tanh", dtype="float32")(h))
+    x = layers.Dense(size, activation="tanh", dtype="float32")(h)
+    x = layers.Reshape(data_shape, dtype="float32")(x)
     return keras.Model(z, x, name="generator")
 
 

@@ -120,5 +120,5 @@ def build_unet(data_shape, channels=(32, 64), blocks_per_level=1, attention=True
     # Zero-initialised output (as in DDPM): training starts from "predict no noise", loss ~1.
     noise = layers.Conv2D(depth, 3, padding="same", kernel_initializer="zeros", dtype="float32")(h)
     if pad_h or pad_w:
-        noise = layers.Cropping2D(((0, pad_h), (0, pad_w)))(noise)
+        noise = layers.Cropping2D(((0, pad_h), (0, pad_w)), dtype="float32")(noise)
     return keras.Model(inputs, noise, name=name)

@@ -5,7 +5,18 @@ import keras
 import numpy as np
 import pytest
 
-from models import DCGAN
+from models import (
+    DCGAN,
+    adaptation,
+    classifiers,
+    cyclegan,
+    dcgan,
+    diffusion,
+    discogan,
+    gan,
+    ssgan,
+    unet,
+)
 
 
 @pytest.fixture
@@ -29,3 +40,31 @@ def test_dcgan_trains_in_16_bits_with_float32_outputs(mixed):
     history = gan.fit(images, batch_size=8, epochs=2, verbose=0)
     assert all(np.isfinite(v).all() for v in history.history.values())
     assert gan.generate(4).dtype == np.float32
+
+
+BUILDERS = {
+    "mlp generator": lambda: gan.build_mlp_generator(8, (28, 28, 1), (16,)),
+    "mlp discriminator": lambda: gan.build_mlp_discriminator((28, 28, 1), (16,)),
+    "dcgan generator": lambda: dcgan.build_dcgan_generator(8, (28, 28, 1), 8),
+    "dcgan discriminator": lambda: dcgan.build_dcgan_discriminator((28, 28, 1), 8),
+    "resnet generator": lambda: cyclegan.build_resnet_generator((28, 28, 1), 8, 1),
+    "patchgan": lambda: cyclegan.build_patchgan_discriminator((28, 28, 1), 8, 2),
+    "discogan generator": lambda: discogan.build_encoder_decoder_generator((28, 28, 1), 8, 2),
+    "discogan discriminator": lambda: discogan.build_discogan_discriminator((28, 28, 1), 8, 2),
+    "ssgan generator": lambda: ssgan.build_ssgan_generator(8, (28, 28, 1), (16,)),
+    "ssgan discriminator": lambda: ssgan.build_ssgan_discriminator((28, 28, 1), 10, (16, 16)),
+    "small cnn": lambda: classifiers.build_small_cnn((28, 28, 1), 10),
+    "domain discriminator": lambda: adaptation.build_domain_discriminator(16, (8,)),
+    "vae encoder": lambda: diffusion.build_vae_encoder((28, 28, 1), 2, 8),
+    "vae decoder": lambda: diffusion.build_vae_decoder((7, 7, 2), 1, 8),
+    "unet (cropped back)": lambda: unet.build_unet((7, 7, 2), (8, 16), attention=True),
+}
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize("mixed", ["mixed_bfloat16"], indirect=True)
+def test_every_network_outputs_float32_under_mixed_precision(mixed, name):
+    network = BUILDERS[name]()
+    outputs = network.outputs
+    assert all(output.dtype == "float32" for output in outputs), name
+    assert any(layer.compute_dtype == "bfloat16" for layer in network.layers), name
