@@ -86,6 +86,8 @@ def _parser():
     perf.add_argument("--out", default=DEFAULT_OUT, help=f"folder for perf.md (default {DEFAULT_OUT}/)")
     perf.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
     perf.add_argument("--steps", type=_positive_int, default=200, help="training steps per timing")
+    perf.add_argument("--engines", action="store_true",
+                      help="also time the smoke gan suite at --jobs 1 and 2 (several minutes)")
 
     data = sub.add_parser("data", help="dataset status and import")
     data_sub = data.add_subparsers(dest="data_command", required=True)
@@ -222,7 +224,8 @@ def _cmd_perf(args):
     from benchmark.runner import check_writable
 
     check_writable(args.out)
-    run_perf(args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.steps)
+    run_perf(args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.steps,
+             engines=args.engines)
     print(f"wrote {Path(args.out) / 'perf.md'}")
     return 0
 

@@ -11,6 +11,10 @@ the feature extractors' img/s complete the picture. Writes ``perf.md`` and
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,9 +125,35 @@ def measure_frechet(samples=10_000, dim=2048, seed=0):
             "speedup": sqrtm_seconds / fast_seconds, "relative_difference": abs(fast - reference) / abs(reference)}
 
 
+ENGINE_PLAN = ["--suite", "gan", "--profile", "smoke"]  # 6 runs: MLP GAN and DCGAN, 4 datasets
+
+
+def measure_engines(data_dir, jobs=(1, 2)):
+    """Wall time of the same plan run whole at each ``--jobs`` (a fresh results folder each time,
+    one classifier cache warmed by a first pass, so that every timed pass does the same work)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "BENCHMARK_CACHE_DIR": str(Path(scratch) / "cache")}
+
+        def run(name, n):
+            command = [sys.executable, "-m", "benchmark", "run", *ENGINE_PLAN, "--jobs", str(n),
+                       "--out", str(Path(scratch) / name)] + (["--data-dir", data_dir] if data_dir else [])
+            started = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            return time.perf_counter() - started
+
+        run("warm-up", 1)
+        for n in jobs:
+            rows.append({"jobs": n, "seconds": run(f"jobs{n}", n)})
+    for row in rows:
+        row["speedup"] = rows[0]["seconds"] / row["seconds"]
+    return {"plan": " ".join(ENGINE_PLAN), "runs": 6, "rows": rows}
+
+
 def run_perf(out_dir, data_dir, cache_dir, steps=200, classifier_steps=None, n_inception=200,
-             frechet_dim=2048):
-    """Measure and write perf.md/perf.json; ``classifier_steps`` defaults to the standard profile's."""
+             frechet_dim=2048, engines=False):
+    """Measure and write perf.md/perf.json; ``classifier_steps`` defaults to the standard profile's;
+    ``engines`` adds the ``--jobs`` comparison (several minutes)."""
     env = environment()
     configs = [build_configs(suite, "standard", model, dataset)[0] for suite, model, dataset in CASES]
     training = [measure_training(config, data_dir, steps) for config in configs]
@@ -131,6 +161,8 @@ def run_perf(out_dir, data_dir, cache_dir, steps=200, classifier_steps=None, n_i
                                     n_inception=n_inception)
     report = {"machine": machine_summary(env), "environment": env, "training": training,
               "extractors": extractors, "frechet": measure_frechet(dim=frechet_dim)}
+    if engines:
+        report["engines"] = measure_engines(data_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "perf.json").write_text(json.dumps(report, indent=2))
@@ -163,4 +195,11 @@ def render_perf(report):
               f"Two {f['dim']}-d Gaussians from {f['samples']} samples each, same moments: Cholesky + `eigvalsh` "
               f"route {f['eigvalsh_seconds']:.2f} s, `scipy.linalg.sqrtm` formula {f['sqrtm_seconds']:.2f} s "
               f"({f['speedup']:.1f}x faster; target 5x); relative difference {f['relative_difference']:.1e}."]
+    if "engines" in report:
+        e = report["engines"]
+        lines += ["", "## Parallel runs", "",
+                  f"`python -m benchmark run {e['plan']} --jobs N` ({e['runs']} runs; default threads: "
+                  "TensorFlow's for one job, cores / N each for N jobs), wall time of the whole plan "
+                  "in one perf run:", "", "| jobs | seconds | speed-up over --jobs 1 |", "|---|---|---|"]
+        lines += [f"| {r['jobs']} | {r['seconds']:.0f} | {r['speedup']:.2f}x |" for r in e["rows"]]
     return "\n".join(lines) + "\n"

