@@ -35,6 +35,24 @@ def set_tensorflow_threads(threads: int | None) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
+def relay(progress, label, message):
+    """Show a run's ("progress", index, step, total, logs) or ("log", index, text) message, or
+    raise its ("fatal", index, text); returns the Outcome of ("outcome", index, outcome)."""
+    kind, index, *rest = message
+    if kind == "progress":
+        step, total, logs = rest
+        progress.running[index] = step / total
+        losses = " ".join(f"{k}={v:.3f}" for k, v in logs.items())
+        progress.line(index, f"{label}: step {step}/{total} {losses}")
+    elif kind == "log":
+        progress.line(index, f"{label}: {rest[0]}")
+    elif kind == "fatal":
+        raise BenchmarkError(rest[0])
+    else:
+        return rest[0]
+    return None
+
+
 def _exit_with_parent(parent_pid: int) -> None:
     def watch():
         while os.getppid() == parent_pid:
@@ -142,28 +160,13 @@ class WorkerPool:
                         message = worker.conn.recv()
                     except (EOFError, OSError):
                         return [self._lost(worker)]
-                    finished = self._handle(worker, message)
-                    if finished:
-                        return [finished]
+                    index, label = worker.job
+                    outcome = relay(self.progress, label, message)
+                    if outcome is not None:
+                        worker.job = None
+                        return [(index, outcome)]
                 elif worker.process.sentinel in ready:
                     return [self._lost(worker)]
-
-    def _handle(self, worker, message):
-        kind, index, *rest = message
-        label = worker.job[1]
-        if kind == "progress":
-            step, total, logs = rest
-            self.progress.running[index] = step / total
-            losses = " ".join(f"{k}={v:.3f}" for k, v in logs.items())
-            self.progress.line(index, f"{label}: step {step}/{total} {losses}")
-        elif kind == "log":
-            self.progress.line(index, f"{label}: {rest[0]}")
-        elif kind == "fatal":
-            raise BenchmarkError(rest[0])
-        else:
-            worker.job = None
-            return index, rest[0]
-        return None
 
     def _lost(self, worker):
         """A worker died mid-run: fail its run (resumable) and start a new worker in its place."""
