@@ -70,7 +70,12 @@ def _parser():
                      help="runs at once, each in a worker process with its own GPU or share of "
                           "the CPU cores (default: the number of GPUs, else 1)")
     run.add_argument("--threads", type=_positive_int,
-                     help="TensorFlow threads per run on CPU (default: cores / jobs)")
+                     help="TensorFlow threads per run on CPU (default: cores / jobs; 1 with "
+                          "--cluster, where each run asks for that many CPUs)")
+    run.add_argument("--cluster", metavar="ADDRESS",
+                     help="run on a Ray cluster, each run with one GPU or --threads CPUs: auto "
+                          "(the cluster this host joined), HOST:PORT or ray://HOST:PORT (Ray "
+                          "client); --out on storage all hosts share (README: several hosts)")
     run.add_argument("--offline", action=argparse.BooleanOptionalAction,
                      help="never download: a missing dataset is an error (default: datasets that "
                           "Keras/TFDS can fetch are downloaded on first use)")
@@ -114,7 +119,7 @@ def _run_options(args):
     defaults = {"suite": "all", "model": None, "dataset": None, "setting": None,
                 "profile": DEFAULT_PROFILE, "seeds": None, "out": DEFAULT_OUT, "data_dir": None,
                 "strategy": "default", "offline": False, "jobs": None, "threads": None,
-                "precision": "float32"}
+                "precision": "float32", "cluster": None}
     options = {key: content.get(key, default) if getattr(args, key) is None else getattr(args, key)
                for key, default in defaults.items()}
     return argparse.Namespace(**options, overrides=overrides(content) + args.overrides,
@@ -126,13 +131,25 @@ def _cmd_run(args):
     from benchmark.workers import set_tensorflow_threads
 
     args = _run_options(args)
-    jobs = args.jobs or max(1, gpu_count())
-    if jobs > 1 and args.strategy != "default":
-        raise BenchmarkError(f"--strategy {args.strategy} spreads one run over several devices; "
-                             "it cannot be combined with --jobs above 1 (use one or the other)")
-    if jobs == 1:
-        set_tensorflow_threads(args.threads)  # before TensorFlow runs anything
-    strategy = make_strategy(args.strategy)  # before any other TensorFlow work
+    if args.cluster:
+        from benchmark.cluster import check_address, import_ray
+
+        if args.jobs or args.strategy == "multiworker":
+            raise BenchmarkError("--cluster takes its runs at once from the cluster's GPUs or "
+                                 "CPUs; it cannot be combined with --jobs or --strategy "
+                                 "multiworker")
+        import_ray()  # says how to install Ray before anything else happens
+        check_address(args.cluster)
+        jobs, strategy = 1, None  # each Ray task builds its own strategy
+    else:
+        jobs = args.jobs or max(1, gpu_count())
+        if jobs > 1 and args.strategy != "default":
+            raise BenchmarkError(f"--strategy {args.strategy} spreads one run over several "
+                                 "devices; it cannot be combined with --jobs above 1 (use one or "
+                                 "the other)")
+        if jobs == 1:
+            set_tensorflow_threads(args.threads)  # before TensorFlow runs anything
+        strategy = make_strategy(args.strategy)  # before any other TensorFlow work
 
     from benchmark.config import apply_overrides
     from benchmark.data import resolve_data_dir
@@ -146,7 +163,9 @@ def _cmd_run(args):
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
     counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(),
-                      not args.offline, strategy, jobs, args.threads, args.experiment)
+                      download=not args.offline, strategy=strategy, jobs=jobs, threads=args.threads,
+                      experiment=args.experiment, cluster=args.cluster,
+                      cluster_strategy=args.strategy)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to run"
     print(f"{summary}; leaderboard: {Path(args.out) / 'leaderboard.md'}")
     return 1 if counts.get("failed") else 0

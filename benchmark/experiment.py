@@ -19,7 +19,7 @@ from benchmark.config import ConfigError
 
 KEYS = {"suite": str, "model": str, "dataset": str, "setting": str, "profile": str, "seeds": int,
         "out": str, "data_dir": str, "strategy": str, "offline": bool, "jobs": int, "threads": int,
-        "precision": str, "set": dict}
+        "precision": str, "cluster": str, "set": dict}
 TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", dict: "a table"}
 
 

@@ -178,12 +178,14 @@ class InlineExecutor:
 
 
 def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, jobs=1, threads=None,
-             experiment=None):
+             experiment=None, cluster=None, cluster_strategy="default"):
     """Run every (config, seed) of ``plan`` not finished yet; returns counts by status.
 
     ``strategy`` is a ``tf.distribute`` strategy (default: one device), used with ``jobs=1``;
     ``jobs > 1`` runs that many runs at once in worker processes (``benchmark.workers``), each
-    with ``threads`` TensorFlow threads. This process alone writes the results store.
+    with ``threads`` TensorFlow threads. ``cluster`` (a Ray address) runs them as tasks on a Ray
+    cluster instead (``benchmark.cluster``), each task building ``cluster_strategy`` (default
+    or mirrored). This process alone writes the results store.
     ``experiment`` (the experiment file's path, sha256 and content) is kept in each run's
     environment, not its config: a run defined by a file is the same run (config hash) as one
     defined by the same flags."""
@@ -195,8 +197,14 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
             print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
                   "skipping them", file=sys.stderr)
         check_data([c for c, _ in todo], data_dir, download)
-        progress = Progress(todo, jobs)
-        if jobs == 1:
+        progress = Progress(todo)
+        if cluster:
+            from benchmark.cluster import RayExecutor
+
+            executor = RayExecutor(cluster, threads, cluster_strategy, data_dir, cache_dir,
+                                   progress)
+            distribution = executor.distribution
+        elif jobs == 1:
             executor = InlineExecutor(data_dir, cache_dir, strategy or tf.distribute.get_strategy(),
                                       progress)
             distribution = describe(executor.strategy)
@@ -205,8 +213,11 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
 
             executor = WorkerPool(jobs, threads, data_dir, cache_dir, progress)
             distribution = describe(tf.distribute.get_strategy())
-        env = {**environment(), "distribution": distribution, "jobs": jobs,
+        progress.jobs = executor.slots
+        env = {**environment(), "distribution": distribution, "jobs": executor.slots,
                "threads_per_run": getattr(executor, "threads", threads) or "tensorflow default"}
+        if cluster:
+            env["cluster"] = executor.engine
         if experiment:
             env["experiment"] = experiment
         with executor:

@@ -34,7 +34,7 @@ def planned(monkeypatch):
     """What `run` would train, and with which options, without training it."""
     calls = []
 
-    def fake_run_plan(plan, out_dir, data_dir, cache_dir, download, strategy, experiment):
+    def fake_run_plan(plan, out_dir, data_dir, cache_dir, download, experiment, **engine):
         calls.append({"plan": plan, "out": out_dir, "data_dir": data_dir, "download": download,
                       "experiment": experiment})
         return {}
