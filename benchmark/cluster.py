@@ -138,7 +138,7 @@ class RayExecutor:
         self.tasks[task], self.labels[index] = index, label
 
     def wait(self):
-        """Block until runs end; print progress meanwhile. Returns [(plan index, Outcome)]."""
+        """Block until a run ends; print progress meanwhile. Returns [(plan index, Outcome)]."""
         from benchmark.runner import Outcome
         from benchmark.workers import relay
 

@@ -34,6 +34,7 @@ def _assert_one_line_error(result, *fragments):
     (["run", "--seeds", "0"], ["--seeds", "at least 1"]),
     (["run", "--set", "train.steps=-3"], ["train.steps must be a positive number"]),
     (["run", "--set", "train.batch_size=0"], ["train.batch_size must be a positive number"]),
+    (["run", "--cluster", "auto", "--jobs", "2"], ["--cluster", "cannot be combined with --jobs"]),
     (["frobnicate"], ["invalid choice"]),
 ])
 def test_bad_input_gives_one_clear_line(args, fragments, capsys):
