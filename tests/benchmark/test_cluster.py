@@ -76,11 +76,11 @@ def test_the_cluster_gives_the_numbers_of_one_and_two_jobs(tmp_path, data_dir, c
     assert re.search(r"step 20/20 .*also running: .*suite ETA", result.stderr)
 
 
-def test_a_lost_ray_worker_fails_only_its_run(tmp_path, data_dir, cluster):
+def test_a_lost_ray_worker_fails_only_its_run_which_then_resumes(tmp_path, data_dir, cluster):
     out = tmp_path / "out"
-    proc = subprocess.Popen(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2",
-                                     "--cluster", cluster, "--threads", "1", *LONG),
-                            cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+    command = _command(out, data_dir, "--dataset", "ring8", "--seeds", "2", "--cluster", cluster,
+                       "--threads", "1", *LONG)
+    proc = subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     pids, seen, deadline = {}, set(), time.time() + 300
     for line in proc.stderr:
@@ -97,7 +97,13 @@ def test_a_lost_ray_worker_fails_only_its_run(tmp_path, data_dir, cluster):
     (status0, reason0), (status1, _) = _runs(out)[("ring8", 0)], _runs(out)[("ring8", 1)]
     assert (status0, status1) == ("failed", "done"), stderr
     assert reason0.startswith("Ray worker lost (") and "resume from its last checkpoint" in reason0
-    assert list((out / "work").glob("*-s0/checkpoint*")), "the lost run kept its checkpoint"
+
+    again = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "1 of 2 runs already finished" in again.stderr
+    assert "resuming from checkpoint" in again.stderr and "step 100/1200" not in again.stderr
+    assert [status for status, _ in _runs(out).values()] == ["done", "done"]
 
 
 def test_without_ray_the_flag_says_how_to_install_it(monkeypatch, capsys):
