@@ -39,8 +39,8 @@ import numpy as np
 from benchmark.config import ConfigError
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.domain_classifier import CAS_EPOCHS, classification_accuracy_score
+from benchmark.scoring import dataset_reference, score_images
 from benchmark.tasks.base import TaskResult
-from benchmark.tasks.generation import score_images
 from benchmark.training import fit_resumable
 from evaluation.plots import save_curves, save_mosaic, to_uint8
 from models import DDPM, VAE, LatentDiffusion
@@ -194,7 +194,8 @@ def run(config, seed, ctx):
     result.add("sample_ms_per_img", 1000 * elapsed / n, "ms", sampling_steps=steps, **sampling)
 
     _save_figures(config, model, samples, steps, state, stage1, seed, ctx, result, dataset, guide)
-    score_images(to_uint8(samples), dataset, seed, config, ctx, result)
+    score_images(to_uint8(samples), dataset_reference(config.dataset, ctx.data_dir), seed, config.eval,
+                 ctx, result)
     if num_classes:
         _score_cas(to_uint8(samples), guide["labels"], dataset, seed, ctx, result, sampling)
     model.save(ctx.workdir / f"{config.model}.keras")

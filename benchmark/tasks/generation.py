@@ -17,16 +17,11 @@ import keras
 import numpy as np
 
 import evaluation
-from benchmark.cache import cached
 from benchmark.data import get_dataset, make_pipeline
-from benchmark.data.files import write_atomically
-from benchmark.domain_classifier import domain_extractor
 from benchmark.external import load_model_class
+from benchmark.scoring import dataset_reference, score_images
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
-from evaluation.extractors import ExtractorUnavailable
-from evaluation.fid_inception import load_fid_inception
-from evaluation.imagenet_inception import load_imagenet_inception
 from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
 from models import DCGAN, GAN
 
@@ -94,7 +89,8 @@ def run(config, seed, ctx):
     if points:
         _score_points(samples, dataset, result, config)
     else:
-        extractor = score_images(to_uint8(samples), dataset, seed, config, ctx, result)
+        extractor = score_images(to_uint8(samples), dataset_reference(config.dataset, ctx.data_dir),
+                                 seed, config.eval, ctx, result)
         if walk is not None:
             _score_latent_walk(walk, extractor, result)
     if latent:
@@ -143,83 +139,8 @@ def _score_points(samples, dataset, result, config):
     result.add("mode_kl", scores["mode_kl"], "nats", **provenance)
 
 
-def score_images(fake, dataset, seed, config, ctx, result):
-    """Score uint8 samples of an image dataset: domain-classifier metrics and, if
-    ``config.eval.inception_samples``, FID/KID on the FID Inception network and IS on Keras'
-    ImageNet InceptionV3 (each when its weights are on this machine). Every score records
-    its extractor and sample counts. Returns the domain extractor (for task-specific scores)."""
-    extractor = domain_extractor(dataset.name, ctx.data_dir, ctx.cache_dir,
-                                 config.eval.classifier_steps, log=ctx.log)
-    x_test, _ = dataset.load("test", ctx.data_dir)
-    x_train, _ = dataset.load("train", ctx.data_dir)
-    real = x_test[:config.eval.num_real]
-    train_subset = x_train[np.random.default_rng(0).permutation(len(x_train))[:config.eval.num_real]]
-    real_f, _ = extractor.features_and_probabilities(real)
-    fake_f, fake_p = extractor.features_and_probabilities(fake)
-    train_f = extractor.features(train_subset)
-    provenance = {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
-                  "extractor_test_accuracy": round(extractor.test_accuracy, 4),
-                  "n_real": len(real), "n_fake": len(fake), "real_split": "test",
-                  "resize": extractor.resize}
-    result.add("cfid", evaluation.frechet_distance(real_f, fake_f), **provenance)
-    result.add("ckid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
-    result.add("cis", evaluation.inception_score(fake_p)[0], **provenance)
-    coverage = evaluation.class_coverage(fake_p, dataset.num_classes)
-    result.add("classes_covered", coverage["classes_covered"], "classes", **provenance)
-    result.add("class_kl", coverage["class_kl"], "nats", **provenance)
-    precision, recall = evaluation.precision_recall(real_f, fake_f, k=3)
-    density, cover = evaluation.density_coverage(real_f, fake_f, k=5)
-    result.add("precision", precision, k=3, **provenance)
-    result.add("recall", recall, k=3, **provenance)
-    result.add("density", density, k=5, **provenance)
-    result.add("coverage", cover, k=5, **provenance)
-    result.add("c2st_acc", evaluation.c2st_accuracy(real_f, fake_f, seed=seed), **provenance)
-    result.add("memorization", evaluation.memorization(fake_f, train_f, real_f),
-               **{**provenance, "train_reference": f"{len(train_subset)} training images"})
-    if config.eval.inception_samples:
-        _score_inception(fake[:config.eval.inception_samples], x_test[:config.eval.inception_samples],
-                         dataset.name, seed, ctx, result)
-        _score_inception_score(fake[:config.eval.inception_samples], ctx, result)
-    return extractor
-
-
 def _score_latent_walk(walk, extractor, result):
     walk_f = extractor.features(walk.reshape(-1, *walk.shape[2:])).reshape(WALK_ROWS, WALK_STEPS, -1)
     result.add("path_smoothness", evaluation.latent_path_smoothness(walk_f),
                extractor=extractor.name, weights_sha256=extractor.weights_hash[:16],
                resize=extractor.resize, paths=WALK_ROWS, steps_per_path=WALK_STEPS)
-
-
-def _score_inception(fake, real, dataset_name, seed, ctx, result):
-    """FID and KID on the FID Inception network; real features cached per dataset and count."""
-    try:
-        inception = load_fid_inception(str(ctx.cache_dir))
-    except ExtractorUnavailable as exc:
-        ctx.log(f"fid/kid skipped: {exc}")
-        return
-    reference = ctx.cache_dir / "fid_reference" / (
-        f"{dataset_name}-test-{len(real)}-{inception.weights_hash[:16]}.npy")
-    def build():
-        features = inception.features(real)
-        write_atomically(reference, lambda stream: np.save(stream, features))
-        return features
-
-    real_f = cached([reference], lambda: np.load(reference), build, ctx.log)
-    fake_f = inception.features(fake)
-    provenance = {"extractor": inception.name, "weights_sha256": inception.weights_hash[:16],
-                  "n_real": len(real_f), "n_fake": len(fake_f), "real_split": "test",
-                  "resize": inception.resize}
-    result.add("fid", evaluation.frechet_distance(real_f, fake_f), **provenance)
-    result.add("kid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
-
-
-def _score_inception_score(fake, ctx, result):
-    """The Inception Score on Keras' ImageNet InceptionV3, when its weights are on this machine."""
-    try:
-        imagenet = load_imagenet_inception()
-    except ExtractorUnavailable as exc:
-        ctx.log(f"is skipped: {exc}")
-        return
-    result.add("is", evaluation.inception_score(imagenet.probabilities(fake))[0],
-               extractor=imagenet.name, weights_sha256=imagenet.weights_hash[:16], n_fake=len(fake),
-               resize=imagenet.resize)

@@ -1,0 +1,183 @@
+"""Scoring uint8 image samples against real images: the one scoring path of the generation task
+and of ``python -m benchmark score`` (``benchmark/samples.py``).
+
+The reference is a registered dataset's split (domain-classifier metrics when the dataset is
+labelled, memorization against its train split, reference features cached per extractor,
+dataset, split and count) or any array of images (FID/KID and the k-NN metrics on the FID
+Inception network only, nothing cached). Every score records its network, sample counts, split
+and resizing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import evaluation
+from benchmark.cache import cached
+from benchmark.data import get_dataset
+from benchmark.data.files import write_atomically
+from benchmark.domain_classifier import domain_extractor
+from benchmark.errors import BenchmarkError
+from evaluation.extractors import ExtractorUnavailable
+from evaluation.fid_inception import load_fid_inception
+from evaluation.imagenet_inception import load_imagenet_inception
+
+# The strictest need of a metric: the Inception Scores' 10 splits (the k-NN metrics need > k=5).
+MIN_SAMPLES = 10
+SPLITS = ("train", "val", "validation", "test")
+# Memorization compares samples with this many training images, drawn once (seed 0).
+TRAIN_SUBSET_SEED = 0
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Real images to score against."""
+
+    name: str            # "mnist:test", or where the images came from
+    split: str           # the dataset's split, or "given" for images that are no registered split
+    images: np.ndarray   # uint8 (N, H, W, C)
+    dataset: Any = None  # the registered dataset (classifier, train split, cache), or None
+
+
+def dataset_reference(text, data_dir, download=False):
+    """The Reference that "DATASET[:SPLIT]" names (split "test" by default)."""
+    name, sep, split = text.rpartition(":")
+    if not (sep and split in SPLITS):
+        name, split = text, "test"
+    dataset = get_dataset(name)
+    if not hasattr(dataset, "image_shape"):
+        raise BenchmarkError(f"{name} is not an image dataset; score images against one of the "
+                             "image datasets of `python -m benchmark list`")
+    images, _ = dataset.load(split, data_dir, download=download)
+    return Reference(f"{dataset.name}:{split}", split, images, dataset)
+
+
+def check_sample_counts(fake, real):
+    for what, images in (("samples", fake), ("reference images", real)):
+        if len(images) < MIN_SAMPLES:
+            raise BenchmarkError(f"{len(images)} {what} are too few: the metrics need at least "
+                                 f"{MIN_SAMPLES} (the Inception Score's 10 splits; more than k=5 "
+                                 "for density/coverage)")
+
+
+def score_images(fake, reference, seed, eval_config, ctx, result):
+    """Score uint8 samples against ``reference`` into ``result``: on the domain classifier when the
+    reference is a labelled dataset (cfid, ckid, cis, class coverage, the k-NN metrics, c2st,
+    memorization) and, if ``eval_config.inception_samples``, FID/KID on the FID Inception network
+    (with the k-NN metrics and c2st there when there is no classifier) and IS on Keras' ImageNet
+    InceptionV3, each when its weights are on this machine. Returns the domain extractor, or None.
+    """
+    if fake.shape[1:] != reference.images.shape[1:]:
+        raise BenchmarkError("samples are {}x{}x{} (height x width x channels), the reference {} is "
+                             "{}x{}x{}".format(*fake.shape[1:], reference.name,
+                                               *reference.images.shape[1:]))
+    real = reference.images[:eval_config.num_real]
+    check_sample_counts(fake, real)
+    dataset = reference.dataset
+    extractor = None
+    if dataset is not None and dataset.num_classes:
+        extractor = domain_extractor(dataset.name, ctx.data_dir, ctx.cache_dir,
+                                     eval_config.classifier_steps, log=ctx.log)
+        _score_on_classifier(fake, real, reference, extractor, seed, ctx, result)
+    if eval_config.inception_samples:
+        count = eval_config.inception_samples
+        _score_inception(fake[:count], reference.images[:count], reference, seed, ctx, result,
+                         knn=extractor is None)
+        _score_inception_score(fake[:count], ctx, result)
+    return extractor
+
+
+def _reference_features(extractor, images, reference, split, ctx):
+    """``extractor``'s features of real ``images``, cached per extractor (name and weights hash),
+    dataset, split and count when they are a registered dataset's."""
+    if reference.dataset is None:
+        return extractor.features(images)
+    dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", reference.dataset.name)
+    path = ctx.cache_dir / "reference_features" / (
+        f"{dataset}-{split}-{len(images)}-{extractor.name}-{extractor.weights_hash[:16]}.npy")
+
+    def build():
+        features = extractor.features(images)
+        write_atomically(path, lambda stream: np.save(stream, features))
+        return features
+
+    return cached([path], lambda: np.load(path), build, ctx.log)
+
+
+def _train_features(extractor, count, reference, ctx):
+    """Features of ``count`` training images (drawn with ``TRAIN_SUBSET_SEED``), or None when the
+    reference has no train split."""
+    dataset = reference.dataset
+    if dataset is None or "train" not in dataset.splits:
+        return None
+    x_train, _ = dataset.load("train", ctx.data_dir)
+    subset = x_train[np.random.default_rng(TRAIN_SUBSET_SEED).permutation(len(x_train))[:count]]
+    return _reference_features(extractor, subset, reference, f"train-subset{TRAIN_SUBSET_SEED}",
+                               ctx)
+
+
+def _score_neighbours(real_f, fake_f, train_f, seed, provenance, result):
+    """The k-NN metrics, c2st and (given training features) memorization on one extractor."""
+    precision, recall = evaluation.precision_recall(real_f, fake_f, k=3)
+    density, cover = evaluation.density_coverage(real_f, fake_f, k=5)
+    result.add("precision", precision, k=3, **provenance)
+    result.add("recall", recall, k=3, **provenance)
+    result.add("density", density, k=5, **provenance)
+    result.add("coverage", cover, k=5, **provenance)
+    result.add("c2st_acc", evaluation.c2st_accuracy(real_f, fake_f, seed=seed), **provenance)
+    if train_f is not None:
+        result.add("memorization", evaluation.memorization(fake_f, train_f, real_f),
+                   **{**provenance, "train_reference": f"{len(train_f)} training images"})
+
+
+def _provenance(extractor, real, fake, reference):
+    return {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
+            "n_real": len(real), "n_fake": len(fake), "real_split": reference.split,
+            "resize": extractor.resize}
+
+
+def _score_on_classifier(fake, real, reference, extractor, seed, ctx, result):
+    real_f = _reference_features(extractor, real, reference, reference.split, ctx)
+    fake_f, fake_p = extractor.features_and_probabilities(fake)
+    provenance = {**_provenance(extractor, real, fake, reference),
+                  "extractor_test_accuracy": round(extractor.test_accuracy, 4)}
+    result.add("cfid", evaluation.frechet_distance(real_f, fake_f), **provenance)
+    result.add("ckid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
+    result.add("cis", evaluation.inception_score(fake_p)[0], **provenance)
+    coverage = evaluation.class_coverage(fake_p, reference.dataset.num_classes)
+    result.add("classes_covered", coverage["classes_covered"], "classes", **provenance)
+    result.add("class_kl", coverage["class_kl"], "nats", **provenance)
+    train_f = _train_features(extractor, len(real), reference, ctx)
+    _score_neighbours(real_f, fake_f, train_f, seed, provenance, result)
+
+
+def _score_inception(fake, real, reference, seed, ctx, result, knn):
+    """FID and KID on the FID Inception network (and, if ``knn``, the k-NN metrics and c2st)."""
+    try:
+        inception = load_fid_inception(str(ctx.cache_dir))
+    except ExtractorUnavailable as exc:
+        ctx.log(f"fid/kid skipped: {exc}")
+        return
+    real_f = _reference_features(inception, real, reference, reference.split, ctx)
+    fake_f = inception.features(fake)
+    provenance = _provenance(inception, real, fake, reference)
+    result.add("fid", evaluation.frechet_distance(real_f, fake_f), **provenance)
+    result.add("kid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
+    if knn:
+        _score_neighbours(real_f, fake_f, None, seed, provenance, result)
+
+
+def _score_inception_score(fake, ctx, result):
+    """The Inception Score on Keras' ImageNet InceptionV3, when its weights are on this machine."""
+    try:
+        imagenet = load_imagenet_inception()
+    except ExtractorUnavailable as exc:
+        ctx.log(f"is skipped: {exc}")
+        return
+    result.add("is", evaluation.inception_score(imagenet.probabilities(fake))[0],
+               extractor=imagenet.name, weights_sha256=imagenet.weights_hash[:16], n_fake=len(fake),
+               resize=imagenet.resize)
