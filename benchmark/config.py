@@ -63,7 +63,7 @@ class RunConfig:
     model: str
     dataset: str
     profile: str
-    train: TrainConfig
+    train: TrainConfig | None  # None: nothing trains (the real-data floor, a user's scored samples)
     eval: EvalConfig
     model_params: dict = field(default_factory=dict)
     setting: str = ""
@@ -116,6 +116,8 @@ def apply_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
         if section == "model":
             model_params[name] = value
             continue
+        if section == "train" and train is None:
+            continue  # a run that trains nothing ignores the suite's train overrides
         target = {"train": train, "eval": evaluation}.get(section)
         if target is None:
             raise ConfigError(f"override {item!r}: unknown section {section!r}; use train, eval or model")

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from benchmark.environment import machine_summary
-from benchmark.suites import all_specs, is_external
+from benchmark.suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
 from evaluation.plots import save_metric_vs_setting
 from evaluation.references import reference_table
 from evaluation.report import (
@@ -179,8 +179,11 @@ def write_reports(store, out_dir):
                                    for row in store.metrics() if row["run_id"] in kept])
     summary = summarize(metric_rows)
     summary.to_csv(out / "results.csv", index=False, float_format="%.6g")
-    # The leaderboard marks a user's model; results.csv keeps the reference it was run with.
+    # The leaderboard marks a user's model (trained by the suite, or samples scored by `score`) and
+    # names the real-data floor; results.csv keeps the names the runs were stored with.
     labels = {r["model"]: f"{r['model']} (external)" for r in runs if is_external(r["model_name"])}
+    labels.update({r["model"]: REAL_DATA_LABEL + r["model"].removeprefix(REAL_DATA) for r in runs
+                   if r["model_name"] == REAL_DATA})
     summary["model"] = summary["model"].replace(labels)
     done = [r for r in runs if r["status"] == "done"]
     links = _copy_figures(store, done, out)

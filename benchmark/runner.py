@@ -81,7 +81,7 @@ class Progress:
         key = (config.model, config.dataset, config.profile)
         if key in self.measured:
             return self.measured[key]
-        images = config.train.steps * config.train.batch_size
+        images = config.train.steps * config.train.batch_size if config.train else 0
         return images / RATE_GUESS.get(config.model, 5000.0) + 15.0
 
     def eta(self):

@@ -18,6 +18,12 @@ DEFAULT_PROFILE = "standard"
 DEFAULT_SEEDS = {"smoke": 1, "standard": 3, "paper": 3}
 
 
+# The generation task's "model" whose samples are training images (the real-data floor of every
+# metric), and its name in the leaderboard.
+REAL_DATA = "real"
+REAL_DATA_LABEL = "real data (train images)"
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     task: str       # module in benchmark/tasks
@@ -35,6 +41,9 @@ SUITES = {
         TaskSpec("generation", "gan", "fashion_mnist", "gan-images"),
         TaskSpec("generation", "dcgan", "mnist", "dcgan-images"),
         TaskSpec("generation", "dcgan", "fashion_mnist", "dcgan-images"),
+        # The real-data floor: train images scored like the models' samples, beside them.
+        TaskSpec("generation", REAL_DATA, "mnist", "real-images"),
+        TaskSpec("generation", REAL_DATA, "fashion_mnist", "real-images"),
     ],
     "translation": [
         TaskSpec("translation", "cyclegan", "mnist:usps", "cyclegan-digits"),

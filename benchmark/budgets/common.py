@@ -12,7 +12,7 @@ PROFILES = ("smoke", "standard", "paper")
 
 @dataclass(frozen=True)
 class Budget:
-    train: TrainConfig
+    train: TrainConfig | None  # None: nothing trains (the real-data floor)
     eval: EvalConfig
     model_params: dict
 

@@ -1,7 +1,7 @@
 """Budgets of the gan suite (benchmark/tasks/generation.py): budget name -> profile -> Budget.
 Why each value: docs/budgets.md."""
 
-from benchmark.budgets.common import IMAGE_EVAL, Budget
+from benchmark.budgets.common import IMAGE_EVAL, PROFILES, Budget
 from benchmark.config import EvalConfig, TrainConfig
 
 _POINTS_EVAL = EvalConfig(num_samples=2500, num_real=2500)
@@ -36,4 +36,6 @@ BUDGETS = {
         "paper": Budget(TrainConfig(steps=12000, batch_size=128, checkpoint_every=1000),
                         IMAGE_EVAL["paper"], {"latent_dim": 100, "base_filters": 128}),
     },
+    # The real-data floor: the models' evaluation sizes (the same as the GANs'), no training.
+    "real-images": {profile: Budget(None, IMAGE_EVAL[profile], {}) for profile in PROFILES},
 }

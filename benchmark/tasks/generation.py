@@ -20,6 +20,7 @@ import evaluation
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.external import load_model_class
 from benchmark.scoring import dataset_reference, score_images
+from benchmark.suites import REAL_DATA
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
 from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
@@ -55,6 +56,8 @@ def latent_walk(model, seed):
 
 
 def run(config, seed, ctx):
+    if config.model == REAL_DATA:
+        return _score_real_data(config, seed, ctx)
     dataset = get_dataset(config.dataset)
     x_train, _ = dataset.load("train", ctx.data_dir)
     with ctx.model_scope():
@@ -96,6 +99,18 @@ def run(config, seed, ctx):
     if latent:
         model.generator.save(ctx.workdir / "generator.keras")
         result.artifacts["generator"] = str(ctx.workdir / "generator.keras")
+    return result
+
+
+def _score_real_data(config, seed, ctx):
+    """The real-data floor: ``eval.num_samples`` training images (drawn with the seed) scored as a
+    model's samples, against the same test images and with the same counts."""
+    dataset = get_dataset(config.dataset)
+    x_train, _ = dataset.load("train", ctx.data_dir)
+    chosen = np.random.default_rng(seed).permutation(len(x_train))[:config.eval.num_samples]
+    result = TaskResult()
+    score_images(x_train[chosen], dataset_reference(config.dataset, ctx.data_dir), seed,
+                 config.eval, ctx, result)
     return result
 
 

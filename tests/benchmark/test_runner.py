@@ -39,7 +39,8 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
     runs = _runs(out)
     assert {(m, d) for m, d, *_ in runs} == {("gan", "ring8"), ("gan", "grid25"), ("gan", "mnist"),
                                             ("gan", "fashion_mnist"), ("dcgan", "mnist"),
-                                            ("dcgan", "fashion_mnist")}
+                                            ("dcgan", "fashion_mnist"), ("real", "mnist"),
+                                            ("real", "fashion_mnist")}
     assert all(status == "done" for *_, status, _ in runs)
 
     with open(out / "results.csv") as f:
@@ -63,9 +64,9 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
     capsys.readouterr()
     started = time.time()
     assert main(args) == 0
-    assert "6 of 6 runs already finished" in capsys.readouterr().err
+    assert "8 of 8 runs already finished" in capsys.readouterr().err
     assert time.time() - started < 30
-    assert _metric_count(out) == count and len(_runs(out)) == 6
+    assert _metric_count(out) == count and len(_runs(out)) == 8
 
     # A fresh clone has the committed reports but no work folders: the rebuild keeps every figure.
     shutil.rmtree(out / "work")
