@@ -1,4 +1,4 @@
-"""``python -m benchmark``: run, report, list, data status / import."""
+"""``python -m benchmark``: run, report, score, list, data status / import."""
 
 from __future__ import annotations
 
@@ -84,6 +84,32 @@ def _parser():
 
     report = sub.add_parser("report", help="rebuild results.csv and leaderboard.md from stored runs")
     report.add_argument("--out", default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT}/)")
+
+    score = sub.add_parser("score", help="score your own samples against a dataset split or other "
+                                         "images, as the suite scores its models")
+    score.add_argument("samples", help="a folder of image files (PNG, JPEG, ...), an .npy/.npz array "
+                                       "(uint8 in [0, 255] or floats in [-1, 1]) or a .keras generator")
+    score.add_argument("--real", required=True, metavar="DATASET[:SPLIT] | PATH",
+                       help="reference: a dataset and split (mnist:test; default split test), or "
+                            "images given like the samples")
+    score.add_argument("--num-samples", type=_positive_int,
+                       help="images to score: the first N given, or N draws of a generator "
+                            "(required for one)")
+    score.add_argument("--seed", type=int, default=0,
+                       help="seed of the generator's latents and of the metrics' draws (default 0)")
+    score.add_argument("--profile", default=DEFAULT_PROFILE,
+                       help=f"evaluation sizes of a profile: {', '.join(PROFILES)} (default "
+                            f"{DEFAULT_PROFILE}, as the leaderboard's rows)")
+    score.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="eval.KEY=VALUE", help="change an evaluation size, e.g. "
+                                                      "--set eval.num_real=2000")
+    score.add_argument("--json", action="store_true", help="print the scores as JSON")
+    score.add_argument("--out", help="also store the scores in this results folder and rebuild "
+                                     "its leaderboard (the samples appear as an external model)")
+    score.add_argument("--name", help="the model's name in the results store (default: the "
+                                      "samples' file name)")
+    score.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    score.add_argument("--offline", action="store_true", help="never download the reference dataset")
 
     sub.add_parser("list", help="suites, tasks, models, datasets, metrics and profiles")
 
@@ -188,6 +214,26 @@ def _cmd_report(args):
     return 0
 
 
+def _cmd_score(args):
+    import json
+
+    from benchmark.data import resolve_data_dir
+    from benchmark.samples import print_table, score
+
+    scores = score(args.samples, args.real, num_samples=args.num_samples, seed=args.seed,
+                   profile=args.profile, overrides=args.overrides, name=args.name, out=args.out,
+                   data_dir=resolve_data_dir(args.data_dir), download=not args.offline,
+                   log=lambda text: print(text, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(scores, indent=2))
+    else:
+        print_table(scores, sys.stdout)
+    if args.out:
+        print(f"stored as {scores['stored_as']} (external); leaderboard: "
+              f"{Path(args.out) / 'leaderboard.md'}", file=sys.stderr)
+    return 0
+
+
 def _cmd_list(args):
     from benchmark.data import dataset_names
     from benchmark.suites import PROFILES, SUITES
@@ -249,8 +295,8 @@ def _cmd_perf(args):
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "report": _cmd_report, "list": _cmd_list, "data": _cmd_data,
-            "perf": _cmd_perf}
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "score": _cmd_score, "list": _cmd_list,
+            "data": _cmd_data, "perf": _cmd_perf}
 
 
 def main(argv=None):

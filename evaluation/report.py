@@ -97,12 +97,17 @@ def ratio_table(summary, numerator, denominator, metrics):
 
 
 def provenance_line(metric_rows, seeds, profile, machine):
-    """Which network (and weights), sample counts, real split and resizing made each score.
+    """Which network (and weights), sample counts, real split and resizing made each score
+    (``provenance_bullets``); then the seeds, profile and machine."""
+    lines = provenance_bullets(metric_rows)
+    lines.append(f"- seeds {', '.join(map(str, seeds))}; profile {profile}; machine: {machine}")
+    return "*Provenance:*\n\n" + "\n".join(lines)
 
-    One bullet per feature extractor, naming the metrics computed on it; one per set
-    of test splits that classifier accuracies were scored on; then the seeds, profile
-    and machine.
-    """
+
+def provenance_bullets(metric_rows):
+    """One Markdown bullet per feature extractor, naming the metrics computed on it, its weights,
+    sample counts, real split and resizing; one per set of test splits that classifier accuracies
+    were scored on."""
     by_extractor = {}
     other = set()
     scored = {}  # metric -> splits it was scored on
@@ -136,5 +141,4 @@ def provenance_line(metric_rows, seeds, profile, machine):
         by_splits.setdefault(tuple(sorted(splits)), []).append(metric)
     lines += [f"- {', '.join(sorted(metrics, key=metric_sort_key))} scored on {'; '.join(splits)}"
               for splits, metrics in sorted(by_splits.items())]
-    lines.append(f"- seeds {', '.join(map(str, seeds))}; profile {profile}; machine: {machine}")
-    return "*Provenance:*\n\n" + "\n".join(lines)
+    return lines
