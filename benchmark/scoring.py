@@ -108,6 +108,11 @@ def _reference_features(extractor, images, reference, split, ctx):
     return cached([path], lambda: np.load(path), build, ctx.log)
 
 
+def memorization_subset(n_train, count):
+    """Indices of the ``count`` training images that memorization compares samples with."""
+    return np.random.default_rng(TRAIN_SUBSET_SEED).permutation(n_train)[:count]
+
+
 def _train_features(extractor, count, reference, ctx):
     """Features of ``count`` training images (drawn with ``TRAIN_SUBSET_SEED``), or None when the
     reference has no train split."""
@@ -115,7 +120,7 @@ def _train_features(extractor, count, reference, ctx):
     if dataset is None or "train" not in dataset.splits:
         return None
     x_train, _ = dataset.load("train", ctx.data_dir)
-    subset = x_train[np.random.default_rng(TRAIN_SUBSET_SEED).permutation(len(x_train))[:count]]
+    subset = x_train[memorization_subset(len(x_train), count)]
     return _reference_features(extractor, subset, reference, f"train-subset{TRAIN_SUBSET_SEED}",
                                ctx)
 

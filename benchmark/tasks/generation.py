@@ -19,7 +19,7 @@ import numpy as np
 import evaluation
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.external import load_model_class
-from benchmark.scoring import dataset_reference, score_images
+from benchmark.scoring import dataset_reference, memorization_subset, score_images
 from benchmark.suites import REAL_DATA
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
@@ -104,10 +104,14 @@ def run(config, seed, ctx):
 
 def _score_real_data(config, seed, ctx):
     """The real-data floor: ``eval.num_samples`` training images (drawn with the seed) scored as a
-    model's samples, against the same test images and with the same counts."""
+    model's samples, against the same test images and with the same counts. They are drawn from
+    the images that memorization does not compare with, so they score as a generator of new
+    images from the data distribution would (about its 5% quantile)."""
     dataset = get_dataset(config.dataset)
     x_train, _ = dataset.load("train", ctx.data_dir)
-    chosen = np.random.default_rng(seed).permutation(len(x_train))[:config.eval.num_samples]
+    compared = memorization_subset(len(x_train), config.eval.num_real)
+    unused = np.setdiff1d(np.arange(len(x_train)), compared)
+    chosen = np.random.default_rng(seed).choice(unused, config.eval.num_samples, replace=False)
     result = TaskResult()
     score_images(x_train[chosen], dataset_reference(config.dataset, ctx.data_dir), seed,
                  config.eval, ctx, result)

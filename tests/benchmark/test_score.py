@@ -170,6 +170,11 @@ def test_real_data_floor_row_has_the_models_sample_counts(tmp_path, data_dir):
     board = (out / "leaderboard.md").read_text()
     assert "| real data (train images) | mnist |" in board
     assert "500 generated vs 500 real (test split)" in board
+    with sqlite3.connect(out / "results.sqlite") as db:
+        scores = dict(db.execute("SELECT metric, value FROM metrics"))
+    # Training images that memorization does not compare with: new to it, as held-out images are
+    # (about its 5% quantile), unlike images of the compared subset (1.0).
+    assert scores["memorization"] < 0.15 and scores["c2st_acc"] < 0.65
 
 
 def _bad_inputs(tmp_path, mnist):
