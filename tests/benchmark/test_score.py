@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import benchmark
 from benchmark.cli import main
 from benchmark.errors import BenchmarkError
 from benchmark.samples import as_images, load_images, score
@@ -78,7 +79,7 @@ def test_real_data_floor_is_far_below_random_pixels(data_dir, mnist):
     rng = np.random.default_rng(0)
     noise = (rng.random((300, 28, 28, 1)) < 0.5).astype(np.uint8) * 255
     kwargs = {"profile": "smoke", "overrides": ["eval.num_real=300"], "data_dir": data_dir}
-    real = score(mnist[0], "mnist:test", **kwargs)["metrics"]
+    real = benchmark.score(mnist[0], "mnist:test", **kwargs)["metrics"]
     broken = score(noise, "mnist:test", **kwargs)["metrics"]
     assert real["cfid"]["value"] < broken["cfid"]["value"] / 20
     assert abs(real["c2st_acc"]["value"] - 0.5) < 0.15 and broken["c2st_acc"]["value"] > 0.95
