@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 import pandas as pd
 
@@ -114,8 +115,12 @@ def provenance_bullets(metric_rows):
     for row in metric_rows:
         prov = json.loads(row["provenance"]) if isinstance(row["provenance"], str) else row["provenance"]
         if "extractor" in prov:
-            entry = by_extractor.setdefault(prov["extractor"], {"metrics": set(), "samples": set(), "facts": {}})
+            # Keyed by weights too: a network retrained elsewhere is another network.
+            entry = by_extractor.setdefault((prov["extractor"], prov["weights_sha256"]),
+                                            {"metrics": set(), "samples": set(), "facts": {},
+                                             "models": set()})
             entry["metrics"].add(row["metric"])
+            entry["models"].add(row.get("model", ""))
             entry["facts"]["sha256"] = prov["weights_sha256"]
             entry["facts"]["resize"] = prov["resize"]
             if "extractor_test_accuracy" in prov:
@@ -129,11 +134,13 @@ def provenance_bullets(metric_rows):
             scored.setdefault(row["metric"], set()).add(
                 prov["split"] + (f" by `{prov['network']}`" if "network" in prov else ""))
     lines = []
-    for name, entry in sorted(by_extractor.items()):
+    versions = Counter(name for name, _ in by_extractor)
+    for (name, _), entry in sorted(by_extractor.items()):
         metrics = ", ".join(sorted(entry["metrics"], key=metric_sort_key))
         facts = entry["facts"]
         accuracy = f", test accuracy {facts['test accuracy']}" if "test accuracy" in facts else ""
-        lines.append(f"- {metrics} on `{name}` (weights sha256 {facts['sha256']}{accuracy}): "
+        which = (f" for {', '.join(sorted(entry['models']))}" if versions[name] > 1 else "")
+        lines.append(f"- {metrics}{which} on `{name}` (weights sha256 {facts['sha256']}{accuracy}): "
                      f"{'; '.join(sorted(entry['samples']))}; resize: {facts['resize']}")
     lines += [f"- {text}" for text in sorted(other)]
     by_splits = {}
