@@ -23,6 +23,7 @@ from benchmark.reporting import write_reports
 from benchmark.store import ResultsStore
 from benchmark.tasks.base import RunSkipped, TaskContext
 from benchmark.training import CHECKPOINT, Diverged
+from benchmark.workers import relay
 
 FINAL = ("done", "diverged")
 # Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
@@ -168,11 +169,11 @@ class InlineExecutor:
         index, config, seed, workdir, label = self.queued.pop()
 
         def report(step, total, logs):
-            self.progress.running[index] = step / total
-            losses = " ".join(f"{k}={v:.3f}" for k, v in logs.items())
-            self.progress.line(index, f"{label}: step {step}/{total} {losses}")
+            relay(self.progress, label, ("progress", index, step, total, logs))
 
-        log = lambda text: self.progress.line(index, f"{label}: {text}")  # noqa: E731
+        def log(text):
+            relay(self.progress, label, ("log", index, text))
+
         return [(index, execute(config, seed, workdir, self.data_dir, self.cache_dir, self.strategy,
                                 report, log))]
 
