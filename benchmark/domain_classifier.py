@@ -7,48 +7,39 @@ dataset is scored by the same network; its weights hash goes into every score.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import keras
 
 from benchmark.cache import cached
+from benchmark.config import DOMAIN_CLASSIFIER
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.splits import labelled_split
+from benchmark.tasks.common import accuracy, train_classifier
 from evaluation.extractors import ClassifierExtractor
 from models.classifiers import build_small_cnn
 
-BATCH_SIZE = 128
 
-
-def train_classifier(x_train, y_train, image_shape, num_classes, steps, seed, name):
-    """The small CNN trained on uint8 images by the domain classifiers' recipe (Adam 1e-3,
-    batch 128, ``steps`` steps), images brought to ``image_shape`` by ``make_pipeline``."""
+def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, seed, name):
+    """The small CNN trained on uint8 images by the domain classifiers' recipe
+    (``DOMAIN_CLASSIFIER``, ``steps`` steps), images brought to ``image_shape``."""
+    training = replace(DOMAIN_CLASSIFIER, steps=steps,
+                       batch_size=min(DOMAIN_CLASSIFIER.batch_size, len(x_train)))
     keras.utils.set_random_seed(seed)
     model = build_small_cnn(image_shape, num_classes, name=name)
-    model.compile(keras.optimizers.Adam(1e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    model.fit(make_pipeline(x_train, y_train, batch_size=min(BATCH_SIZE, len(x_train)), seed=seed,
-                            size=image_shape[:2], channels=image_shape[2]),
-              steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    train_classifier(model, make_pipeline(x_train, y_train, batch_size=training.batch_size,
+                                          seed=seed, size=image_shape[:2],
+                                          channels=image_shape[2]), training)
     return model
-
-
-def test_accuracy(model, x_test, y_test):
-    """Accuracy of a classifier from ``train_classifier`` on uint8 images."""
-    size, channels = model.input_shape[1:3], model.input_shape[3]
-    return float(model.evaluate(make_pipeline(x_test, y_test, batch_size=1000, seed=0, shuffle=False,
-                                              repeat=False, drop_remainder=False, size=size,
-                                              channels=channels),
-                                verbose=0)[1])
 
 
 def _train(dataset, data_dir, steps, image_shape):
     x_train, y_train = dataset.load("train", data_dir)
     x_test, y_test = dataset.load("test", data_dir)
-    model = train_classifier(x_train, y_train, image_shape, dataset.num_classes, steps, seed=0,
-                             name=f"{dataset.name}_classifier")
-    return model, test_accuracy(model, x_test, y_test)
+    model = train_domain_classifier(x_train, y_train, image_shape, dataset.num_classes, steps,
+                                    seed=0, name=f"{dataset.name}_classifier")
+    return model, accuracy(model, x_test, y_test, image_shape)
 
 
 def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channels=None, log=print):
@@ -74,19 +65,19 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
         return model, json.loads(meta.read_text())["test_accuracy"]
 
     def build():
-        model, accuracy = _train(dataset, data_dir, steps, image_shape)
+        model, test_accuracy = _train(dataset, data_dir, steps, image_shape)
         model.save_weights(weights)
-        meta.write_text(json.dumps({"test_accuracy": accuracy, "steps": steps}))
-        return model, accuracy
+        meta.write_text(json.dumps({"test_accuracy": test_accuracy, "steps": steps}))
+        return model, test_accuracy
 
-    model, accuracy = cached([weights, meta], load, build, log)
-    extractor = ClassifierExtractor(f"{dataset_name}{tag.replace('-', '_')}_smallcnn_{steps}", model, accuracy)
+    model, test_accuracy = cached([weights, meta], load, build, log)
+    extractor = ClassifierExtractor(f"{dataset_name}{tag.replace('-', '_')}_smallcnn_{steps}",
+                                    model, test_accuracy)
     if not native:
         extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} (bilinear, "
                             "antialiased; grey<->RGB by repeat/luminance), uint8 scaled to [-1, 1]"
                             ).format(*image_shape, dataset_name, *dataset.image_shape)
     return extractor
-
 
 
 CAS_EPOCHS = 20
@@ -102,11 +93,12 @@ def classification_accuracy_score(images, labels, dataset, data_dir, seed):
     """
     x_test, y_test = dataset.load("test", data_dir)
     x_train, y_train = dataset.load("train", data_dir)
-    steps = -(-CAS_EPOCHS * len(images) // BATCH_SIZE)
+    steps = -(-CAS_EPOCHS * len(images) // DOMAIN_CLASSIFIER.batch_size)
     shape = tuple(dataset.image_shape)
-    on_samples = train_classifier(images, labels, shape, dataset.num_classes, steps, seed, name="cas_classifier")
+    on_samples = train_domain_classifier(images, labels, shape, dataset.num_classes, steps, seed,
+                                         name="cas_classifier")
     real = labelled_split(y_train, len(images), data_seed=seed)[0]
-    on_real = train_classifier(x_train[real], y_train[real], shape, dataset.num_classes, steps, seed,
-                               name="cas_real_classifier")
-    return (test_accuracy(on_samples, x_test, y_test), test_accuracy(on_real, x_test, y_test), len(images),
-            len(x_test))
+    on_real = train_domain_classifier(x_train[real], y_train[real], shape, dataset.num_classes,
+                                      steps, seed, name="cas_real_classifier")
+    return (accuracy(on_samples, x_test, y_test, shape), accuracy(on_real, x_test, y_test, shape),
+            len(images), len(x_test))

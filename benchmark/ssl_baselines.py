@@ -2,8 +2,9 @@
 
 Every neural baseline uses one classifier network: the SSGAN discriminator body
 (``models.ssgan.build_ssgan_discriminator`` with K outputs, Gaussian noise and weight-normalised
-layers), trained with Adam on cross-entropy from logits. The Gaussian-mixture classifier is the
-classic generative approach and has no network.
+layers), trained with Adam on cross-entropy from logits (``benchmark.tasks.common.train_classifier``,
+at ``train.classifier_lr``). The Gaussian-mixture classifier is the classic generative approach
+and has no network. ``params`` are the method's model section (benchmark/tasks/configs.py).
 
 Images are uint8 NHWC arrays throughout (scaled to [-1, 1] by ``make_pipeline``); labels int64.
 """
@@ -15,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from benchmark.data import make_pipeline
+from benchmark.tasks.common import train_classifier
 from models.ssgan import build_ssgan_discriminator, initialize_weight_norm
 
 PREDICT_BATCH = 1000
@@ -29,9 +31,9 @@ def init_batch(images, seed, size=500):
     return images[np.random.default_rng(seed).choice(len(images), min(size, len(images)), replace=False)]
 
 
-def build_classifier(data_shape, num_classes, classifier_params):
+def build_classifier(data_shape, num_classes, network):
     """The shared classifier: the SSGAN discriminator with K logits (no fake output)."""
-    return build_ssgan_discriminator(tuple(data_shape), num_classes, name="classifier", **classifier_params)
+    return build_ssgan_discriminator(tuple(data_shape), num_classes, name="classifier", **network)
 
 
 def labelled_batches(images, labels, batch_size, seed):
@@ -55,15 +57,13 @@ def training_batches(images, labels, batch_size, seed, pseudo=None):
         lambda real, pseudo: (tf.concat([real[0], pseudo[0]], 0), tf.concat([real[1], pseudo[1]], 0)))
 
 
-def train_classifier(images, labels, num_classes, classifier_params, train, seed, pseudo=None):
-    """A fresh classifier trained ``train.steps`` steps on ``training_batches``; returns it."""
+def supervised(images, labels, num_classes, network, train, seed, pseudo=None):
+    """A fresh shared classifier trained ``train.steps`` steps on ``training_batches``."""
     keras.utils.set_random_seed(seed)
-    classifier = build_classifier(images.shape[1:], num_classes, classifier_params)
+    classifier = build_classifier(images.shape[1:], num_classes, network)
     initialize_weight_norm(classifier, to_float(init_batch(images, seed)))
-    classifier.compile(optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1),
-                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    classifier.fit(training_batches(images, labels, train.batch_size, seed, pseudo),
-                   steps_per_epoch=train.steps, epochs=1, shuffle=False, verbose=0)
+    train_classifier(classifier, training_batches(images, labels, train.batch_size, seed, pseudo),
+                     train)
     return classifier
 
 
@@ -91,15 +91,16 @@ def self_training(images, labels, labelled, num_classes, params, train, seed):
     pool = np.setdiff1d(np.arange(len(images)), labelled)
     x, y = images[labelled], labels[labelled]
     pseudo_x, pseudo_y = images[:0], labels[:0]
-    per_round = int(params["fraction"] * len(pool))
-    for round_index in range(params["rounds"]):
-        classifier = train_classifier(x, y, num_classes, params["classifier"], train, seed + round_index,
-                                      (pseudo_x, pseudo_y, params["pseudo_batch_share"]))
+    per_round = int(params.fraction * len(pool))
+    for round_index in range(params.rounds):
+        classifier = supervised(x, y, num_classes, params.classifier, train, seed + round_index,
+                                (pseudo_x, pseudo_y, params.pseudo_batch_share))
         chosen, predicted = most_confident(log_probabilities(classifier, images[pool]), per_round)
-        pseudo_x, pseudo_y = np.concatenate([pseudo_x, images[pool[chosen]]]), np.concatenate([pseudo_y, predicted])
+        pseudo_x = np.concatenate([pseudo_x, images[pool[chosen]]])
+        pseudo_y = np.concatenate([pseudo_y, predicted])
         pool = np.delete(pool, chosen)
-    return train_classifier(x, y, num_classes, params["classifier"], train, seed + params["rounds"],
-                            (pseudo_x, pseudo_y, params["pseudo_batch_share"]))
+    return supervised(x, y, num_classes, params.classifier, train, seed + params.rounds,
+                      (pseudo_x, pseudo_y, params.pseudo_batch_share))
 
 
 def half_view(images, view):
@@ -138,15 +139,15 @@ def co_training(images, labels, labelled, num_classes, params, train, seed, vari
         raise ValueError(f"co-training variant must be 'shared' or 'teach', got {variant!r}")
     pool = np.setdiff1d(np.arange(len(images)), labelled)
     pseudo_sets = [(labelled[:0], labels[:0]) for _ in range(2)]
-    per_learner = int(params["fraction"] * len(pool) / 2)
+    per_learner = int(params.fraction * len(pool) / 2)
 
     def train_views(round_index):
-        return [train_classifier(half_view(images[labelled], view), labels[labelled], num_classes,
-                                 params["classifier"], train, seed + 2 * round_index + view,
-                                 (half_view(images[idx], view), y, params["pseudo_batch_share"]))
+        return [supervised(half_view(images[labelled], view), labels[labelled], num_classes,
+                           params.classifier, train, seed + 2 * round_index + view,
+                           (half_view(images[idx], view), y, params.pseudo_batch_share))
                 for view, (idx, y) in enumerate(pseudo_sets)]
 
-    for round_index in range(params["rounds"]):
+    for round_index in range(params.rounds):
         learners = train_views(round_index)
         picks = [most_confident(log_probabilities(c, half_view(images[pool], view)), per_learner)
                  for view, c in enumerate(learners)]
@@ -156,7 +157,7 @@ def co_training(images, labels, labelled, num_classes, params, train, seed, vari
                 idx, y = pseudo_sets[student]
                 pseudo_sets[student] = (np.concatenate([idx, pool[chosen]]), np.concatenate([y, predicted]))
         pool = np.delete(pool, np.union1d(picks[0][0], picks[1][0]))
-    return CoTrainingEnsemble(train_views(params["rounds"]))
+    return CoTrainingEnsemble(train_views(params.rounds))
 
 
 @keras.saving.register_keras_serializable(package="benchmark")
@@ -198,10 +199,10 @@ class PseudoLabelTrainer(keras.Model):
 def pseudo_labelling(images, labels, labelled, num_classes, params, train, seed):
     """Trains the shared classifier by pseudo-labelling on every training image; returns it."""
     keras.utils.set_random_seed(seed)
-    classifier = build_classifier(images.shape[1:], num_classes, params["classifier"])
+    classifier = build_classifier(images.shape[1:], num_classes, params.classifier)
     initialize_weight_norm(classifier, to_float(init_batch(images, seed)))
-    trainer = PseudoLabelTrainer(classifier, params["alpha"], params["ramp_start"], params["ramp_end"])
-    trainer.compile(optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1))
+    trainer = PseudoLabelTrainer(classifier, params.alpha, params.ramp_start, params.ramp_end)
+    trainer.compile(optimizer=keras.optimizers.Adam(train.classifier_lr, beta_1=train.beta_1))
     batches = tf.data.Dataset.zip((labelled_batches(images[labelled], labels[labelled], train.batch_size, seed),
                                    make_pipeline(images, batch_size=train.batch_size, seed=seed + 1)))
     trainer.fit(batches, steps_per_epoch=train.steps, epochs=1, shuffle=False, verbose=0)

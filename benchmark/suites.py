@@ -179,6 +179,6 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
         budget = BUDGETS[spec.budget][profile]
         configs.append(RunConfig(suite=suite_name, task=spec.task, model=spec.model, dataset=spec.dataset,
                                  profile=profile, train=budget.train, eval=budget.eval,
-                                 model_params={} if external else dict(budget.model_params),
+                                 model_params={} if external else budget.model_params,
                                  setting=spec.setting))
     return configs

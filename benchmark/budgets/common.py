@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from benchmark.config import EvalConfig, TrainConfig
+from benchmark.config import ClassifierTraining, EvalConfig, Section, TrainConfig
 
 PROFILES = ("smoke", "standard", "paper")
 
@@ -14,7 +14,7 @@ PROFILES = ("smoke", "standard", "paper")
 class Budget:
     train: TrainConfig | None  # None: nothing trains (the real-data floor)
     eval: EvalConfig
-    model_params: dict
+    model_params: Section | dict  # a task's Section, or its model's constructor arguments
 
 
 def with_train(budget, **changes):
@@ -23,8 +23,10 @@ def with_train(budget, **changes):
 
 
 def with_params(budget, **params):
-    """``budget`` with ``params`` added to its model_params (replacing those of the same name)."""
-    return replace(budget, model_params={**budget.model_params, **params})
+    """``budget`` with some of its model_params changed (or, for constructor arguments, added)."""
+    if isinstance(budget.model_params, dict):
+        return replace(budget, model_params={**budget.model_params, **params})
+    return replace(budget, model_params=replace(budget.model_params, **params))
 
 
 IMAGE_EVAL = {"smoke": EvalConfig(num_samples=500, num_real=500, classifier_steps=150),
@@ -37,6 +39,6 @@ TRANSLATION_EVAL = {"smoke": EvalConfig(num_samples=200, num_real=200, classifie
                     "paper": EvalConfig(num_samples=10000, num_real=10000)}
 
 # The source CNN of transfer and adaptation (Adam, cached per source, format and seed).
-SOURCE_CNN = {"smoke": {"steps": 30, "batch_size": 32, "learning_rate": 1e-3},
-              "standard": {"steps": 1000, "batch_size": 64, "learning_rate": 1e-3},
-              "paper": {"steps": 10000, "batch_size": 128, "learning_rate": 1e-3}}
+SOURCE_CNN = {"smoke": ClassifierTraining(steps=30, batch_size=32, classifier_lr=1e-3),
+              "standard": ClassifierTraining(steps=1000, batch_size=64, classifier_lr=1e-3),
+              "paper": ClassifierTraining(steps=10000, batch_size=128, classifier_lr=1e-3)}

@@ -1,4 +1,5 @@
-"""Budgets of the diffusion suite (benchmark/tasks/diffusion.py, which documents model_params):
+"""Budgets of the diffusion suite (benchmark/tasks/diffusion.py; its
+sections: benchmark/tasks/configs.py):
 budget name -> profile -> Budget. Why each value: docs/budgets.md.
 
 train.* drives the noise predictor. Sampling costs a U-Net pass per DDIM step, so the standard
@@ -7,56 +8,59 @@ n_fake); FID/KID on the Inception network use 1000 samples, as for the GANs, so 
 across the two suites.
 """
 
+from dataclasses import replace
+
 from benchmark.budgets.common import IMAGE_EVAL, Budget
-from benchmark.config import EvalConfig, TrainConfig
+from benchmark.config import EvalConfig
+from benchmark.tasks.configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
 
 _EVAL = {"smoke": EvalConfig(num_samples=200, num_real=500, classifier_steps=150),
          "standard": EvalConfig(num_samples=1000, num_real=10000, inception_samples=1000),
          "paper": IMAGE_EVAL["paper"]}
 
-_LDM_STANDARD = {"vae": {"latent_channels": 4, "base_filters": 32, "kl_weight": 0.2},
-                 "vae_steps": 600, "vae_batch_size": 32, "vae_learning_rate": 1e-3,
-                 "latent_images": 60000,
-                 "diffusion": {"channels": [32, 64], "blocks_per_level": 1, "attention": False,
-                               "schedule": "scaled_linear", "beta_start": 0.00085,
-                               "beta_end": 0.012},
-                 "learning_rate": 3e-3, "ema_momentum": 0.99, "sampling_steps": 25}
+_LDM_STANDARD = LdmParams(
+    vae={"latent_channels": 4, "base_filters": 32, "kl_weight": 0.2}, latent_images=60000,
+    diffusion={"channels": [32, 64], "blocks_per_level": 1, "attention": False,
+               "schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012},
+    ema_momentum=0.99, sampling_steps=25)
 
 _LDM = {
-    "smoke": Budget(TrainConfig(steps=20, batch_size=32, checkpoint_every=10), _EVAL["smoke"],
-                    {"vae": {"base_filters": 16, "kl_weight": 0.2}, "vae_steps": 20,
-                     "vae_batch_size": 32, "vae_learning_rate": 1e-3, "latent_images": 2000,
-                     "diffusion": {"channels": [16, 32], "attention": False},
-                     "learning_rate": 1e-3, "ema_momentum": 0.9, "sampling_steps": 5}),
-    "standard": Budget(TrainConfig(steps=1500, batch_size=64, checkpoint_every=300),
-                       _EVAL["standard"], _LDM_STANDARD),
+    "smoke": Budget(LdmTraining(steps=20, batch_size=32, checkpoint_every=10,
+                                noise_predictor_lr=1e-3, vae_steps=20, vae_batch_size=32,
+                                vae_lr=1e-3), _EVAL["smoke"],
+                    LdmParams(vae={"base_filters": 16, "kl_weight": 0.2}, latent_images=2000,
+                              diffusion={"channels": [16, 32], "attention": False},
+                              ema_momentum=0.9, sampling_steps=5)),
+    "standard": Budget(LdmTraining(steps=1500, batch_size=64, checkpoint_every=300,
+                                   noise_predictor_lr=3e-3, vae_steps=600, vae_batch_size=32,
+                                   vae_lr=1e-3), _EVAL["standard"], _LDM_STANDARD),
     # Rombach et al. 2022 (LDM-4, KL-regularised first stage): f = 4, kl_weight 1e-6, EMA 0.9999,
     # SD's scaled-linear schedule, T = 1000, attention, 2 blocks per level, DDIM 200 steps (eta 0)
     # for their unconditional scores. Differs: L1 reconstruction without their perceptual and
     # adversarial terms, and U-Net widths for 28 px.
-    "paper": Budget(TrainConfig(steps=200000, batch_size=64, checkpoint_every=5000),
-                    _EVAL["paper"],
-                    {**_LDM_STANDARD, "vae": {"base_filters": 64, "kl_weight": 1e-6},
-                     "vae_steps": 50000, "vae_batch_size": 64, "vae_learning_rate": 1e-4,
-                     "diffusion": {**_LDM_STANDARD["diffusion"], "channels": [64, 128],
-                                   "attention": True, "blocks_per_level": 2},
-                     "learning_rate": 1e-4, "ema_momentum": 0.9999, "sampling_steps": 200}),
+    "paper": Budget(LdmTraining(steps=200000, batch_size=64, checkpoint_every=5000,
+                                noise_predictor_lr=1e-4, vae_steps=50000, vae_batch_size=64,
+                                vae_lr=1e-4), _EVAL["paper"],
+                    replace(_LDM_STANDARD, vae={"base_filters": 64, "kl_weight": 1e-6},
+                            diffusion={**_LDM_STANDARD.diffusion, "channels": [64, 128],
+                                       "attention": True, "blocks_per_level": 2},
+                            ema_momentum=0.9999, sampling_steps=200)),
 }
 
 
 def _class_conditional(budget, num_classes, guidance):
     """``budget`` with a class-conditional noise predictor sampled at CFG scale ``guidance``."""
     params = budget.model_params
-    return Budget(budget.train, budget.eval,
-                  {**params, "diffusion": {**params["diffusion"], "num_classes": num_classes},
-                   "guidance": guidance})
+    return replace(budget, model_params=replace(
+        params, diffusion={**params.diffusion, "num_classes": num_classes}, guidance=guidance))
 
 
 # The pixel baseline: a 3-level U-Net of about the latent one's parameter count (663k vs 636k).
-_DDPM_STANDARD = {"diffusion": {"channels": [16, 32, 64], "blocks_per_level": 1,
-                                "attention": False, "schedule": "linear", "beta_start": 1e-4,
-                                "beta_end": 0.02, "clip_denoised": True},
-                  "learning_rate": 1e-3, "ema_momentum": 0.0, "sampling_steps": 25}
+_DDPM_STANDARD = DdpmParams(diffusion={"channels": [16, 32, 64], "blocks_per_level": 1,
+                                       "attention": False, "schedule": "linear",
+                                       "beta_start": 1e-4, "beta_end": 0.02,
+                                       "clip_denoised": True},
+                            ema_momentum=0.0, sampling_steps=25)
 
 BUDGETS = {
     "ldm-images": _LDM,
@@ -66,20 +70,24 @@ BUDGETS = {
     "ldm-cfg-images": {profile: _class_conditional(budget, num_classes=10, guidance=2.0)
                        for profile, budget in _LDM.items()},
     "ddpm-images": {
-        "smoke": Budget(TrainConfig(steps=20, batch_size=32, checkpoint_every=10), _EVAL["smoke"],
-                        {"diffusion": {"channels": [8, 16, 16], "attention": False,
-                                       "clip_denoised": True},
-                         "learning_rate": 1e-3, "ema_momentum": 0.9, "sampling_steps": 5}),
-        "standard": Budget(TrainConfig(steps=300, batch_size=64, checkpoint_every=100),
+        "smoke": Budget(DdpmTraining(steps=20, batch_size=32, checkpoint_every=10,
+                                     noise_predictor_lr=1e-3), _EVAL["smoke"],
+                        DdpmParams(diffusion={"channels": [8, 16, 16], "attention": False,
+                                              "clip_denoised": True},
+                                   ema_momentum=0.9, sampling_steps=5)),
+        "standard": Budget(DdpmTraining(steps=300, batch_size=64, checkpoint_every=100,
+                                        noise_predictor_lr=1e-3),
                            _EVAL["standard"], _DDPM_STANDARD),
         # Ho et al. 2020 (CIFAR-10): Adam 2e-4, batch 128, 800k steps, dropout 0.1, EMA 0.9999,
         # linear schedule 1e-4..0.02, attention, 2 blocks per level. Differs: widths for 28 px,
         # attention at the lowest resolution only, DDIM with all 1000 steps instead of ancestral
         # sampling.
-        "paper": Budget(TrainConfig(steps=800000, batch_size=128, checkpoint_every=10000),
-                        _EVAL["paper"],
-                        {"diffusion": {**_DDPM_STANDARD["diffusion"], "channels": [64, 128, 128],
-                                       "attention": True, "blocks_per_level": 2, "dropout": 0.1},
-                         "learning_rate": 2e-4, "ema_momentum": 0.9999, "sampling_steps": 1000}),
+        "paper": Budget(DdpmTraining(steps=800000, batch_size=128, checkpoint_every=10000,
+                                     noise_predictor_lr=2e-4), _EVAL["paper"],
+                        replace(_DDPM_STANDARD,
+                                diffusion={**_DDPM_STANDARD.diffusion, "channels": [64, 128, 128],
+                                           "attention": True, "blocks_per_level": 2,
+                                           "dropout": 0.1},
+                                ema_momentum=0.9999, sampling_steps=1000)),
     },
 }

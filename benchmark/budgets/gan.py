@@ -2,38 +2,38 @@
 Why each value: docs/budgets.md."""
 
 from benchmark.budgets.common import IMAGE_EVAL, PROFILES, Budget
-from benchmark.config import EvalConfig, TrainConfig
+from benchmark.config import AdversarialTraining, EvalConfig
 
 _POINTS_EVAL = EvalConfig(num_samples=2500, num_real=2500)
 
 BUDGETS = {
     # Unrolled-GAN-style 2-D setting: 2x128 MLPs, Adam 1e-3.
     "gan-points": {
-        "smoke": Budget(TrainConfig(steps=300, batch_size=256, d_learning_rate=1e-3,
-                                    g_learning_rate=1e-3, checkpoint_every=100),
+        "smoke": Budget(AdversarialTraining(steps=300, batch_size=256, discriminator_lr=1e-3,
+                                    generator_lr=1e-3, checkpoint_every=100),
                         _POINTS_EVAL, {"latent_dim": 16, "hidden_units": [128, 128]}),
-        "standard": Budget(TrainConfig(steps=10000, batch_size=256, d_learning_rate=1e-3,
-                                       g_learning_rate=1e-3, checkpoint_every=2000),
+        "standard": Budget(AdversarialTraining(steps=10000, batch_size=256, discriminator_lr=1e-3,
+                                       generator_lr=1e-3, checkpoint_every=2000),
                            _POINTS_EVAL, {"latent_dim": 16, "hidden_units": [128, 128]}),
-        "paper": Budget(TrainConfig(steps=25000, batch_size=512, d_learning_rate=1e-4,
-                                    g_learning_rate=1e-3, checkpoint_every=2500),
+        "paper": Budget(AdversarialTraining(steps=25000, batch_size=512, discriminator_lr=1e-4,
+                                    generator_lr=1e-3, checkpoint_every=2500),
                         _POINTS_EVAL, {"latent_dim": 256, "hidden_units": [128, 128]}),
     },
     "gan-images": {
-        "smoke": Budget(TrainConfig(steps=100, batch_size=64, checkpoint_every=50),
+        "smoke": Budget(AdversarialTraining(steps=100, batch_size=64, checkpoint_every=50),
                         IMAGE_EVAL["smoke"], {"latent_dim": 64, "hidden_units": [256, 256]}),
-        "standard": Budget(TrainConfig(steps=6000, batch_size=64, checkpoint_every=1000),
+        "standard": Budget(AdversarialTraining(steps=6000, batch_size=64, checkpoint_every=1000),
                            IMAGE_EVAL["standard"], {"latent_dim": 64, "hidden_units": [512, 512]}),
-        "paper": Budget(TrainConfig(steps=100000, batch_size=100, checkpoint_every=5000),
+        "paper": Budget(AdversarialTraining(steps=100000, batch_size=100, checkpoint_every=5000),
                         IMAGE_EVAL["paper"], {"latent_dim": 100, "hidden_units": [1200, 1200]}),
     },
     # Radford et al.: Adam 2e-4, beta1 0.5, batch 128.
     "dcgan-images": {
-        "smoke": Budget(TrainConfig(steps=50, batch_size=32, checkpoint_every=25),
+        "smoke": Budget(AdversarialTraining(steps=50, batch_size=32, checkpoint_every=25),
                         IMAGE_EVAL["smoke"], {"latent_dim": 100, "base_filters": 16}),
-        "standard": Budget(TrainConfig(steps=3000, batch_size=64, checkpoint_every=500),
+        "standard": Budget(AdversarialTraining(steps=3000, batch_size=64, checkpoint_every=500),
                            IMAGE_EVAL["standard"], {"latent_dim": 100, "base_filters": 64}),
-        "paper": Budget(TrainConfig(steps=12000, batch_size=128, checkpoint_every=1000),
+        "paper": Budget(AdversarialTraining(steps=12000, batch_size=128, checkpoint_every=1000),
                         IMAGE_EVAL["paper"], {"latent_dim": 100, "base_filters": 128}),
     },
     # The real-data floor: the models' evaluation sizes (the same as the GANs'), no training.

@@ -7,7 +7,13 @@ Gaussian noise) is also every neural baseline's classifier; Adam 3e-3, beta1 0.5
 """
 
 from benchmark.budgets.common import Budget, with_params
-from benchmark.config import EvalConfig, TrainConfig
+from benchmark.config import AdversarialTraining, ClassifierTraining, EvalConfig, TrainConfig
+from benchmark.tasks.configs import (
+    BaselineParams,
+    GmmParams,
+    PseudoLabelParams,
+    PseudoLabelRounds,
+)
 
 _EVAL = EvalConfig(num_samples=1, num_real=1)  # unused: scored on the whole official test split
 _CLASSIFIER = {"hidden_units": [1000, 500, 250, 250, 250], "input_noise": 0.6, "hidden_noise": 0.5}
@@ -15,8 +21,8 @@ _SMOKE_CLASSIFIER = {**_CLASSIFIER, "hidden_units": [64, 32]}
 
 
 def _ssgan(steps, networks):
-    return Budget(TrainConfig(steps=steps, batch_size=100, d_learning_rate=3e-3,
-                              g_learning_rate=3e-3, checkpoint_every=min(steps, 1000)),
+    return Budget(AdversarialTraining(steps=steps, batch_size=100, discriminator_lr=3e-3,
+                                      generator_lr=3e-3, checkpoint_every=min(steps, 1000)),
                   _EVAL, networks)
 
 
@@ -35,32 +41,33 @@ _SSGAN = {
 _FIT_STEPS = {"smoke": 20, "standard": 500, "paper": 5000}  # per fit of a baseline's classifier
 
 
-def _classifier_method(params, fits=1):
+def _classifier_method(params_class, fits=1, **params):
     """A baseline that trains the shared classifier ``fits`` fits long (``_FIT_STEPS`` a fit)."""
-    return {profile: Budget(TrainConfig(steps=steps * fits, batch_size=100, d_learning_rate=3e-3,
-                                        checkpoint_every=steps * fits), _EVAL,
-                            {"classifier": _SMOKE_CLASSIFIER if profile == "smoke" else _CLASSIFIER,
-                             **params})
+    return {profile: Budget(ClassifierTraining(steps=steps * fits, batch_size=100,
+                                               classifier_lr=3e-3, beta_1=0.5,
+                                               checkpoint_every=steps * fits), _EVAL,
+                            params_class(classifier=_SMOKE_CLASSIFIER if profile == "smoke"
+                                         else _CLASSIFIER, **params))
             for profile, steps in _FIT_STEPS.items()}
 
 
 # EM: no gradient steps.
 _GMM = Budget(TrainConfig(steps=1, batch_size=1, checkpoint_every=1), _EVAL,
-              {"components": 30, "iterations": 20, "regularization": 1e-2})
+              GmmParams(components=30, iterations=20, regularization=1e-2))
 
 _EVERY_PROFILE = {
     "ssl-ssgan": _SSGAN,
     "ssl-ssgan_explicit": _SSGAN,
-    "ssl-supervised": _classifier_method({}),
-    "ssl-self_training": _classifier_method({"rounds": 3, "fraction": 0.1,
-                                             "pseudo_batch_share": 0.5}),
+    "ssl-supervised": _classifier_method(BaselineParams),
+    "ssl-self_training": _classifier_method(PseudoLabelRounds, rounds=3, fraction=0.1,
+                                            pseudo_batch_share=0.5),
     # Pseudo-labelling trains one classifier on all the data: three baseline fits long.
-    "ssl-pseudo_label": _classifier_method({"alpha": 3.0, "ramp_start": 100, "ramp_end": 600},
-                                           fits=3),
-    "ssl-cotraining_shared": _classifier_method({"rounds": 2, "fraction": 0.1,
-                                                 "pseudo_batch_share": 0.5}),
-    "ssl-cotraining_teach": _classifier_method({"rounds": 2, "fraction": 0.1,
-                                                "pseudo_batch_share": 0.5}),
+    "ssl-pseudo_label": _classifier_method(PseudoLabelParams, fits=3, alpha=3.0, ramp_start=100,
+                                           ramp_end=600),
+    "ssl-cotraining_shared": _classifier_method(PseudoLabelRounds, rounds=2, fraction=0.1,
+                                                pseudo_batch_share=0.5),
+    "ssl-cotraining_teach": _classifier_method(PseudoLabelRounds, rounds=2, fraction=0.1,
+                                               pseudo_batch_share=0.5),
     "ssl-gmm": {"smoke": with_params(_GMM, components=10, iterations=3),
                 "standard": _GMM, "paper": _GMM},
 }

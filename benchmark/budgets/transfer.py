@@ -2,30 +2,34 @@
 Why each value: docs/budgets.md.
 
 train.steps is per label fraction (Adam; batch capped at the labelled-set size);
-model_params["source"] is the source CNN's budget (cached per seed, shared with adaptation).
+model.source is the source CNN's budget (cached per seed, shared with adaptation), model.dcgan
+the DCGAN's of dcgan_features (the DCGAN paper's Adam 2e-4, beta1 0.5; cached per seed).
 """
 
-from benchmark.budgets.common import SOURCE_CNN, TRANSLATION_EVAL, Budget, with_params
-from benchmark.config import TrainConfig
+from dataclasses import replace
 
-_SMALL_CNN = {
-    "smoke": Budget(TrainConfig(steps=10, batch_size=32), TRANSLATION_EVAL["smoke"],
-                    {"source": SOURCE_CNN["smoke"], "fractions": [1, 100], "learning_rate": 1e-3,
-                     "finetune_learning_rate": 1e-3, "dcgan": {"steps": 10, "batch_size": 32}}),
-    "standard": Budget(TrainConfig(steps=300, batch_size=64), TRANSLATION_EVAL["standard"],
-                       {"source": SOURCE_CNN["standard"], "fractions": [1, 5, 10, 100],
-                        "learning_rate": 1e-3, "finetune_learning_rate": 1e-3,
-                        "dcgan": {"steps": 500, "batch_size": 64}}),
-    "paper": Budget(TrainConfig(steps=3000, batch_size=128), TRANSLATION_EVAL["paper"],
-                    {"source": SOURCE_CNN["paper"], "fractions": [1, 5, 10, 100],
-                     "learning_rate": 1e-3, "finetune_learning_rate": 1e-3,
-                     "dcgan": {"steps": 10000, "batch_size": 128}}),
-}
+from benchmark.budgets.common import SOURCE_CNN, TRANSLATION_EVAL, Budget
+from benchmark.config import AdversarialTraining
+from benchmark.tasks.configs import L2spParams, TransferParams, TransferTraining
+
+
+def _small_cnn(profile, steps, batch_size, fractions, dcgan_steps):
+    return Budget(TransferTraining(steps=steps, batch_size=batch_size, classifier_lr=1e-3,
+                                   finetune_lr=1e-3), TRANSLATION_EVAL[profile],
+                  TransferParams(source=SOURCE_CNN[profile], fractions=fractions,
+                                 dcgan=AdversarialTraining(steps=dcgan_steps,
+                                                           batch_size=batch_size)))
+
+
+_SMALL_CNN = {"smoke": _small_cnn("smoke", 10, 32, (1, 100), dcgan_steps=10),
+              "standard": _small_cnn("standard", 300, 64, (1, 5, 10, 100), dcgan_steps=500),
+              "paper": _small_cnn("paper", 3000, 128, (1, 5, 10, 100), dcgan_steps=10000)}
 
 BUDGETS = {
     "transfer-small-cnn": _SMALL_CNN,
     # L2-SP (Li et al. 2018) with Adam at the fine-tuning rate; its own budget keeps the other
     # strategies' config hashes.
-    "transfer-l2sp": {profile: with_params(budget, l2sp_weight=0.01)
+    "transfer-l2sp": {profile: replace(budget, model_params=L2spParams(
+                          **vars(budget.model_params), l2sp_weight=0.01))
                       for profile, budget in _SMALL_CNN.items()},
 }

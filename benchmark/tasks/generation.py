@@ -10,7 +10,6 @@ class coverage) and, when its weights are installed, the FID Inception network.
 
 from __future__ import annotations
 
-import json
 import time
 
 import keras
@@ -22,8 +21,9 @@ from benchmark.external import load_model_class
 from benchmark.scoring import dataset_reference, memorization_subset, score_images
 from benchmark.suites import REAL_DATA
 from benchmark.tasks.base import TaskResult
+from benchmark.tasks.common import RunContext, save_history
 from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
+from evaluation.plots import save_mosaic, save_scatter, to_uint8
 from models import DCGAN, GAN
 
 MODELS = {"gan": GAN, "dcgan": DCGAN}
@@ -38,7 +38,7 @@ def build_model(config, data_shape, seed):
     model = model_class(data_shape=data_shape, seed=seed, **config.model_params)
     train = config.train
     optimizers = [keras.optimizers.Adam(rate, beta_1=train.beta_1)
-                  for rate in (train.d_learning_rate, train.g_learning_rate)]
+                  for rate in (train.discriminator_lr, train.generator_lr)]
     model.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
     # A model may wrap them (loss scaling under float16): checkpoint what it trains with.
     return model, [getattr(model, "d_optimizer", optimizers[0]),
@@ -88,7 +88,7 @@ def run(config, seed, ctx):
         ctx.log(f"latent walk, path_smoothness and generator.keras skipped: {config.model} lacks "
                 "`generator` or `latent_dim`")
     walk = to_uint8(latent_walk(model, seed)) if latent and not points else None
-    _save_run_figures(config, samples, walk, state, seed, ctx, result, dataset)
+    _save_run_figures(RunContext(config, seed, ctx, result), samples, walk, state, dataset)
     if points:
         _score_points(samples, dataset, result, config)
     else:
@@ -130,23 +130,16 @@ def _check_samples(samples, config, data_shape, points):
                          f"({np.min(samples):.3g} to {np.max(samples):.3g})")
 
 
-def _save_run_figures(config, samples, walk, state, seed, ctx, result, dataset):
-    history = {"steps": state["steps"], **state["history"]}
-    (ctx.workdir / "history.json").write_text(json.dumps(history))
-    result.artifacts["history"] = str(ctx.workdir / "history.json")
-    title = f"{config.model} on {config.dataset} ({config.profile}, seed {seed})"
+def _save_run_figures(run_ctx, samples, walk, state, dataset):
+    samples_png = run_ctx.artifact("samples", "samples.png")
     if hasattr(dataset, "centers"):
-        save_scatter(samples, dataset.centers, ctx.workdir / "samples.png", title)
+        save_scatter(samples, dataset.centers, samples_png, run_ctx.title)
     else:
-        save_mosaic(to_uint8(samples[:GRID_SIZE]), ctx.workdir / "samples.png", columns=8)
+        save_mosaic(to_uint8(samples[:GRID_SIZE]), samples_png, columns=8)
     if walk is not None:
-        save_mosaic(walk.reshape(-1, *walk.shape[2:]), ctx.workdir / "latent_walk.png",
-                    columns=WALK_STEPS)
-        result.artifacts["latent_walk"] = str(ctx.workdir / "latent_walk.png")
-    result.artifacts["samples"] = str(ctx.workdir / "samples.png")
-    curves = {name: (state["steps"], values) for name, values in state["history"].items()}
-    save_curves(curves, ctx.workdir / "curves.png", f"training losses, {title}")
-    result.artifacts["curves"] = str(ctx.workdir / "curves.png")
+        save_mosaic(walk.reshape(-1, *walk.shape[2:]),
+                    run_ctx.artifact("latent_walk", "latent_walk.png"), columns=WALK_STEPS)
+    save_history(run_ctx, state)
 
 
 def _score_points(samples, dataset, result, config):

@@ -5,16 +5,17 @@ drawn with the run seed (``benchmark.data.splits.labelled_split``), so every met
 labelled images for a seed. All training images serve as unlabelled data (as in Salimans et al.).
 Scores on the official test split: ``accuracy`` and ``error_pct``, plus ``train_seconds``.
 
-Models (``config.model``) and their ``model_params``:
+Models (``config.model``) and their sections (``METHODS``; benchmark/tasks/configs.py):
 
-- ``ssgan`` / ``ssgan_explicit``: ``models.SSGAN`` constructor arguments (the explicit variant has
-  ``fake_class="explicit"``); ``train`` sets steps, batch size, the two Adam learning rates and beta_1.
-- every other model: ``classifier`` (arguments of ``build_ssgan_discriminator``: the SSGAN
-  discriminator is the shared classifier network), trained ``train.steps`` steps per fit with Adam
-  at ``train.d_learning_rate``; plus ``rounds``, ``fraction`` and ``pseudo_batch_share``
-  (self-training, co-training),
-  ``alpha``, ``ramp_start``, ``ramp_end`` (pseudo-labelling); ``gmm`` takes ``components``,
-  ``iterations`` and ``regularization`` instead (see ``benchmark.ssl_baselines``).
+- ``ssgan`` / ``ssgan_explicit``: the model section is ``models.SSGAN``'s constructor arguments
+  (the explicit variant has ``fake_class="explicit"``); ``train`` (``AdversarialTraining``) sets
+  steps, batch size, ``discriminator_lr``, ``generator_lr`` and beta_1.
+- every other model but ``gmm``: ``classifier`` (arguments of ``build_ssgan_discriminator``: the
+  SSGAN discriminator is the shared classifier network), trained ``train.steps`` steps per fit
+  with Adam at ``train.classifier_lr``; plus ``rounds``, ``fraction`` and ``pseudo_batch_share``
+  (self-training, co-training), ``alpha``, ``ramp_start``, ``ramp_end`` (pseudo-labelling).
+- ``gmm`` takes ``components``, ``iterations`` and ``regularization`` (see
+  ``benchmark.ssl_baselines``); it fits by EM in NumPy, outside ``--strategy``.
 """
 
 from __future__ import annotations
@@ -27,24 +28,38 @@ import numpy as np
 import tensorflow as tf
 
 from benchmark import ssl_baselines as baselines
-from benchmark.config import ConfigError
+from benchmark.config import AdversarialTraining, ClassifierTraining, ConfigError, TrainConfig
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.splits import labelled_split
 from benchmark.tasks.base import TaskResult
+from benchmark.tasks.configs import (
+    BaselineParams,
+    GmmParams,
+    PseudoLabelParams,
+    PseudoLabelRounds,
+)
 from benchmark.training import fit_resumable
 from models import SSGAN
 
 CLASSIFIER_METHODS = {
-    "supervised": lambda x, y, lab, k, p, train, seed: baselines.train_classifier(
-        x[lab], y[lab], k, p["classifier"], train, seed),
+    "supervised": lambda x, y, lab, k, p, train, seed: baselines.supervised(
+        x[lab], y[lab], k, p.classifier, train, seed),
     "self_training": baselines.self_training,
     "pseudo_label": baselines.pseudo_labelling,
     "cotraining_shared": lambda *args: baselines.co_training(*args, variant="shared"),
     "cotraining_teach": lambda *args: baselines.co_training(*args, variant="teach"),
-    "gmm": lambda x, y, lab, k, p, train, seed: baselines.GaussianMixtureClassifier(k, **p).fit(x, y, lab),
+    "gmm": lambda x, y, lab, k, p, train, seed: baselines.GaussianMixtureClassifier(
+        k, p.components, p.iterations, p.regularization).fit(x, y, lab),
 }
+# model -> its train and model sections (dict: the SSGAN's constructor arguments)
+METHODS = {"ssgan": (AdversarialTraining, dict), "ssgan_explicit": (AdversarialTraining, dict),
+           "supervised": (ClassifierTraining, BaselineParams),
+           "self_training": (ClassifierTraining, PseudoLabelRounds),
+           "pseudo_label": (ClassifierTraining, PseudoLabelParams),
+           "cotraining_shared": (ClassifierTraining, PseudoLabelRounds),
+           "cotraining_teach": (ClassifierTraining, PseudoLabelRounds),
+           "gmm": (TrainConfig, GmmParams)}
 SSGAN_MODELS = {"ssgan": "implicit", "ssgan_explicit": "explicit"}
-MODELS = [*SSGAN_MODELS, *CLASSIFIER_METHODS]
 
 
 def num_labels(setting):
@@ -55,8 +70,12 @@ def num_labels(setting):
 
 
 def run(config, seed, ctx):
-    if config.model not in MODELS:
-        raise ConfigError(f"the ssl task has models {', '.join(MODELS)}; got {config.model!r}")
+    if config.model not in METHODS:
+        raise ConfigError(f"the ssl task has models {', '.join(METHODS)}; got {config.model!r}")
+    training, params = METHODS[config.model]
+    if not (isinstance(config.train, training) and isinstance(config.model_params, params)):
+        raise ConfigError(f"{config.model} needs a {training.__name__} train section and "
+                          f"{params.__name__} model section")
     dataset = get_dataset(config.dataset)
     if not hasattr(dataset, "image_shape") or dataset.num_classes < 2:
         raise ConfigError(f"the ssl task needs a labelled image dataset; {config.dataset!r} is not one")
@@ -97,13 +116,13 @@ def _log_probabilities(classifier, images):
 
 def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
     train = config.train
-    params = {k: v for k, v in config.model_params.items() if k != "fake_class"}
     with ctx.model_scope():
         model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
-                      fake_class=SSGAN_MODELS[config.model], seed=seed, **params)
+                      fake_class=SSGAN_MODELS[config.model], seed=seed, **config.model_params)
         model.initialize_from(baselines.to_float(baselines.init_batch(images, seed)))
-        model.compile(d_optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1),
-                      g_optimizer=keras.optimizers.Adam(train.g_learning_rate, beta_1=train.beta_1))
+        model.compile(
+            d_optimizer=keras.optimizers.Adam(train.discriminator_lr, beta_1=train.beta_1),
+            g_optimizer=keras.optimizers.Adam(train.generator_lr, beta_1=train.beta_1))
 
     def make_dataset(skip):
         labelled_data = baselines.labelled_batches(images[labelled], labels[labelled], train.batch_size, seed)

@@ -7,19 +7,19 @@ classes each side uses. The model is the strategy on the target task:
 - ``frozen``: the source CNN up to its "features" layer, frozen (batch norm in
   inference mode), with a new linear head.
 - ``finetune_all``: every layer starts from the source CNN and trains at
-  ``finetune_learning_rate`` (batch norm in training mode, its statistics from the source).
+  ``train.finetune_lr`` (batch norm in training mode, its statistics from the source).
 - ``finetune_conv``: only the conv blocks start from the source CNN; the
   "features" layer and the head start fresh, and every layer trains at
-  ``finetune_learning_rate``: Yosinski et al. 2014's transfer of the first layers
+  ``train.finetune_lr``: Yosinski et al. 2014's transfer of the first layers
   with fine-tuning ("AnB+"), for sources whose top layers are too specific.
 - ``finetune_top``: the conv blocks stay frozen; the "features" layer and a new
   head train.
 - ``finetune_l2sp``: ``finetune_all`` plus L2-SP (Li et al. 2018): the penalty
-  ``l2sp_weight`` / 2 x the squared distance of every transferred weight from its
+  ``model.l2sp_weight`` / 2 x the squared distance of every transferred weight from its
   source value, so the few labels move the network only as far as they must.
 - ``scratch``: the same CNN from random weights.
 - ``dcgan_features``: the discriminator of a DCGAN trained on the source images
-  (no labels; ``model_params["dcgan"]``: steps, batch_size), frozen, read at its
+  (no labels; ``model.dcgan``: its training budget), frozen, read at its
   last conv block (flattened; batch norm in inference mode) with a new linear
   head: Radford et al. 2015's use of D features for classification (theirs: every
   layer max-pooled to 4x4 grids and an L2-SVM). Trained once per (source, format,
@@ -29,7 +29,10 @@ classes each side uses. The model is the strategy on the target task:
   new linear head, on images brought to at least 32 px RGB. Only when its weights
   are in the local Keras cache; otherwise the run logs one line and records nothing.
 
-One run trains the strategy at every label fraction of ``model_params["fractions"]``
+The other strategies' new layers train at ``train.classifier_lr``; the sections are
+``TransferTraining``, ``TransferParams`` and ``L2spParams`` in benchmark/tasks/configs.py.
+
+One run trains the strategy at every label fraction of ``model.fractions``
 (class-balanced labelled subsets of the target train split, drawn with the run's
 seed, so every strategy of a seed sees the same labels; 100% is the whole split) and scores each on the
 whole target test split (its classes): metrics ``accuracy`` and ``error_pct`` with
@@ -58,8 +61,9 @@ from benchmark.cache import cached
 from benchmark.config import ConfigError
 from benchmark.data import make_pipeline
 from benchmark.data.splits import labelled_split
-from benchmark.tasks.adaptation import accuracy, source_classifier
-from benchmark.tasks.base import RunSkipped, TaskResult
+from benchmark.tasks.base import RunSkipped
+from benchmark.tasks.common import RunContext, accuracy, source_classifier
+from benchmark.tasks.configs import L2spParams, TransferParams
 from benchmark.tasks.translation import common_format, domains
 from models import DCGAN, build_small_cnn
 
@@ -92,79 +96,94 @@ def fraction_setting(prefix, fraction):
 
 def run(config, seed, ctx):
     if config.model not in STRATEGIES:
-        raise ConfigError(f"transfer strategy {config.model!r} unknown; known: {', '.join(STRATEGIES)}")
+        raise ConfigError(f"transfer strategy {config.model!r} unknown; "
+                          f"known: {', '.join(STRATEGIES)}")
     if config.setting not in CLASS_SPLITS:
         raise ConfigError(f"transfer class split {config.setting!r} unknown; known: "
                           f"{', '.join(repr(s) for s in CLASS_SPLITS)}")
+    params = L2spParams if config.model == "finetune_l2sp" else TransferParams
+    if not isinstance(config.model_params, params):
+        raise ConfigError(f"{config.model} needs a {params.__name__} model section")
     source, target = domains(config.dataset)
     size, channels = common_format(source, target)
-    image_shape = (size, size, channels)
     if config.model.startswith(IMAGENET):
         try:
             backbone_weights(config.model.removeprefix(IMAGENET))
         except BackboneUnavailable as exc:
             raise RunSkipped(str(exc)) from None
         size, channels = max(size, MIN_SIZE), 3
-        image_shape = (size, size, channels)
+    image_shape = (size, size, channels)
+    run_ctx = RunContext(config, seed, ctx)
+    pretrained, source_meta = _pretrained(run_ctx, source, image_shape)
     source_classes, target_classes = CLASS_SPLITS[config.setting]
-    params = config.model_params
+    x_target, y_target = select_classes(*target.load("train", ctx.data_dir), target_classes)
+    test = select_classes(*target.load("test", ctx.data_dir), target_classes)
+    num_classes = len(target_classes or range(target.num_classes))
+    seconds = sum(_train_and_score(run_ctx, fraction, pretrained, (x_target, y_target), test,
+                                   image_shape, num_classes, source_meta, target.name)
+                  for fraction in config.model_params.fractions)
+    own = 0 if config.model == "scratch" else source_meta["train_seconds"]
+    run_ctx.result.add("train_seconds", seconds + own, "s", setting=config.setting,
+                       note="every label fraction, plus the (cached) source network's training")
+    return run_ctx.result
 
+
+def _pretrained(run_ctx, source, image_shape):
+    """The network a strategy starts from (None for ImageNet's, built later) and its meta."""
+    config, ctx = run_ctx.config, run_ctx.ctx
+    source_classes = CLASS_SPLITS[config.setting][0]
     x_source, y_source = select_classes(*source.load("train", ctx.data_dir), source_classes)
+    source_name = source.name + ("-classes" + "".join(map(str, source_classes))
+                                 if source_classes else "")
+    if config.model.startswith(IMAGENET):
+        return None, {"train_seconds": 0.0}  # ImageNet training is not ours to count
+    if config.model == "dcgan_features":
+        return source_discriminator(run_ctx, source_name, x_source, image_shape)
     source_test = select_classes(*source.load("test", ctx.data_dir), source_classes)
     num_source_classes = len(source_classes or range(source.num_classes))
-    source_name = source.name + ("-classes" + "".join(map(str, source_classes)) if source_classes else "")
-    if config.model.startswith(IMAGENET):
-        pretrained, source_meta = None, {"train_seconds": 0.0}  # ImageNet training is not ours to count
-    elif config.model == "dcgan_features":
-        pretrained, source_meta = source_discriminator(source_name, x_source, image_shape, params["dcgan"],
-                                                       seed, ctx)
-    else:
-        pretrained, source_meta = source_classifier(source_name, x_source, y_source, source_test,
-                                                    num_source_classes, image_shape, params["source"], seed,
-                                                    ctx)
-    x_target, y_target = select_classes(*target.load("train", ctx.data_dir), target_classes)
-    x_test, y_test = select_classes(*target.load("test", ctx.data_dir), target_classes)
-    num_classes = len(target_classes or range(target.num_classes))
-
-    result = TaskResult()
-    seconds = 0.0
-    for fraction in params["fractions"]:
-        if fraction >= 100:
-            labelled = np.arange(len(y_target))
-        else:  # class-balanced, rounded to a multiple of the class count
-            per_class = max(1, round(len(y_target) * fraction / 100 / num_classes))
-            labelled, _ = labelled_split(y_target, per_class * num_classes, data_seed=seed)
-        num_labels = len(labelled)
-        keras.utils.set_random_seed(seed)
-        with ctx.model_scope():
-            model = target_network(config.model, pretrained, image_shape, num_classes, params)
-        batch = min(config.train.batch_size, num_labels)
-        started = time.perf_counter()
-        model.fit(make_pipeline(x_target[labelled], y_target[labelled], batch_size=batch, seed=seed, size=size,
-                                channels=channels),
-                  steps_per_epoch=config.train.steps, epochs=1, verbose=0, shuffle=False)
-        seconds += time.perf_counter() - started
-        score = accuracy(model, x_test, y_test, image_shape)
-        setting = fraction_setting(config.setting, fraction)
-        provenance = {"labels": num_labels, "split": f"{target.name} test ({len(x_test)} images)",
-                      "format": "{}x{}x{}".format(*image_shape), "steps": config.train.steps}
-        if "source_test_accuracy" in source_meta:
-            provenance["source_test_accuracy"] = round(source_meta["source_test_accuracy"], 4)
-        result.add("accuracy", score, setting=setting, **provenance)
-        result.add("error_pct", 100 * (1 - score), "%", setting=setting, **provenance)
-    result.add("train_seconds", seconds + (0 if config.model == "scratch" else source_meta["train_seconds"]), "s",
-               setting=config.setting, note="every label fraction, plus the (cached) source network's training")
-    return result
+    return source_classifier(run_ctx, source_name, (x_source, y_source), source_test,
+                             image_shape, num_source_classes)
 
 
-def source_discriminator(name, x, image_shape, params, seed, ctx):
-    """The discriminator of a DCGAN (its default networks and optimiser) trained on uint8 ``x``, cached.
+def _train_and_score(run_ctx, fraction, pretrained, labelled_target, test, image_shape,
+                     num_classes, source_meta, target_name):
+    """Trains the strategy on ``fraction`` % of the target labels and scores it on ``test``;
+    returns the seconds training took."""
+    config, seed = run_ctx.config, run_ctx.seed
+    x_target, y_target = labelled_target
+    if fraction >= 100:
+        labelled = np.arange(len(y_target))
+    else:  # class-balanced, rounded to a multiple of the class count
+        per_class = max(1, round(len(y_target) * fraction / 100 / num_classes))
+        labelled, _ = labelled_split(y_target, per_class * num_classes, data_seed=seed)
+    keras.utils.set_random_seed(seed)
+    with run_ctx.ctx.model_scope():
+        model = target_network(config.model, pretrained, image_shape, num_classes, config.train,
+                               getattr(config.model_params, "l2sp_weight", 0.0))
+    batch = min(config.train.batch_size, len(labelled))
+    started = time.perf_counter()
+    model.fit(make_pipeline(x_target[labelled], y_target[labelled], batch_size=batch, seed=seed,
+                            size=image_shape[0], channels=image_shape[2]),
+              steps_per_epoch=config.train.steps, epochs=1, verbose=0, shuffle=False)
+    seconds = time.perf_counter() - started
+    score = accuracy(model, *test, image_shape)
+    setting = fraction_setting(config.setting, fraction)
+    provenance = {"labels": len(labelled), "split": f"{target_name} test ({len(test[0])} images)",
+                  "format": "{}x{}x{}".format(*image_shape), "steps": config.train.steps}
+    if "source_test_accuracy" in source_meta:
+        provenance["source_test_accuracy"] = round(source_meta["source_test_accuracy"], 4)
+    run_ctx.result.add("accuracy", score, setting=setting, **provenance)
+    run_ctx.result.add("error_pct", 100 * (1 - score), "%", setting=setting, **provenance)
+    return seconds
 
-    ``params``: steps, batch_size. Returns (discriminator, {"train_seconds"}).
-    """
+
+def source_discriminator(run_ctx, name, x, image_shape):
+    """The discriminator of a DCGAN (its default networks, the budget ``model.dcgan``) trained on
+    uint8 ``x``, cached. Returns (discriminator, {"train_seconds"})."""
+    ctx, training, seed = run_ctx.ctx, run_ctx.config.model_params.dcgan, run_ctx.seed
     folder = Path(ctx.cache_dir) / "pretrained"
-    stem = "{}-{}x{}x{}-dcgan-steps{}-batch{}-seed{}".format(name, *image_shape, params["steps"],
-                                                             params["batch_size"], seed)
+    stem = "{}-{}x{}x{}-dcgan-steps{}-batch{}-seed{}".format(name, *image_shape, training.steps,
+                                                             training.batch_size, seed)
     weights, meta_path = folder / f"{stem}.discriminator.weights.h5", folder / f"{stem}.json"
 
     def fresh_gan():
@@ -179,17 +198,20 @@ def source_discriminator(name, x, image_shape, params, seed, ctx):
 
     def train():
         gan = fresh_gan()  # a new one: a failed load may have assigned part of the weights
-        gan.compile(d_optimizer=DCGAN.default_optimizer(), g_optimizer=DCGAN.default_optimizer())
+        gan.compile(
+            d_optimizer=keras.optimizers.Adam(training.discriminator_lr, beta_1=training.beta_1),
+            g_optimizer=keras.optimizers.Adam(training.generator_lr, beta_1=training.beta_1))
         started = time.perf_counter()
-        gan.fit(make_pipeline(x, batch_size=params["batch_size"], seed=seed, size=image_shape[0],
-                              channels=image_shape[2]), steps_per_epoch=params["steps"], epochs=1,
+        gan.fit(make_pipeline(x, batch_size=training.batch_size, seed=seed, size=image_shape[0],
+                              channels=image_shape[2]), steps_per_epoch=training.steps, epochs=1,
                 verbose=0, shuffle=False)
         meta = {"train_seconds": time.perf_counter() - started}
         gan.discriminator.save_weights(weights)
         meta_path.write_text(json.dumps(meta))
         return gan.discriminator, meta
 
-    return cached([weights, meta_path], load, train, ctx.log)
+    with ctx.strategy.scope():  # float32 whatever the run's precision: the cache is shared
+        return cached([weights, meta_path], load, train, ctx.log)
 
 
 class StartingPointL2(keras.regularizers.Regularizer):
@@ -203,24 +225,25 @@ class StartingPointL2(keras.regularizers.Regularizer):
         return 0.5 * self.weight * keras.ops.sum(keras.ops.square(x - self.start))
 
 
-def target_network(strategy, pretrained, image_shape, num_classes, params):
-    """The compiled target-task network of a strategy, initialised from ``pretrained`` unless "scratch"."""
+def target_network(strategy, pretrained, image_shape, num_classes, train, l2sp_weight=0.0):
+    """The compiled target-task network of a strategy (``train``: its TransferTraining),
+    initialised from ``pretrained`` unless "scratch"."""
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     if strategy.startswith(IMAGENET):
         model = build_backbone_classifier(strategy.removeprefix(IMAGENET), image_shape, num_classes)
-        model.compile(keras.optimizers.Adam(params["learning_rate"]),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(keras.optimizers.Adam(train.classifier_lr), loss)
         return model
     if strategy == "dcgan_features":
         pretrained.trainable = False  # also runs its batch norm in inference mode
         features = pretrained.layers[-2].output  # the flattened last conv block, before the logit
         logits = keras.layers.Dense(num_classes, name="logits")(features)
         model = keras.Model(pretrained.input, logits, name="dcgan_features_classifier")
-        model.compile(keras.optimizers.Adam(params["learning_rate"]),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(keras.optimizers.Adam(train.classifier_lr), loss)
         return model
     model = build_small_cnn(image_shape, num_classes, name=f"{strategy}_classifier")
     # The layers whose weights come from the source CNN (L2-SP anchors exactly these).
-    transferred = {"scratch": (), "finetune_conv": CONV_LAYERS}.get(strategy, (*CONV_LAYERS, "features"))
+    transferred = {"scratch": (), "finetune_conv": CONV_LAYERS}.get(strategy,
+                                                                    (*CONV_LAYERS, "features"))
     for layer, source_layer in zip(model.layers, pretrained.layers, strict=True):
         if layer.name.startswith(transferred):
             layer.set_weights(source_layer.get_weights())
@@ -231,8 +254,8 @@ def target_network(strategy, pretrained, image_shape, num_classes, params):
             layer.trainable = not layer.name.startswith(CONV_LAYERS)
         elif strategy == "finetune_l2sp" and layer.name.startswith(transferred):
             for variable in layer.trainable_weights:
-                variable.regularizer = StartingPointL2(params["l2sp_weight"], variable.numpy())
+                variable.regularizer = StartingPointL2(l2sp_weight, variable.numpy())
     fine_tuned = strategy in ("finetune_all", "finetune_l2sp", "finetune_conv")
-    rate = params["finetune_learning_rate"] if fine_tuned else params["learning_rate"]
-    model.compile(keras.optimizers.Adam(rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(keras.optimizers.Adam(train.finetune_lr if fine_tuned else train.classifier_lr),
+                  loss)
     return model

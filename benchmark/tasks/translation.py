@@ -18,8 +18,8 @@ scored on the first ``eval.num_samples`` test images of its source domain:
 
 from __future__ import annotations
 
-import json
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
@@ -28,14 +28,13 @@ import evaluation
 from benchmark.config import ConfigError
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.domain_classifier import domain_extractor
-from benchmark.tasks.base import TaskResult
+from benchmark.tasks.common import EVAL_BATCH, RunContext, save_history, to_format
 from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, to_uint8
+from evaluation.plots import save_mosaic, to_uint8
 from models import CycleGAN, DiscoGAN
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
 OPPOSITE = {"a2b": "b2a", "b2a": "a2b"}
-EVAL_BATCH = 500
 
 
 def domains(pair):
@@ -69,13 +68,6 @@ def common_format(source, target):
             max(source.image_shape[2], target.image_shape[2]))
 
 
-def to_format(images, size, channels):
-    """uint8 images -> float32 in [-1, 1] at the common format, through the training pipeline's resizer."""
-    batches = make_pipeline(images, batch_size=EVAL_BATCH, seed=0, shuffle=False, repeat=False,
-                            drop_remainder=False, size=size, channels=channels)
-    return np.concatenate(list(batches.as_numpy_iterator()))
-
-
 def _format_note(dataset, size, channels):
     height, _, native_channels = dataset.image_shape
     steps = ([f"{height}->{size} px bilinear (antialiased)"] if height != size else []) + (
@@ -86,8 +78,9 @@ def _format_note(dataset, size, channels):
 def build_translator(model_class, image_shape, params, train):
     """A compiled CycleGAN or DiscoGAN (``params``: its constructor arguments) with its papers' optimizers."""
     model = model_class(image_shape=image_shape, **params)
-    model.compile(g_optimizer=model_class.make_optimizer(train.g_learning_rate, train.beta_1, train.steps),
-                  d_optimizer=model_class.make_optimizer(train.d_learning_rate, train.beta_1, train.steps))
+    model.compile(
+        g_optimizer=model_class.make_optimizer(train.generator_lr, train.beta_1, train.steps),
+        d_optimizer=model_class.make_optimizer(train.discriminator_lr, train.beta_1, train.steps))
     return model
 
 
@@ -102,97 +95,105 @@ def unpaired_batches(x_a, x_b, batch_size, seed, size, channels, y_a=None):
     return make_dataset
 
 
+@dataclass(frozen=True)
+class Direction:
+    """One way of translating: ``name`` (a2b or b2a), its source and target domains, and the
+    common format both are brought to."""
+    name: str
+    source: object
+    target: object
+    size: int
+    channels: int
+
+    @property
+    def formats(self):
+        return "; ".join(_format_note(domain, self.size, self.channels)
+                         for domain in (self.source, self.target))
+
+
 def run(config, seed, ctx):
     source, target = translation_domains(config.dataset)
     size, channels = common_format(source, target)
     x_a, _ = source.load("train", ctx.data_dir)
     x_b, _ = target.load("train", ctx.data_dir)
     with ctx.model_scope():
-        model = build_translator(MODELS[config.model], (size, size, channels), config.model_params, config.train)
+        model = build_translator(MODELS[config.model], (size, size, channels), config.model_params,
+                                 config.train)
     batch = config.train.batch_size
     state = fit_resumable(model, [model.g_optimizer, model.d_optimizer],
-                          unpaired_batches(x_a, x_b, batch, seed, size, channels), config.train, ctx.workdir,
-                          ctx.report, ctx.log)
-    result = TaskResult()
+                          unpaired_batches(x_a, x_b, batch, seed, size, channels), config.train,
+                          ctx.workdir, ctx.report, ctx.log)
+    run_ctx = RunContext(config, seed, ctx)
+    result = run_ctx.result
     result.add("train_seconds", state["train_seconds"], "s")
     result.add("train_img_per_s", config.train.steps * 2 * batch / state["train_seconds"], "img/s",
-               note="real images (a batch from each domain per step) consumed per second of training, "
-                    "checkpoints included")
+               note="real images (a batch from each domain per step) consumed per second of "
+                    "training, checkpoints included")
 
-    timings = [_translate_and_score(model, direction, src, tgt, size, channels, config, ctx, result)
-               for direction, (src, tgt) in {"a2b": (source, target), "b2a": (target, source)}.items()]
+    timings = [_translate_and_score(run_ctx, model, Direction(name, src, tgt, size, channels))
+               for name, (src, tgt) in {"a2b": (source, target), "b2a": (target, source)}.items()]
     count, seconds = (sum(column) for column in zip(*timings, strict=True))
     result.add("sample_img_per_s", count / seconds, "img/s", batch_size=EVAL_BATCH,
                note="test images translated per second, both directions")
 
-    _save_history(state, f"{config.model} on {config.dataset} ({config.profile}, seed {seed})", ctx, result)
+    save_history(run_ctx, state)
     for name in ("generator_ab", "generator_ba"):
-        path = ctx.workdir / f"{name}.keras"
-        getattr(model, name).save(path)
-        result.artifacts[name] = str(path)
+        getattr(model, name).save(run_ctx.artifact(name, f"{name}.keras"))
     return result
 
 
-def _translate_and_score(model, direction, src, tgt, size, channels, config, ctx, result):
+def _translate_and_score(run_ctx, model, direction):
     """Translate the source test images one way and back, score them, save the grid.
 
     Returns (images translated, seconds the forward translation took).
     """
-    x_test, y_test = src.load("test", ctx.data_dir)
-    x = to_format(x_test[:config.eval.num_samples], size, channels)
+    ctx, config = run_ctx.ctx, run_ctx.config
+    x_test, y_test = direction.source.load("test", ctx.data_dir)
+    x = to_format(x_test[:config.eval.num_samples], direction.size, direction.channels)
     labels = y_test[:len(x)]
-    model.translate(x[:EVAL_BATCH + 1], direction)  # trace full and ragged batches before timing
+    model.translate(x[:EVAL_BATCH + 1], direction.name)  # trace full and ragged batches first
     started = time.perf_counter()
-    translated = model.translate(x, direction, batch_size=EVAL_BATCH)
+    translated = model.translate(x, direction.name, batch_size=EVAL_BATCH)
     seconds = time.perf_counter() - started
-    reconstructed = model.translate(translated, OPPOSITE[direction], batch_size=EVAL_BATCH)
-    formats = f"{_format_note(src, size, channels)}; {_format_note(tgt, size, channels)}"
-    split = f"{src.name} test (first {len(x)})"
-    result.add("cycle_error", np.mean(np.abs(reconstructed - x)), setting=direction, n_images=len(x),
-               split=split, scale="[-1, 1]", formats=formats)
-    _save_grid(direction, x, labels, translated, reconstructed, ctx, result)
-    if src.num_classes and tgt.num_classes:
-        _score_with_target_classifier(direction, translated, labels, src, tgt, size, channels, config, ctx,
-                                      result, split, formats)
+    reconstructed = model.translate(translated, OPPOSITE[direction.name], batch_size=EVAL_BATCH)
+    split = f"{direction.source.name} test (first {len(x)})"
+    run_ctx.result.add("cycle_error", np.mean(np.abs(reconstructed - x)), setting=direction.name,
+                       n_images=len(x), split=split, scale="[-1, 1]", formats=direction.formats)
+    _save_grid(run_ctx, direction.name, labels, (x, translated, reconstructed))
+    if direction.source.num_classes and direction.target.num_classes:
+        _score_with_target_classifier(run_ctx, direction, translated, labels, split)
     else:
-        ctx.log(f"{direction}: label_preservation and cfid skipped: they need labelled domains")
+        ctx.log(f"{direction.name}: label_preservation and cfid skipped: they need labelled domains")
     return len(x), seconds
 
 
-def _score_with_target_classifier(direction, translated, labels, src, tgt, size, channels, config, ctx, result,
-                                  split, formats):
+def _score_with_target_classifier(run_ctx, direction, translated, labels, split):
     """label_preservation and cfid of one direction on the target domain's classifier."""
-    extractor = domain_extractor(tgt.name, ctx.data_dir, ctx.cache_dir, config.eval.classifier_steps,
-                                 size=size, channels=channels, log=ctx.log)
+    ctx, config, tgt = run_ctx.ctx, run_ctx.config, direction.target
+    extractor = domain_extractor(tgt.name, ctx.data_dir, ctx.cache_dir,
+                                 config.eval.classifier_steps, size=direction.size,
+                                 channels=direction.channels, log=ctx.log)
     target_test, _ = tgt.load("test", ctx.data_dir)
-    real = to_uint8(to_format(target_test[:config.eval.num_real], size, channels))
+    real = to_uint8(to_format(target_test[:config.eval.num_real], direction.size,
+                              direction.channels))
     fake_f, fake_p = extractor.features_and_probabilities(to_uint8(translated))
     real_f = extractor.features(real)
     classifier = {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
-                  "extractor_test_accuracy": round(extractor.test_accuracy, 4), "resize": extractor.resize,
-                  "formats": formats}
-    result.add("label_preservation", np.mean(np.argmax(fake_p, axis=1) == labels), setting=direction,
-               n_translated=len(labels), split=split, labels=f"{src.name} test labels", **classifier)
-    result.add("cfid", evaluation.frechet_distance(real_f, fake_f), setting=direction, n_real=len(real),
-               n_fake=len(labels), real_split="test", **classifier)
+                  "extractor_test_accuracy": round(extractor.test_accuracy, 4),
+                  "resize": extractor.resize, "formats": direction.formats}
+    run_ctx.result.add("label_preservation", np.mean(np.argmax(fake_p, axis=1) == labels),
+                       setting=direction.name, n_translated=len(labels), split=split,
+                       labels=f"{direction.source.name} test labels", **classifier)
+    run_ctx.result.add("cfid", evaluation.frechet_distance(real_f, fake_f),
+                       setting=direction.name, n_real=len(real), n_fake=len(labels),
+                       real_split="test", **classifier)
 
 
-def _save_grid(direction, x, labels, translated, reconstructed, ctx, result):
-    """Rows: input, translated, reconstructed; one column per class (its first test image), or the
-    first 10 images of an unlabelled domain."""
-    columns = ([int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)] if labels.min() >= 0
-               else range(len(labels)))[:10]
-    rows = [to_uint8(images[columns]) for images in (x, translated, reconstructed)]
-    path = ctx.workdir / f"grid_{direction}.png"
-    save_mosaic(np.concatenate(rows), path, columns=len(columns))
-    result.artifacts[f"grid_{direction}"] = str(path)
-
-
-def _save_history(state, title, ctx, result, prefix=""):
-    """The loss history and its plot as artifacts ``<prefix>history`` and ``<prefix>curves``."""
-    history = {"steps": state["steps"], **state["history"]}
-    (ctx.workdir / f"{prefix}history.json").write_text(json.dumps(history))
-    result.artifacts[f"{prefix}history"] = str(ctx.workdir / f"{prefix}history.json")
-    curves = {name: (state["steps"], values) for name, values in state["history"].items()}
-    save_curves(curves, ctx.workdir / f"{prefix}curves.png", f"training losses, {title}")
-    result.artifacts[f"{prefix}curves"] = str(ctx.workdir / f"{prefix}curves.png")
+def _save_grid(run_ctx, direction, labels, rows):
+    """Rows: input, translated, reconstructed; one column per class (its first test image), or
+    the first 10 images of an unlabelled domain."""
+    columns = ([int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+               if labels.min() >= 0 else range(len(labels)))[:10]
+    mosaic = np.concatenate([to_uint8(images[columns]) for images in rows])
+    save_mosaic(mosaic, run_ctx.artifact(f"grid_{direction}", f"grid_{direction}.png"),
+                columns=len(columns))

@@ -14,7 +14,7 @@ from benchmark.suites import build_configs
 from benchmark.tasks import adaptation
 
 TINY = ["--set", "train.steps=4", "--set", "train.checkpoint_every=2", "--set", "train.batch_size=16",
-        "--set", 'model.source={"steps": 20, "batch_size": 32, "learning_rate": 0.001}']
+        "--set", 'model.source={"steps": 20, "batch_size": 32, "classifier_lr": 0.001}']
 
 
 def test_every_method_scores_the_whole_target_test_split_with_one_cached_source_cnn(tmp_path, data_dir):

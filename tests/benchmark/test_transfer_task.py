@@ -13,11 +13,12 @@ from benchmark.cli import main
 from benchmark.suites import build_configs
 from benchmark.tasks import transfer
 from benchmark.tasks.base import RunSkipped, TaskContext
+from benchmark.tasks.configs import TransferTraining
 from models import build_small_cnn
 from models.dcgan import build_dcgan_discriminator
 
 SHAPE = (8, 8, 1)
-PARAMS = {"learning_rate": 1e-2, "finetune_learning_rate": 1e-2, "l2sp_weight": 0.1}
+TRAIN = TransferTraining(steps=1, batch_size=1, classifier_lr=1e-2, finetune_lr=1e-2)
 
 
 def test_select_classes_keeps_the_split_and_renumbers_in_its_order():
@@ -33,7 +34,7 @@ def test_select_classes_keeps_the_split_and_renumbers_in_its_order():
 def test_strategy_trains_only_its_layers(strategy, conv_trains, features_train):
     pretrained = build_small_cnn(SHAPE, 3)
     pretrained.set_weights([w + 0.1 for w in pretrained.get_weights()])  # unlike any fresh initialisation
-    model = transfer.target_network(strategy, pretrained, SHAPE, 2, PARAMS)
+    model = transfer.target_network(strategy, pretrained, SHAPE, 2, TRAIN, l2sp_weight=0.1)
     start = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers}
     # Which layers start as the pretrained ones: all but the new head, the conv blocks only, or none.
     transferred = {"scratch": (), "finetune_conv": ("conv",)}.get(strategy, ("conv", "features"))
@@ -55,7 +56,7 @@ def test_strategy_trains_only_its_layers(strategy, conv_trains, features_train):
 
 def test_l2sp_penalises_the_squared_distance_from_the_transferred_weights_only():
     pretrained = build_small_cnn(SHAPE, 3)
-    model = transfer.target_network("finetune_l2sp", pretrained, SHAPE, 2, {**PARAMS, "l2sp_weight": 2.0})
+    model = transfer.target_network("finetune_l2sp", pretrained, SHAPE, 2, TRAIN, l2sp_weight=2.0)
     assert float(sum(model.losses)) == pytest.approx(0.0)  # at the source weights
     kernel = model.get_layer("features").kernel
     kernel.assign(kernel + 0.5)
@@ -68,7 +69,7 @@ def test_l2sp_penalises_the_squared_distance_from_the_transferred_weights_only()
 def test_dcgan_features_train_only_a_linear_head_on_the_discriminators_last_conv_block():
     discriminator = build_dcgan_discriminator(SHAPE, base_filters=4)
     before = [w.copy() for w in discriminator.get_weights()]
-    model = transfer.target_network("dcgan_features", discriminator, SHAPE, 3, PARAMS)
+    model = transfer.target_network("dcgan_features", discriminator, SHAPE, 3, TRAIN)
     assert model.get_layer("logits").kernel.shape == (2 * 2 * 8, 3)  # 8 px -> two stride-2 convs, 2*4 filters
     rng = np.random.default_rng(0)
     model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 3, 32), epochs=2, verbose=0)
@@ -80,7 +81,7 @@ def test_dcgan_features_train_only_a_linear_head_on_the_discriminators_last_conv
 def test_transfer_suite_scores_every_label_fraction(tmp_path, data_dir):
     out = tmp_path / "reports"
     tiny = ["--set", "train.steps=3", "--set", 'model.fractions=[1, 100]',
-            "--set", 'model.source={"steps": 10, "batch_size": 32, "learning_rate": 0.001}',
+            "--set", 'model.source={"steps": 10, "batch_size": 32, "classifier_lr": 0.001}',
             "--set", 'model.dcgan={"steps": 3, "batch_size": 32}']
     for strategy in ("frozen", "scratch", "dcgan_features"):
         assert main(["run", "--suite", "transfer", "--profile", "smoke", "--model", strategy, "--dataset",

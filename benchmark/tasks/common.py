@@ -1,0 +1,132 @@
+"""What the tasks share: the run in progress, its history and figures, and classifiers.
+
+Images are uint8 NHWC arrays until a model reads them; ``to_format`` brings them to a run's
+common format in [-1, 1] through the training pipeline's resizer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from benchmark.cache import cached
+from benchmark.config import ConfigError, RunConfig
+from benchmark.data import make_pipeline
+from benchmark.tasks.base import TaskContext, TaskResult
+from evaluation.plots import save_curves
+from models import build_small_cnn
+
+EVAL_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """One run of a task: what its helpers share instead of long argument lists."""
+    config: RunConfig
+    seed: int
+    ctx: TaskContext
+    result: TaskResult = field(default_factory=TaskResult)
+
+    @property
+    def title(self):
+        config = self.config
+        return f"{config.model} on {config.dataset} ({config.profile}, seed {self.seed})"
+
+    def artifact(self, kind, filename):
+        """The path of a file in the run's folder, recorded as the artifact ``kind``."""
+        path = self.ctx.workdir / filename
+        self.result.artifacts[kind] = str(path)
+        return path
+
+
+def construct(cls, key, settings, **fixed):
+    """A model from its constructor arguments ``settings`` (the model section's ``key``) and the
+    task's ``fixed`` ones; a bad argument is a ConfigError naming it."""
+    try:
+        return cls(**fixed, **settings)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"model.{key} {json.dumps(settings)}: {exc}") from None
+
+
+def save_history(run_ctx, state, prefix="", label="training losses"):
+    """A ``fit_resumable`` state's loss history and its plot: artifacts ``<prefix>history`` and
+    ``<prefix>curves``."""
+    history = {"steps": state["steps"], **state["history"]}
+    run_ctx.artifact(f"{prefix}history", f"{prefix}history.json").write_text(json.dumps(history))
+    curves = {name: (state["steps"], values) for name, values in state["history"].items()}
+    save_curves(curves, run_ctx.artifact(f"{prefix}curves", f"{prefix}curves.png"),
+                f"{label}, {run_ctx.title}")
+
+
+def to_format(images, size, channels):
+    """uint8 images -> float32 in [-1, 1] at ``size`` (pixels, or (height, width)) and
+    ``channels``."""
+    batches = make_pipeline(images, batch_size=EVAL_BATCH, seed=0, shuffle=False, repeat=False,
+                            drop_remainder=False, size=size, channels=channels)
+    return np.concatenate(list(batches.as_numpy_iterator()))
+
+
+def train_classifier(model, batches, training):
+    """Fit a classifier ``model`` (logits) on ``(x, y)`` ``batches`` for ``training.steps`` steps
+    with Adam at ``training.classifier_lr``. Returns the seconds training took."""
+    model.compile(keras.optimizers.Adam(training.classifier_lr, beta_1=training.beta_1),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    started = time.perf_counter()
+    model.fit(batches, steps_per_epoch=training.steps, epochs=1, verbose=0, shuffle=False)
+    return time.perf_counter() - started
+
+
+def accuracy(classifier, images, labels, image_shape):
+    """Accuracy of ``classifier`` on uint8 ``images`` brought to ``image_shape``."""
+    x = to_format(images, image_shape[:2], image_shape[2])
+    logits = classifier.predict(x, batch_size=EVAL_BATCH, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+def train_small_cnn(x, y, image_shape, num_classes, training, seed, name):
+    """A fresh small CNN trained on uint8 ``x``, labels ``y`` brought to ``image_shape``, by the
+    ClassifierTraining ``training``. Returns (model, training seconds)."""
+    model = build_small_cnn(image_shape, num_classes, name=name)
+    keras.utils.set_random_seed(seed)  # after building: the cached source CNNs were trained so
+    batches = make_pipeline(x, y, batch_size=training.batch_size, seed=seed, size=image_shape[:2],
+                            channels=image_shape[2])
+    return model, train_classifier(model, batches, training)
+
+
+def source_classifier(run_ctx, name, labelled, test, image_shape, num_classes):
+    """The small CNN trained on the labelled source images (uint8 ``labelled`` = (x, y)) at
+    ``image_shape`` with the budget ``model.source``, cached; transfer and adaptation share it.
+
+    ``name`` identifies the source data in the cache (with the format, budget and seed); ``test``
+    = (uint8 images, labels) it is scored on once. Returns (model, meta) with
+    meta = {"train_seconds", "source_test_accuracy"}.
+    """
+    ctx, training, seed = run_ctx.ctx, run_ctx.config.model_params.source, run_ctx.seed
+    folder = Path(ctx.cache_dir) / "pretrained"
+    stem = "{}-{}x{}x{}-smallcnn-steps{}-batch{}-lr{}-seed{}".format(
+        name, *image_shape, training.steps, training.batch_size, training.classifier_lr, seed)
+    # Suffixes appended, not Path.with_suffix: the learning rate's "." would cut the name short.
+    weights, meta_path = folder / f"{stem}.weights.h5", folder / f"{stem}.json"
+
+    def load():
+        model = build_small_cnn(image_shape, num_classes, name="source_classifier")
+        model.load_weights(weights)
+        ctx.log(f"source CNN {stem} loaded from the cache")
+        return model, json.loads(meta_path.read_text())
+
+    def build():
+        model, seconds = train_small_cnn(*labelled, image_shape, num_classes, training, seed,
+                                         name="source_classifier")
+        meta = {"train_seconds": seconds,
+                "source_test_accuracy": accuracy(model, *test, image_shape)}
+        model.save_weights(weights)
+        meta_path.write_text(json.dumps(meta))
+        return model, meta
+
+    with ctx.strategy.scope():  # float32 whatever the run's precision: the cache is shared
+        return cached([weights, meta_path], load, build, ctx.log)
