@@ -48,7 +48,7 @@ def _matches(value, hint):
 
 @dataclass(frozen=True, kw_only=True)
 class Section:
-    """A config section: typed fields, checked when built; a list given for a tuple is kept as one."""
+    """A config section: typed fields, checked when built (a list given for a tuple becomes one)."""
 
     def __post_init__(self):
         for name, hint in typing.get_type_hints(type(self)).items():
@@ -120,7 +120,8 @@ class EvalConfig(Section):
         require_positive("eval", num_samples=self.num_samples, num_real=self.num_real,
                          classifier_steps=self.classifier_steps)
         if self.inception_samples < 0:
-            raise ConfigError(f"eval.inception_samples must be >= 0, got {self.inception_samples!r}")
+            raise ConfigError("eval.inception_samples must be >= 0, "
+                              f"got {self.inception_samples!r}")
 
 
 # The domain classifiers' recipe (benchmark/domain_classifier.py; eval.classifier_steps sets the

@@ -74,8 +74,9 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
     extractor = ClassifierExtractor(f"{dataset_name}{tag.replace('-', '_')}_smallcnn_{steps}",
                                     model, test_accuracy)
     if not native:
-        extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} (bilinear, "
-                            "antialiased; grey<->RGB by repeat/luminance), uint8 scaled to [-1, 1]"
+        extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} "
+                            "(bilinear, antialiased; grey<->RGB by repeat/luminance), uint8 scaled "
+                            "to [-1, 1]"
                             ).format(*image_shape, dataset_name, *dataset.image_shape)
     return extractor
 

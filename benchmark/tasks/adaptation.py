@@ -34,11 +34,12 @@ import time
 import keras
 import numpy as np
 
-from benchmark.config import AdversarialTraining, ClassifierTraining, ConfigError, TrainConfig
+from benchmark.config import AdversarialTraining, ClassifierTraining, TrainConfig
 from benchmark.tasks.common import (
     EVAL_BATCH,
     RunContext,
     accuracy,
+    check_sections,
     construct,
     save_history,
     source_classifier,
@@ -69,13 +70,7 @@ ADABN_IMAGES = 10000  # target train images AdaBN averages over (all of MNIST-M 
 
 
 def run(config, seed, ctx):
-    if config.model not in METHODS:
-        raise ConfigError(f"adaptation method {config.model!r} unknown; "
-                          f"known: {', '.join(METHODS)}")
-    training, params = METHODS[config.model]
-    if not (isinstance(config.train, training) and isinstance(config.model_params, params)):
-        raise ConfigError(f"{config.model} needs a {training.__name__} train section and "
-                          f"{params.__name__} model section")
+    check_sections(config, METHODS)
     source, target = domains(config.dataset)
     size, channels = common_format(source, target)
     image_shape = (size, size, channels)
@@ -129,7 +124,7 @@ def _align_features(run_ctx, method, train, settings, classifier, labelled_sourc
     ctx, seed = run_ctx.ctx, run_ctx.seed
     (x_source, y_source), image_shape = labelled_source, classifier.input_shape[1:]
     size, channels = image_shape[0], image_shape[2]
-    keras.utils.set_random_seed(seed)  # the method's own initialisation does not depend on the cache
+    keras.utils.set_random_seed(seed)  # its own initialisation does not depend on the cache
     with ctx.model_scope():
         model = _build(method, train, settings, classifier)
 

@@ -44,6 +44,18 @@ class RunContext:
         return path
 
 
+def check_sections(config, sections):
+    """That the run's model is one of ``sections`` (model -> (its train section's class, its model
+    section's class)) and that its config holds sections of those classes."""
+    if config.model not in sections:
+        raise ConfigError(f"{config.task} model {config.model!r} unknown; "
+                          f"known: {', '.join(sections)}")
+    training, params = sections[config.model]
+    if not (isinstance(config.train, training) and isinstance(config.model_params, params)):
+        raise ConfigError(f"{config.model} needs a {training.__name__} train section and a "
+                          f"{params.__name__} model section")
+
+
 def construct(cls, key, settings, **fixed):
     """A model from its constructor arguments ``settings`` (the model section's ``key``) and the
     task's ``fixed`` ones; a bad argument is a ConfigError naming it."""

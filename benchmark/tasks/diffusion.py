@@ -33,7 +33,7 @@ from benchmark.config import DOMAIN_CLASSIFIER, ConfigError, TrainConfig
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.domain_classifier import CAS_EPOCHS, classification_accuracy_score
 from benchmark.scoring import dataset_reference, score_images
-from benchmark.tasks.common import RunContext, construct, save_history
+from benchmark.tasks.common import RunContext, check_sections, construct, save_history
 from benchmark.tasks.configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
 from benchmark.training import fit_resumable
 from evaluation.plots import save_mosaic, to_uint8
@@ -47,17 +47,6 @@ RECONSTRUCTION_COLUMNS = 8
 SAMPLE_BATCH = 500
 
 
-def _check_sections(config):
-    if config.model not in SECTIONS:
-        raise ConfigError(f"the diffusion task has models {', '.join(SECTIONS)}; "
-                          f"got {config.model!r}")
-    training, params = SECTIONS[config.model]
-    if not (isinstance(config.train, training) and isinstance(config.model_params, params)):
-        raise ConfigError(f"{config.model} needs a {training.__name__} train section and "
-                          f"{params.__name__} model section")
-    return config.model_params
-
-
 def _latent_pipeline(latents, labels, batch_size, seed):
     """Shuffled, repeated batches of float latents, or (latents, labels) when ``labels`` is not
     None (make_pipeline's order rules, without scaling)."""
@@ -65,11 +54,13 @@ def _latent_pipeline(latents, labels, batch_size, seed):
 
     data = tf.constant(latents)
     targets = None if labels is None else tf.constant(np.asarray(labels, np.int64))
-    order = tf.data.Dataset.range(len(latents)).shuffle(len(latents), seed=seed, reshuffle_each_iteration=True)
+    order = tf.data.Dataset.range(len(latents)).shuffle(len(latents), seed=seed,
+                                                         reshuffle_each_iteration=True)
     batches = order.batch(batch_size, drop_remainder=True).repeat()
     if targets is None:
         return batches.map(lambda indices: tf.gather(data, indices)).prefetch(2)
-    return batches.map(lambda indices: (tf.gather(data, indices), tf.gather(targets, indices))).prefetch(2)
+    return batches.map(lambda indices: (tf.gather(data, indices),
+                                        tf.gather(targets, indices))).prefetch(2)
 
 
 def _build_ddpm(data_shape, config, seed):
@@ -136,7 +127,8 @@ def _train(config, seed, ctx, x_train, train_labels):
 
 
 def run(config, seed, ctx):
-    params = _check_sections(config)
+    check_sections(config, SECTIONS)
+    params = config.model_params
     dataset = get_dataset(config.dataset)
     if hasattr(dataset, "centers"):
         raise ConfigError(f"the diffusion task needs an image dataset; {config.dataset} is a "

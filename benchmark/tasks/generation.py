@@ -145,14 +145,16 @@ def _save_run_figures(run_ctx, samples, walk, state, dataset):
 def _score_points(samples, dataset, result, config):
     scores = evaluation.mode_coverage(samples, dataset.centers, dataset.std)
     provenance = {"n_fake": len(samples), "modes": len(dataset.centers), "std": dataset.std,
-                  "rule": "high quality = within 3 std of the nearest mode; covered = at least 20 hq samples per 2500"}
+                  "rule": "high quality = within 3 std of the nearest mode; covered = at least "
+                          "20 hq samples per 2500"}
     result.add("modes_covered", scores["modes_covered"], "modes", **provenance)
     result.add("hq_share", scores["hq_share"], "", **provenance)
     result.add("mode_kl", scores["mode_kl"], "nats", **provenance)
 
 
 def _score_latent_walk(walk, extractor, result):
-    walk_f = extractor.features(walk.reshape(-1, *walk.shape[2:])).reshape(WALK_ROWS, WALK_STEPS, -1)
+    features = extractor.features(walk.reshape(-1, *walk.shape[2:]))
+    walk_f = features.reshape(WALK_ROWS, WALK_STEPS, -1)
     result.add("path_smoothness", evaluation.latent_path_smoothness(walk_f),
                extractor=extractor.name, weights_sha256=extractor.weights_hash[:16],
                resize=extractor.resize, paths=WALK_ROWS, steps_per_path=WALK_STEPS)

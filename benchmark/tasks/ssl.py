@@ -32,6 +32,7 @@ from benchmark.config import AdversarialTraining, ClassifierTraining, ConfigErro
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.splits import labelled_split
 from benchmark.tasks.base import TaskResult
+from benchmark.tasks.common import check_sections
 from benchmark.tasks.configs import (
     BaselineParams,
     GmmParams,
@@ -65,20 +66,17 @@ SSGAN_MODELS = {"ssgan": "implicit", "ssgan_explicit": "explicit"}
 def num_labels(setting):
     match = re.fullmatch(r"labels=(\d+)", setting)
     if not match:
-        raise ConfigError(f"the ssl task needs setting 'labels=N' (e.g. labels=100), got {setting!r}")
+        raise ConfigError("the ssl task needs setting 'labels=N' (e.g. labels=100), "
+                          f"got {setting!r}")
     return int(match.group(1))
 
 
 def run(config, seed, ctx):
-    if config.model not in METHODS:
-        raise ConfigError(f"the ssl task has models {', '.join(METHODS)}; got {config.model!r}")
-    training, params = METHODS[config.model]
-    if not (isinstance(config.train, training) and isinstance(config.model_params, params)):
-        raise ConfigError(f"{config.model} needs a {training.__name__} train section and "
-                          f"{params.__name__} model section")
+    check_sections(config, METHODS)
     dataset = get_dataset(config.dataset)
     if not hasattr(dataset, "image_shape") or dataset.num_classes < 2:
-        raise ConfigError(f"the ssl task needs a labelled image dataset; {config.dataset!r} is not one")
+        raise ConfigError("the ssl task needs a labelled image dataset; "
+                          f"{config.dataset!r} is not one")
     images, labels = dataset.load("train", ctx.data_dir)
     try:
         labelled, _ = labelled_split(labels, num_labels(config.setting), data_seed=seed)
@@ -88,13 +86,14 @@ def run(config, seed, ctx):
 
     started = time.perf_counter()
     if config.model in SSGAN_MODELS:
-        model, train_seconds = _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes)
+        model, train_seconds = _train_ssgan(config, seed, ctx, images, labels, labelled,
+                                            num_classes)
         log_probs = _ssgan_log_probabilities(model, dataset, ctx)
     else:
         method = CLASSIFIER_METHODS[config.model]
         with ctx.model_scope():  # the classifiers are built, compiled and trained inside
-            classifier = method(images, labels, labelled, num_classes, config.model_params, config.train,
-                                seed)
+            classifier = method(images, labels, labelled, num_classes, config.model_params,
+                                config.train, seed)
         train_seconds = time.perf_counter() - started
         log_probs = _log_probabilities(classifier, dataset.load("test", ctx.data_dir)[0])
     test_labels = dataset.load("test", ctx.data_dir)[1]
@@ -125,12 +124,13 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
             g_optimizer=keras.optimizers.Adam(train.generator_lr, beta_1=train.beta_1))
 
     def make_dataset(skip):
-        labelled_data = baselines.labelled_batches(images[labelled], labels[labelled], train.batch_size, seed)
+        labelled_data = baselines.labelled_batches(images[labelled], labels[labelled],
+                                                   train.batch_size, seed)
         unlabelled = make_pipeline(images, batch_size=train.batch_size, seed=seed + 1)
         return tf.data.Dataset.zip((labelled_data, unlabelled)).skip(skip)
 
-    state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset, train, ctx.workdir,
-                          ctx.report, ctx.log)
+    state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset, train,
+                          ctx.workdir, ctx.report, ctx.log)
     return model, state["train_seconds"]
 
 

@@ -34,8 +34,8 @@ The other strategies' new layers train at ``train.classifier_lr``; the sections 
 
 One run trains the strategy at every label fraction of ``model.fractions``
 (class-balanced labelled subsets of the target train split, drawn with the run's
-seed, so every strategy of a seed sees the same labels; 100% is the whole split) and scores each on the
-whole target test split (its classes): metrics ``accuracy`` and ``error_pct`` with
+seed, so every strategy of a seed sees the same labels; 100% is the whole split) and scores
+each on the whole target test split (its classes): metrics ``accuracy`` and ``error_pct`` with
 setting "labels=<fraction>%" (prefixed by the class split's name). The source
 CNN is trained once per (source, format, budget, seed) and cached, shared by the
 strategies and with the adaptation task.
@@ -62,14 +62,14 @@ from benchmark.config import ConfigError
 from benchmark.data import make_pipeline
 from benchmark.data.splits import labelled_split
 from benchmark.tasks.base import RunSkipped
-from benchmark.tasks.common import RunContext, accuracy, source_classifier
-from benchmark.tasks.configs import L2spParams, TransferParams
+from benchmark.tasks.common import RunContext, accuracy, check_sections, source_classifier
+from benchmark.tasks.configs import L2spParams, TransferParams, TransferTraining
 from benchmark.tasks.translation import common_format, domains
 from models import DCGAN, build_small_cnn
 
 IMAGENET = "imagenet_"
-STRATEGIES = ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top", "scratch", "dcgan_features",
-              *(IMAGENET + name for name in BACKBONES))
+STRATEGIES = ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top", "scratch",
+              "dcgan_features", *(IMAGENET + name for name in BACKBONES))
 # setting -> (source classes, target classes); "" uses every class on both sides.
 CLASS_SPLITS = {
     "": (None, None),
@@ -95,15 +95,11 @@ def fraction_setting(prefix, fraction):
 
 
 def run(config, seed, ctx):
-    if config.model not in STRATEGIES:
-        raise ConfigError(f"transfer strategy {config.model!r} unknown; "
-                          f"known: {', '.join(STRATEGIES)}")
+    check_sections(config, {strategy: (TransferTraining, L2spParams if strategy == "finetune_l2sp"
+                                       else TransferParams) for strategy in STRATEGIES})
     if config.setting not in CLASS_SPLITS:
         raise ConfigError(f"transfer class split {config.setting!r} unknown; known: "
                           f"{', '.join(repr(s) for s in CLASS_SPLITS)}")
-    params = L2spParams if config.model == "finetune_l2sp" else TransferParams
-    if not isinstance(config.model_params, params):
-        raise ConfigError(f"{config.model} needs a {params.__name__} model section")
     source, target = domains(config.dataset)
     size, channels = common_format(source, target)
     if config.model.startswith(IMAGENET):
@@ -215,7 +211,8 @@ def source_discriminator(run_ctx, name, x, image_shape):
 
 
 class StartingPointL2(keras.regularizers.Regularizer):
-    """L2-SP (Li et al. 2018): ``weight`` / 2 x ||w - w0||^2, w0 the weight's value when transferred."""
+    """L2-SP (Li et al. 2018): ``weight`` / 2 x ||w - w0||^2, w0 the weight's value when
+    transferred."""
 
     def __init__(self, weight, start):
         self.weight = weight

@@ -1,4 +1,5 @@
-"""Unpaired image-to-image translation: train CycleGAN or DiscoGAN on two domains, score both directions.
+"""Unpaired image-to-image translation: train CycleGAN or DiscoGAN on two domains, score both
+directions.
 
 The dataset is a pair "source:target" (domain A = source, B = target), or
 "unpaired:PATH", a folder in the CycleGAN layout (trainA/ trainB/ testA/ testB/,
@@ -41,12 +42,14 @@ def domains(pair):
     """The (source, target) datasets of "source:target"; both must be labelled image sets."""
     source, sep, target = pair.partition(":")
     if not sep or not source or not target:
-        raise ConfigError(f"translation needs a dataset pair 'source:target' (e.g. mnist:usps), got {pair!r}")
+        raise ConfigError("translation needs a dataset pair 'source:target' (e.g. mnist:usps), "
+                          f"got {pair!r}")
     found = get_dataset(source), get_dataset(target)
     for dataset in found:
         if not hasattr(dataset, "image_shape") or dataset.num_classes < 2:
-            raise ConfigError(f"translation scores label preservation, so both domains must be labelled "
-                              f"image datasets; {dataset.name!r} is not (use e.g. mnist:usps)")
+            raise ConfigError("translation scores label preservation, so both domains must be "
+                              f"labelled image datasets; {dataset.name!r} is not "
+                              "(use e.g. mnist:usps)")
     return found
 
 
@@ -76,7 +79,8 @@ def _format_note(dataset, size, channels):
 
 
 def build_translator(model_class, image_shape, params, train):
-    """A compiled CycleGAN or DiscoGAN (``params``: its constructor arguments) with its papers' optimizers."""
+    """A compiled CycleGAN or DiscoGAN (``params``: its constructor arguments) with its papers'
+    optimizers at ``train``'s rates."""
     model = model_class(image_shape=image_shape, **params)
     model.compile(
         g_optimizer=model_class.make_optimizer(train.generator_lr, train.beta_1, train.steps),
@@ -85,12 +89,15 @@ def build_translator(model_class, image_shape, params, train):
 
 
 def unpaired_batches(x_a, x_b, batch_size, seed, size, channels, y_a=None):
-    """``make_dataset(skip)`` for ``fit_resumable``: independent shuffles (distinct seeds) of the two
-    uint8 domains at the common format, so no image of A is ever paired with one of B. With labels
-    ``y_a`` (domain adaptation's labelled source) A's batches are ``(x, y)``; B's labels are never read."""
+    """``make_dataset(skip)`` for ``fit_resumable``: independent shuffles (distinct seeds) of the
+    two uint8 domains at the common format, so no image of A is ever paired with one of B. With
+    labels ``y_a`` (domain adaptation's labelled source) A's batches are ``(x, y)``; B's labels
+    are never read."""
     def make_dataset(skip):
-        domain_a = make_pipeline(x_a, y_a, batch_size=batch_size, seed=2 * seed, size=size, channels=channels)
-        domain_b = make_pipeline(x_b, batch_size=batch_size, seed=2 * seed + 1, size=size, channels=channels)
+        domain_a = make_pipeline(x_a, y_a, batch_size=batch_size, seed=2 * seed, size=size,
+                                 channels=channels)
+        domain_b = make_pipeline(x_b, batch_size=batch_size, seed=2 * seed + 1, size=size,
+                                 channels=channels)
         return tf.data.Dataset.zip((domain_a, domain_b)).skip(skip)
     return make_dataset
 
@@ -163,7 +170,8 @@ def _translate_and_score(run_ctx, model, direction):
     if direction.source.num_classes and direction.target.num_classes:
         _score_with_target_classifier(run_ctx, direction, translated, labels, split)
     else:
-        ctx.log(f"{direction.name}: label_preservation and cfid skipped: they need labelled domains")
+        ctx.log(f"{direction.name}: label_preservation and cfid skipped: they need labelled "
+                "domains")
     return len(x), seconds
 
 

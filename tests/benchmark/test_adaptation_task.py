@@ -44,5 +44,5 @@ def test_suite_lists_feature_level_methods_on_three_pairs_pixel_level_on_two_and
     assert {(c.model, c.dataset) for c in configs} == {
         (m, p) for m in ("source_only", "dann", "adda") for p in ("mnist:usps", "usps:mnist", "mnist:mnist_m")
     } | {(m, p) for m in ("pixel_cyclegan", "pixel_dann") for p in ("mnist:usps", "mnist:mnist_m")}
-    with pytest.raises(ConfigError, match="adaptation method 'coral' unknown"):
+    with pytest.raises(ConfigError, match="adaptation model 'coral' unknown"):
         adaptation.run(dataclasses.replace(configs[0], model="coral"), 0, None)

@@ -59,11 +59,11 @@ def test_bad_settings_fail_with_one_line_before_training(tmp_path, data_dir, cap
     base = ["run", "--suite", "diffusion", "--profile", "smoke", "--model", "ldm", "--dataset", "mnist",
             "--out", str(tmp_path / "out"), "--data-dir", data_dir]
     for override, message in (("model.sampling_steps=5000", "model.sampling_steps: sampling steps must be"),
-                              ("model.unet_width=3", "unknown: ['unet_width']"),
+                              ("model.unet_width=3", "model has no key 'unet_width'"),
                               ('model.diffusion={"schedule": "sigmoid"}', "model.diffusion"),
-                              ("model.vae_steps=15", "multiple of train.checkpoint_every"),
+                              ("train.vae_steps=15", "multiple of train.checkpoint_every"),
                               ("model.ema_momentum=1", "model.ema_momentum must be in [0, 1)"),
-                              ('model.diffusion={"num_classes": 10}', "missing: ['guidance']"),
+                              ('model.diffusion={"num_classes": 10}', "needed exactly when model.diffusion.num_classes"),
                               ('model.diffusion={"num_classes": 7}', "num_classes must be mnist's class count")):
         assert main([*base, "--set", override, *(["--set", "model.guidance=2"] if "7" in override else [])]) == 2
         err = capsys.readouterr().err.strip()

@@ -15,7 +15,7 @@ from benchmark.config import ConfigError
 from benchmark.data import DataError, get_dataset
 from benchmark.domain_classifier import domain_extractor
 from benchmark.suites import build_configs
-from benchmark.tasks import translation
+from benchmark.tasks import common, translation
 from benchmark.tasks.base import TaskContext, TaskResult
 
 # One model per pair keeps the test short; together they cover both models, both pairs and
@@ -78,8 +78,9 @@ def test_scores_of_an_identity_translation_match_direct_computation(tmp_path, da
                                                                   classifier_steps=100))
     ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path / "cache")
     result = TaskResult()
-    count, seconds = translation._translate_and_score(_IdentityTranslator(), "a2b", usps, usps, 16, 1, config,
-                                                       ctx, result)
+    run_ctx = common.RunContext(config, 0, ctx, result)
+    count, seconds = translation._translate_and_score(
+        run_ctx, _IdentityTranslator(), translation.Direction("a2b", usps, usps, 16, 1))
     scores = {m["metric"]: m["value"] for m in result.metrics}
 
     x_test, y_test = usps.load("test", data_dir)
@@ -108,7 +109,7 @@ def test_common_format_and_bad_pairs():
     mnist, usps, mnist_m = (get_dataset(n) for n in ("mnist", "usps", "mnist_m"))
     assert translation.common_format(mnist, usps) == (28, 1)
     assert translation.common_format(mnist, mnist_m) == (32, 3)
-    images = translation.to_format(np.full((3, 16, 16, 1), 255, np.uint8), 28, 3)
+    images = common.to_format(np.full((3, 16, 16, 1), 255, np.uint8), 28, 3)
     assert images.shape == (3, 28, 28, 3) and np.allclose(images, 1.0)
     with pytest.raises(ConfigError, match="source:target"):
         translation.domains("mnist")
