@@ -83,6 +83,12 @@ def to_format(images, size, channels):
     return np.concatenate(list(batches.as_numpy_iterator()))
 
 
+def adversarial_optimizers(training):
+    """The discriminator's and the generator's Adam of an AdversarialTraining."""
+    return (keras.optimizers.Adam(training.discriminator_lr, beta_1=training.beta_1),
+            keras.optimizers.Adam(training.generator_lr, beta_1=training.beta_1))
+
+
 def train_classifier(model, batches, training):
     """Fit a classifier ``model`` (logits) on ``(x, y)`` ``batches`` for ``training.steps`` steps
     with Adam at ``training.classifier_lr``. Returns the seconds training took."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 
-import keras
 import numpy as np
 
 import evaluation
@@ -21,7 +20,7 @@ from benchmark.external import load_model_class
 from benchmark.scoring import dataset_reference, memorization_subset, score_images
 from benchmark.suites import REAL_DATA
 from benchmark.tasks.base import TaskResult
-from benchmark.tasks.common import RunContext, save_history
+from benchmark.tasks.common import RunContext, adversarial_optimizers, save_history
 from benchmark.training import fit_resumable
 from evaluation.plots import save_mosaic, save_scatter, to_uint8
 from models import DCGAN, GAN
@@ -36,13 +35,11 @@ def build_model(config, data_shape, seed):
     """The compiled model and its [discriminator, generator] optimizers (for the checkpoint)."""
     model_class = MODELS.get(config.model) or load_model_class(config.model, MODELS)
     model = model_class(data_shape=data_shape, seed=seed, **config.model_params)
-    train = config.train
-    optimizers = [keras.optimizers.Adam(rate, beta_1=train.beta_1)
-                  for rate in (train.discriminator_lr, train.generator_lr)]
-    model.compile(d_optimizer=optimizers[0], g_optimizer=optimizers[1])
+    d_optimizer, g_optimizer = adversarial_optimizers(config.train)
+    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
     # A model may wrap them (loss scaling under float16): checkpoint what it trains with.
-    return model, [getattr(model, "d_optimizer", optimizers[0]),
-                   getattr(model, "g_optimizer", optimizers[1])]
+    return model, [getattr(model, "d_optimizer", d_optimizer),
+                   getattr(model, "g_optimizer", g_optimizer)]
 
 
 def latent_walk(model, seed):

@@ -32,7 +32,7 @@ from benchmark.config import AdversarialTraining, ClassifierTraining, ConfigErro
 from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.splits import labelled_split
 from benchmark.tasks.base import TaskResult
-from benchmark.tasks.common import check_sections
+from benchmark.tasks.common import adversarial_optimizers, check_sections
 from benchmark.tasks.configs import (
     BaselineParams,
     GmmParams,
@@ -119,9 +119,8 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
         model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
                       fake_class=SSGAN_MODELS[config.model], seed=seed, **config.model_params)
         model.initialize_from(baselines.to_float(baselines.init_batch(images, seed)))
-        model.compile(
-            d_optimizer=keras.optimizers.Adam(train.discriminator_lr, beta_1=train.beta_1),
-            g_optimizer=keras.optimizers.Adam(train.generator_lr, beta_1=train.beta_1))
+        d_optimizer, g_optimizer = adversarial_optimizers(train)
+        model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
 
     def make_dataset(skip):
         labelled_data = baselines.labelled_batches(images[labelled], labels[labelled],

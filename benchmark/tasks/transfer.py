@@ -62,7 +62,13 @@ from benchmark.config import ConfigError
 from benchmark.data import make_pipeline
 from benchmark.data.splits import labelled_split
 from benchmark.tasks.base import RunSkipped
-from benchmark.tasks.common import RunContext, accuracy, check_sections, source_classifier
+from benchmark.tasks.common import (
+    RunContext,
+    accuracy,
+    adversarial_optimizers,
+    check_sections,
+    source_classifier,
+)
 from benchmark.tasks.configs import L2spParams, TransferParams, TransferTraining
 from benchmark.tasks.translation import common_format, domains
 from models import DCGAN, build_small_cnn
@@ -194,9 +200,8 @@ def source_discriminator(run_ctx, name, x, image_shape):
 
     def train():
         gan = fresh_gan()  # a new one: a failed load may have assigned part of the weights
-        gan.compile(
-            d_optimizer=keras.optimizers.Adam(training.discriminator_lr, beta_1=training.beta_1),
-            g_optimizer=keras.optimizers.Adam(training.generator_lr, beta_1=training.beta_1))
+        d_optimizer, g_optimizer = adversarial_optimizers(training)
+        gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
         started = time.perf_counter()
         gan.fit(make_pipeline(x, batch_size=training.batch_size, seed=seed, size=image_shape[0],
                               channels=image_shape[2]), steps_per_epoch=training.steps, epochs=1,

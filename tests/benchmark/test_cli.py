@@ -103,3 +103,11 @@ def test_list_names_everything():
 def test_every_command_has_help(command):
     result = _cli(*command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
+
+
+def test_a_mistyped_model_key_is_one_error_line_naming_the_valid_keys(tmp_path, capsys):
+    assert main(["run", "--suite", "adaptation", "--model", "dann", "--dataset", "mnist:usps",
+                 "--profile", "smoke", "--out", str(tmp_path), "--set",
+                 "model.init_from_sourse=true"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("error: ") and "known: init_from_source" in err
