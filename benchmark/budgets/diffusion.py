@@ -1,6 +1,5 @@
-"""Budgets of the diffusion suite (benchmark/tasks/diffusion.py; its
-sections: benchmark/tasks/configs.py):
-budget name -> profile -> Budget. Why each value: docs/budgets.md.
+"""Budgets of the diffusion suite (benchmark/tasks/diffusion.py; its sections are in
+benchmark/tasks/configs.py): budget name -> profile -> Budget. Why each value: docs/budgets.md.
 
 train.* drives the noise predictor. Sampling costs a U-Net pass per DDIM step, so the standard
 profile scores fewer samples on the domain classifier than the GANs' 5000 (every score records
