@@ -10,9 +10,11 @@ from keras.src.legacy.saving import legacy_h5_format
 
 from benchmark.backbones import BACKBONES, build_backbone_classifier
 from benchmark.cli import main
+from benchmark.config import apply_overrides
 from benchmark.suites import build_configs
 from benchmark.tasks import transfer
 from benchmark.tasks.base import RunSkipped, TaskContext
+from benchmark.tasks.common import RunContext
 from benchmark.tasks.configs import TransferTraining
 from models import build_small_cnn
 from models.dcgan import build_dcgan_discriminator
@@ -131,7 +133,9 @@ def test_unreadable_cached_discriminator_is_trained_again_as_the_first_time(tmp_
     x = np.random.default_rng(0).integers(0, 256, size=(64, 28, 28, 1), dtype=np.uint8)
     lines = []
     ctx = TaskContext(workdir=tmp_path, data_dir=None, cache_dir=tmp_path, log=lines.append)
-    args = ("noise", x, (28, 28, 1), {"steps": 2, "batch_size": 32}, 0, ctx)
+    config = apply_overrides(build_configs("transfer", "smoke", model="dcgan_features")[0],
+                             ['model.dcgan={"steps": 2, "batch_size": 32}'])
+    args = (RunContext(config, 0, ctx), "noise", x, (28, 28, 1))
     first = [w.copy() for w in transfer.source_discriminator(*args)[0].get_weights()]
     [weights] = (tmp_path / "pretrained").glob("*.weights.h5")
     weights.write_bytes(b"not hdf5" * 100)
