@@ -36,7 +36,8 @@ NUMERIC_SETTING = re.compile(r"(?:(.*), )?(\w+)=(\d+(?:\.\d+)?)(%?)")
 ROW_KEYS = ("suite", "task", "model", "dataset", "setting", "profile")
 # Views across suites: (title, tasks, metrics); rows are those with the first metric.
 OVERVIEWS = [("Image generation: GANs and diffusion side by side", ("generation", "diffusion"),
-              ("classes_covered", "fid", "cfid", "cas", "train_seconds", "sample_img_per_s"))]
+              ("classes_covered", "fid", "fid_inf", "cfid", "cfid_inf", "cas", "train_seconds",
+               "sample_img_per_s"))]
 # (model, reference model, cost metrics): reported as ratios wherever both ran in one section.
 COST_RATIOS = [("ldm", "ddpm", ("train_step_ms", "sample_ms_per_img", "train_seconds"))]
 
