@@ -22,7 +22,7 @@ from benchmark.data.trees import ImageTree, decode_image, image_channels
 from benchmark.errors import BenchmarkError
 from benchmark.scoring import Reference, dataset_reference, score_images
 from benchmark.tasks.base import TaskContext, TaskResult
-from evaluation.plots import to_uint8
+from evaluation.images import to_uint8
 
 SAMPLE_BATCH = 500
 

@@ -47,7 +47,7 @@ from benchmark.tasks.translation import (
     unpaired_batches,
 )
 from benchmark.training import fit_resumable
-from evaluation.plots import to_uint8
+from evaluation.images import to_uint8
 from models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm, build_small_cnn
 
 PIXEL_LEVEL = ("pixel_cyclegan", "pixel_dann")

@@ -42,7 +42,8 @@ from benchmark.domain_classifier import CAS_EPOCHS, classification_accuracy_scor
 from benchmark.scoring import dataset_reference, score_images
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, to_uint8
+from evaluation.images import from_uint8, to_uint8
+from evaluation.plots import save_curves, save_mosaic
 from models import DDPM, VAE, LatentDiffusion
 from models.diffusion import latent_scale_factor
 
@@ -142,7 +143,7 @@ def _train_ldm(x_train, y_train, config, params, seed, ctx):
 
     started = time.perf_counter()
     subset = np.sort(np.random.default_rng(seed).permutation(len(x_train))[:params["latent_images"]])
-    latents = vae.encode(x_train[subset].astype(np.float32) / 127.5 - 1.0)
+    latents = vae.encode(from_uint8(x_train[subset]))
     scale = latent_scale_factor(latents)
     encode_seconds = time.perf_counter() - started
 
@@ -255,7 +256,7 @@ def _save_figures(config, model, samples, steps, state, stage1, seed, ctx, resul
         figures["reconstructions"] = ctx.workdir / "reconstructions.png"
         x_test, _ = dataset.load("test", ctx.data_dir)
         real = x_test[:2 * RECONSTRUCTION_COLUMNS]
-        decoded = to_uint8(model.vae.decode(model.vae.encode(real.astype(np.float32) / 127.5 - 1.0)))
+        decoded = to_uint8(model.vae.decode(model.vae.encode(from_uint8(real))))
         # Rows alternate: real images, then their reconstructions.
         pairs = np.stack([real.reshape(2, RECONSTRUCTION_COLUMNS, *real.shape[1:]),
                           decoded.reshape(2, RECONSTRUCTION_COLUMNS, *real.shape[1:])], axis=1)

@@ -23,7 +23,8 @@ from benchmark.scoring import dataset_reference, memorization_subset, score_imag
 from benchmark.suites import REAL_DATA
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
+from evaluation.images import to_uint8
+from evaluation.plots import save_curves, save_mosaic, save_scatter
 from models import DCGAN, GAN
 
 MODELS = {"gan": GAN, "dcgan": DCGAN}

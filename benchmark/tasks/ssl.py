@@ -32,6 +32,7 @@ from benchmark.data import get_dataset, make_pipeline
 from benchmark.data.splits import labelled_split
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
+from evaluation.images import from_uint8
 from models import SSGAN
 
 CLASSIFIER_METHODS = {
@@ -101,7 +102,7 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
     with ctx.model_scope():
         model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
                       fake_class=SSGAN_MODELS[config.model], seed=seed, **params)
-        model.initialize_from(baselines.to_float(baselines.init_batch(images, seed)))
+        model.initialize_from(from_uint8(baselines.init_batch(images, seed)))
         model.compile(d_optimizer=keras.optimizers.Adam(train.d_learning_rate, beta_1=train.beta_1),
                       g_optimizer=keras.optimizers.Adam(train.g_learning_rate, beta_1=train.beta_1))
 
@@ -116,5 +117,5 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
 
 
 def _ssgan_log_probabilities(model, dataset, ctx):
-    logits = model.classify(baselines.to_float(dataset.load("test", ctx.data_dir)[0]))
+    logits = model.classify(from_uint8(dataset.load("test", ctx.data_dir)[0]))
     return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)

@@ -30,7 +30,8 @@ from benchmark.data import get_dataset, make_pipeline
 from benchmark.domain_classifier import domain_extractor
 from benchmark.tasks.base import TaskResult
 from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, to_uint8
+from evaluation.images import to_uint8
+from evaluation.plots import save_curves, save_mosaic
 from models import CycleGAN, DiscoGAN
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
