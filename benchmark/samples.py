@@ -223,7 +223,7 @@ def _store(config, seed, result, out, wall):
 def print_table(scores, file):
     """``score``'s result as a table (metric, value, unit, which way is better) and the provenance
     of its numbers, one line per network."""
-    from evaluation.report import direction, format_value, provenance_bullets
+    from benchmark.reporting.tables import direction, format_value, provenance_bullets
 
     print(f"{scores['n_samples']} samples ({scores['samples']}) scored against "
           f"{scores['reference']}; profile {scores['profile']}, seed {scores['seed']}", file=file)

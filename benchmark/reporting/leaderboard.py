@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.environment import machine_summary
-from benchmark.suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
-from evaluation.plots import save_metric_vs_setting
-from evaluation.references import reference_table
-from evaluation.report import (
+from benchmark.reporting.references import reference_table
+from benchmark.reporting.tables import (
     COST_METRICS,
     direction,
     markdown_table,
@@ -21,6 +20,8 @@ from evaluation.report import (
     summarize,
     with_cells,
 )
+from benchmark.suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
+from evaluation.plots import save_metric_vs_setting
 
 FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses",
            "grid_a2b": "a2b input / translated / reconstructed",
@@ -168,16 +169,10 @@ def _precision_labels(runs):
 
 
 def write_reports(store, out_dir):
+    """``results.csv``, ``leaderboard.md`` and ``figures/`` in ``out_dir``, from the runs of each
+    row's current configuration in ``store``."""
     out = Path(out_dir)
-    runs = [dict(run) for run in store.runs()]
-    models = _precision_labels(runs)
-    for run in runs:
-        run["model_name"], run["model"] = run["model"], models[run["id"]]
-    current = _current_configs(runs)
-    runs = [r for r in runs if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
-    kept = {r["id"] for r in runs}
-    metric_rows = _in_suite_order([{**row, "model_name": row["model"], "model": models[row["run_id"]]}
-                                   for row in store.metrics() if row["run_id"] in kept])
+    runs, metric_rows = _current_rows(store)
     summary = summarize(metric_rows)
     summary.to_csv(out / "results.csv", index=False, float_format="%.6g")
     # The leaderboard marks a user's model (trained by the suite, or samples scored by `score`) and
@@ -187,50 +182,88 @@ def write_reports(store, out_dir):
                    if r["model_name"] == REAL_DATA})
     summary["model"] = summary["model"].replace(labels)
     done = [r for r in runs if r["status"] == "done"]
-    links = _copy_figures(store, done, out)
+    report = _Report(out, done, metric_rows, labels, _copy_figures(store, done, out))
     lines = ["# Leaderboard", "",
-             "Built from `results.csv` (long format: one row per suite, task, model, dataset, setting, "
-             "profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of k seeds in a table "
-             "whose other cells have more or fewer). Rebuild with `python -m benchmark report`.",
-             ""]
+             "Built from `results.csv` (long format: one row per suite, task, model, dataset, "
+             "setting, profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of "
+             "k seeds in a table whose other cells have more or fewer). Rebuild with "
+             "`python -m benchmark report`.", ""]
     lines += _overviews(summary)
-    for (suite, task, profile), part in summary.groupby(["suite", "task", "profile"], sort=False):
-        part_runs = [r for r in done if (r["suite"], r["task"], r["profile"]) == (suite, task, profile)]
-        env = json.loads(part_runs[0]["environment"])
-        lines += [f"## {suite} / {task} ({profile} profile)", ""]
-        # One table per kind of data: datasets that share the same quality metrics.
-        metric_sets = part.groupby("dataset")["metric"].apply(lambda m: tuple(sorted(set(m) - COST_METRICS)))
-        for quality in dict.fromkeys(metric_sets.values):
-            datasets = [d for d, m in metric_sets.items() if m == quality]
-            table = part[part["dataset"].isin(datasets)]
-            rows = [r for r in metric_rows if (r["suite"], r["task"], r["profile"]) == (suite, task, profile)
-                    and r["dataset"] in datasets]
-            seeds = sorted({r["seed"] for r in rows})
-            lines += [markdown_table(table, sorted(quality, key=metric_sort_key)), "",
-                      markdown_table(table, sorted(COST_METRICS & set(table["metric"]), key=metric_sort_key)),
-                      "", provenance_line(rows, seeds, profile, machine_summary(env)), ""]
-        for model, reference, metrics in COST_RATIOS:
-            if {model, reference} <= set(part["model"]):
-                lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
-                          ratio_table(part, model, reference, metrics), ""]
-        lines += _setting_tables(part)
-        references = reference_table(part, task)
-        if references:
-            lines += ["Published reference values (Δ = ours - paper):", "", references, ""]
-        plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
-        if _setting_plot(part, f"{suite} / {task} ({profile} profile)", out / "figures" / plot_name):
-            lines += [f"![{SETTING_PLOT_METRIC} against setting](figures/{plot_name})", ""]
-        figure_lines = [f"- {labels.get(m, m)} on {dataset}{f' ({setting})' if setting else ''}: "
-                        + ", ".join(items)
-                        for (s, t, m, dataset, setting, p), items in links.items()
-                        if (s, t, p) == (suite, task, profile)]
-        if figure_lines:
-            lines += ["Figures:", "", *figure_lines, ""]
-    problems = [r for r in runs if r["status"] in ("diverged", "failed")]
-    if problems:
-        lines += ["## Runs that did not finish", "", "| run | seed | status | reason |", "|---|---|---|---|"]
-        lines += [f"| {labels.get(r['model'], r['model'])} {r['dataset']} {r['setting']} "
-                  f"({r['profile']}) | {r['seed']} | {r['status']} | {r['reason']} |"
-                  for r in problems]
-        lines.append("")
+    for key, part in summary.groupby(["suite", "task", "profile"], sort=False):
+        lines += _section(key, part, report)
+    lines += _unfinished([r for r in runs if r["status"] in ("diverged", "failed")], labels)
     (out / "leaderboard.md").write_text("\n".join(lines))
+
+
+def _current_rows(store):
+    """(runs, metric rows) of each row's current configuration, models labelled by precision."""
+    runs = [dict(run) for run in store.runs()]
+    models = _precision_labels(runs)
+    for run in runs:
+        run["model_name"], run["model"] = run["model"], models[run["id"]]
+    current = _current_configs(runs)
+    runs = [r for r in runs
+            if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
+    kept = {r["id"] for r in runs}
+    metric_rows = _in_suite_order([{**row, "model_name": row["model"], "model": models[row["run_id"]]}
+                                   for row in store.metrics() if row["run_id"] in kept])
+    return runs, metric_rows
+
+
+@dataclass(frozen=True)
+class _Report:
+    """What every section of the leaderboard draws on."""
+
+    out: Path
+    done: list        # finished runs
+    metric_rows: list
+    labels: dict      # stored model name -> shown name
+    links: dict       # row key -> figure links
+
+
+def _section(key, part, report):
+    """The lines of one (suite, task, profile) section: a quality and a cost table per kind of
+    data, cost ratios, setting tables, published references, the setting plot, figure links."""
+    suite, task, profile = key
+    env = json.loads(next(r for r in report.done
+                          if (r["suite"], r["task"], r["profile"]) == key)["environment"])
+    lines = [f"## {suite} / {task} ({profile} profile)", ""]
+    # One table per kind of data: datasets that share the same quality metrics.
+    metric_sets = part.groupby("dataset")["metric"].apply(
+        lambda m: tuple(sorted(set(m) - COST_METRICS)))
+    for quality in dict.fromkeys(metric_sets.values):
+        datasets = [d for d, m in metric_sets.items() if m == quality]
+        table = part[part["dataset"].isin(datasets)]
+        rows = [r for r in report.metric_rows
+                if (r["suite"], r["task"], r["profile"]) == key and r["dataset"] in datasets]
+        seeds = sorted({r["seed"] for r in rows})
+        cost = sorted(COST_METRICS & set(table["metric"]), key=metric_sort_key)
+        lines += [markdown_table(table, sorted(quality, key=metric_sort_key)), "",
+                  markdown_table(table, cost), "",
+                  provenance_line(rows, seeds, profile, machine_summary(env)), ""]
+    for model, reference, metrics in COST_RATIOS:
+        if {model, reference} <= set(part["model"]):
+            lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
+                      ratio_table(part, model, reference, metrics), ""]
+    lines += _setting_tables(part)
+    references = reference_table(part, task)
+    if references:
+        lines += ["Published reference values (Δ = ours - paper):", "", references, ""]
+    plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
+    if _setting_plot(part, f"{suite} / {task} ({profile} profile)", report.out / "figures" / plot_name):
+        lines += [f"![{SETTING_PLOT_METRIC} against setting](figures/{plot_name})", ""]
+    figure_lines = [f"- {report.labels.get(m, m)} on {dataset}{f' ({setting})' if setting else ''}: "
+                    + ", ".join(items)
+                    for (s, t, m, dataset, setting, p), items in report.links.items()
+                    if (s, t, p) == key]
+    return lines + (["Figures:", "", *figure_lines, ""] if figure_lines else [])
+
+
+def _unfinished(problems, labels):
+    """The table of diverged and failed runs, if any."""
+    if not problems:
+        return []
+    return ["## Runs that did not finish", "", "| run | seed | status | reason |", "|---|---|---|---|",
+            *[f"| {labels.get(r['model'], r['model'])} {r['dataset']} {r['setting']} "
+              f"({r['profile']}) | {r['seed']} | {r['status']} | {r['reason']} |" for r in problems],
+            ""]
