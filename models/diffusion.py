@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import for_policy, replica_position, tracker_logs, training_loss
+from models.base import for_policy, replica_draw, tracker_logs, training_loss
 from models.unet import NORM_GROUPS, build_unet, residual_block
 
 SCHEDULES = ("linear", "scaled_linear", "cosine")
@@ -63,14 +63,6 @@ def gaussian_kl(mean, log_var):
     """KL(N(mean, exp(log_var)) || N(0, I)) per sample, summed over all but the batch axis."""
     kl = 0.5 * (ops.square(mean) + ops.exp(log_var) - 1.0 - log_var)
     return ops.sum(ops.reshape(kl, (ops.shape(kl)[0], -1)), axis=1)
-
-
-def replica_draw(sample, batch_size, shape=()):
-    """This replica's slice of ``sample((global batch, *shape))``: under ``tf.distribute`` every
-    replica gets different noise and R replicas do the math of one device (as ``GAN.sample_noise``)."""
-    replicas, index = replica_position()
-    values = sample((batch_size * replicas, *shape))
-    return values[index * batch_size:(index + 1) * batch_size]
 
 
 def latent_scale_factor(latents):

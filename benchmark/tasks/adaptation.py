@@ -105,10 +105,9 @@ def _align_features(method, train, params, target_batch_norm, classifier, labell
         model = _build(method, train, image_shape, classifier.output.shape[-1], params, classifier)
 
     make_dataset = unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels, y_a=y_source)
-    optimizers = [model.optimizer] if method == "dann" else [model.d_optimizer, model.e_optimizer]
     workdir = ctx.workdir / stage if stage else ctx.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    state = fit_resumable(model, optimizers, make_dataset, train, workdir, ctx.report, ctx.log)
+    state = fit_resumable(model, model.optimizers, make_dataset, train, workdir, ctx.report, ctx.log)
     _save_history(state, title, ctx, result, prefix=f"{stage}_" if stage else "")
     adapted = model.target_classifier if method == "adda" else model.classifier
     if target_batch_norm:
@@ -186,7 +185,7 @@ def _pixel_level(config, seed, ctx, x_source, y_source, x_target, target, image_
     keras.utils.set_random_seed(seed)
     with ctx.model_scope():
         cyclegan = build_translator(CycleGAN, image_shape, params["cyclegan"], train)
-    state = fit_resumable(cyclegan, [cyclegan.g_optimizer, cyclegan.d_optimizer],
+    state = fit_resumable(cyclegan, cyclegan.optimizers,
                           unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels), train,
                           ctx.workdir, ctx.report, ctx.log)
     result = TaskResult()

@@ -111,7 +111,7 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
         unlabelled = make_pipeline(images, batch_size=train.batch_size, seed=seed + 1)
         return tf.data.Dataset.zip((labelled_data, unlabelled)).skip(skip)
 
-    state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset, train, ctx.workdir,
+    state = fit_resumable(model, model.optimizers, make_dataset, train, ctx.workdir,
                           ctx.report, ctx.log)
     return model, state["train_seconds"]
 

@@ -111,7 +111,7 @@ def run(config, seed, ctx):
     with ctx.model_scope():
         model = build_translator(MODELS[config.model], (size, size, channels), config.model_params, config.train)
     batch = config.train.batch_size
-    state = fit_resumable(model, [model.g_optimizer, model.d_optimizer],
+    state = fit_resumable(model, model.optimizers,
                           unpaired_batches(x_a, x_b, batch, seed, size, channels), config.train, ctx.workdir,
                           ctx.report, ctx.log)
     result = TaskResult()
