@@ -16,6 +16,7 @@ from models import (
     gan,
     ssgan,
     unet,
+    vae,
 )
 
 
@@ -55,8 +56,8 @@ BUILDERS = {
     "ssgan discriminator": lambda: ssgan.build_ssgan_discriminator((28, 28, 1), 10, (16, 16)),
     "small cnn": lambda: classifiers.build_small_cnn((28, 28, 1), 10),
     "domain discriminator": lambda: adaptation.build_domain_discriminator(16, (8,)),
-    "vae encoder": lambda: diffusion.build_vae_encoder((28, 28, 1), 2, 8),
-    "vae decoder": lambda: diffusion.build_vae_decoder((7, 7, 2), 1, 8),
+    "vae encoder": lambda: vae.build_vae_encoder((28, 28, 1), 2, 8),
+    "vae decoder": lambda: vae.build_vae_decoder((7, 7, 2), 1, 8),
     "unet (cropped back)": lambda: unet.build_unet((7, 7, 2), (8, 16), attention=True),
 }
 
@@ -76,7 +77,7 @@ def test_serialization_names_stay_those_of_saved_files():
     from models import base
 
     for cls in (base.TwoPlayerModel, DCGAN, ssgan.SSGAN, cyclegan.CycleGAN, discogan.DiscoGAN,
-                diffusion.VAE, diffusion.DDPM, diffusion.LatentDiffusion):
+                vae.VAE, diffusion.DDPM, diffusion.LatentDiffusion):
         assert keras.saving.get_registered_name(cls) == f"models>{cls.__name__}"
 
 
