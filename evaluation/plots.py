@@ -23,7 +23,8 @@ def tile(images, columns):
 
 
 def save_mosaic(images, path, columns, scale=3):
-    """Save uint8 images as a grid PNG, upscaled by pixel repetition so small digits stay visible."""
+    """Save uint8 images as a grid PNG, upscaled by pixel repetition so small digits stay
+    visible."""
     mosaic = tile(np.asarray(images), columns)
     mosaic = mosaic.repeat(scale, axis=0).repeat(scale, axis=1)
     if mosaic.shape[-1] == 1:
@@ -67,13 +68,16 @@ def save_metric_vs_setting(series, path, title, ylabel, xlabel):
     """
     fig = Figure(figsize=(4.5 * len(series), 3.5), dpi=100)
     axes = fig.subplots(1, len(series), squeeze=False)
-    # One colour per line label across panels; each panel has its own legend (panels may differ in lines).
-    colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(k for v in series.values() for k in v))}
+    # One colour per line label across panels; each panel has its own legend (panels may differ
+    # in lines).
+    labels = dict.fromkeys(k for v in series.values() for k in v)
+    colours = {label: f"C{i % 10}" for i, label in enumerate(labels)}
     for ax, (group, lines) in zip(axes[0], series.items(), strict=True):
         for label, (x, mean, std) in lines.items():
             order = np.argsort(x)
-            ax.errorbar(np.asarray(x)[order], np.asarray(mean)[order], yerr=np.nan_to_num(np.asarray(std)[order]),
-                        label=label, color=colours[label], marker="o", markersize=3, linewidth=1.2, capsize=2)
+            ax.errorbar(np.asarray(x)[order], np.asarray(mean)[order],
+                        yerr=np.nan_to_num(np.asarray(std)[order]), label=label,
+                        color=colours[label], marker="o", markersize=3, linewidth=1.2, capsize=2)
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)

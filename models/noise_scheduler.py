@@ -15,20 +15,22 @@ MAX_BETA = 0.999        # their clip, which avoids a singularity at t = T
 def beta_schedule(name, timesteps=1000, beta_start=1e-4, beta_end=0.02):
     """Noise variances beta_1..beta_T (float64).
 
-    "linear": evenly spaced from ``beta_start`` to ``beta_end`` (Ho et al. 2020: 1e-4, 0.02, T=1000).
+    "linear": evenly spaced from ``beta_start`` to ``beta_end`` (Ho et al. 2020: 1e-4, 0.02,
+    T=1000).
     "scaled_linear": sqrt(beta) evenly spaced instead (latent diffusion / Stable Diffusion, which
     use 0.00085 to 0.012: less of the schedule is spent near pure noise).
-    "cosine": alpha_bar(t) = f(t)/f(0), f(t) = cos^2(((t/T + s)/(1 + s)) pi/2) (Nichol & Dhariwal 2021);
-    beta_start and beta_end do not apply. Its alpha_bar_{T-1} is ~2e-6, so deterministic DDIM's
-    first step multiplies noise-prediction errors by ~1/sqrt(alpha_bar): use it with
-    ``clip_denoised`` (images), not on latents.
+    "cosine": alpha_bar(t) = f(t)/f(0), f(t) = cos^2(((t/T + s)/(1 + s)) pi/2) (Nichol & Dhariwal
+    2021, eq. 17); beta_start and beta_end do not apply. Its alpha_bar_{T-1} is ~2e-6, so
+    deterministic DDIM's first step multiplies noise-prediction errors by ~1/sqrt(alpha_bar): use
+    it with ``clip_denoised`` (images), not on latents.
     """
     if name == "linear":
         return np.linspace(beta_start, beta_end, timesteps, dtype=np.float64)
     if name == "scaled_linear":
         return np.linspace(beta_start ** 0.5, beta_end ** 0.5, timesteps, dtype=np.float64) ** 2
     if name == "cosine":
-        f = np.cos((np.arange(timesteps + 1) / timesteps + COSINE_OFFSET) / (1 + COSINE_OFFSET) * np.pi / 2) ** 2
+        phase = (np.arange(timesteps + 1) / timesteps + COSINE_OFFSET) / (1 + COSINE_OFFSET)
+        f = np.cos(phase * np.pi / 2) ** 2
         alpha_bar = f / f[0]
         return np.clip(1.0 - alpha_bar[1:] / alpha_bar[:-1], 0.0, MAX_BETA)
     raise ValueError(f"schedule must be one of {SCHEDULES}, got {name!r}")

@@ -42,7 +42,8 @@ class UnpairedTranslator(keras.Model):
         raise NotImplementedError
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
-        """``g_optimizer`` steps both generators, ``d_optimizer`` both discriminators (as in the papers' code)."""
+        """``g_optimizer`` steps both generators, ``d_optimizer`` both discriminators (as in the
+        papers' code)."""
         super().compile(**kwargs)
         self.g_optimizer = for_policy(g_optimizer, self)
         self.d_optimizer = for_policy(d_optimizer, self)

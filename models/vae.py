@@ -63,7 +63,8 @@ class VAE(keras.Model):
         super().__init__(**kwargs)
         height, width, channels = data_shape
         if height % VAE_DOWNSAMPLING or width % VAE_DOWNSAMPLING:
-            raise ValueError(f"VAE needs image sides divisible by {VAE_DOWNSAMPLING}, got {height}x{width}")
+            raise ValueError(f"VAE needs image sides divisible by {VAE_DOWNSAMPLING}, "
+                             f"got {height}x{width}")
         if kl_weight < 0:
             raise ValueError(f"kl_weight must be >= 0, got {kl_weight}")
         self.data_shape = tuple(data_shape)
@@ -102,7 +103,8 @@ class VAE(keras.Model):
                                ops.shape(mean)[0], self.latent_shape)
             z = mean + ops.exp(0.5 * log_var) * eps
             error = ops.abs(images - self.decoder(z, training=True))
-            reconstruction = ops.mean(ops.sum(ops.reshape(error, (ops.shape(error)[0], -1)), axis=1))
+            per_image = ops.sum(ops.reshape(error, (ops.shape(error)[0], -1)), axis=1)
+            reconstruction = ops.mean(per_image)
             kl = ops.mean(gaussian_kl(mean, log_var))
             loss = reconstruction + self.kl_weight * kl
             scaled_loss = training_loss(loss, self.optimizer)
@@ -114,12 +116,14 @@ class VAE(keras.Model):
 
     def encode(self, images, batch_size=500):
         """Images in [-1, 1] -> posterior means (numpy)."""
-        moments = self.encoder.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
+        moments = self.encoder.predict(np.asarray(images, np.float32), batch_size=batch_size,
+                                       verbose=0)
         return moments[..., :self.latent_channels]
 
     def decode(self, latents, batch_size=500):
         """Latents -> images clipped to [-1, 1] (numpy)."""
-        images = self.decoder.predict(np.asarray(latents, np.float32), batch_size=batch_size, verbose=0)
+        images = self.decoder.predict(np.asarray(latents, np.float32), batch_size=batch_size,
+                                      verbose=0)
         return np.clip(images, -1.0, 1.0)
 
     def get_config(self):

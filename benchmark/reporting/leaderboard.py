@@ -27,7 +27,8 @@ FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "traini
            "grid_a2b": "a2b input / translated / reconstructed",
            "grid_b2a": "b2a input / translated / reconstructed",
            "denoising": "denoising strip (noise to sample, left to right)",
-           "reconstructions": "VAE reconstructions (rows: real, decoded)", "vae_curves": "VAE losses",
+           "reconstructions": "VAE reconstructions (rows: real, decoded)",
+           "vae_curves": "VAE losses",
            "dann_curves": "DANN losses (after the CycleGAN)"}
 # Plotted against a numeric setting ("labels=100") per model and dataset wherever a section has one,
 # and tabled as model x setting.
@@ -44,13 +45,13 @@ COST_RATIOS = [("ldm", "ddpm", ("train_step_ms", "sample_ms_per_img", "train_sec
 
 
 def _copy_figures(store, runs, out_dir):
-    """Figures of the lowest seed per (suite, task, model, dataset, setting, profile) -> figures/."""
+    """Figures of the lowest seed per (suite, task, model, dataset, setting, profile) ->
+    figures/."""
     figures_dir = Path(out_dir) / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
     chosen = {}
     for run in sorted(runs, key=lambda r: r["seed"]):
-        chosen.setdefault((run["suite"], run["task"], run["model"], run["dataset"], run["setting"], run["profile"]),
-                          run)
+        chosen.setdefault(tuple(run[k] for k in ROW_KEYS), run)
     links = {}
     for key, run in chosen.items():
         for kind, source in store.artifacts(run["id"]).items():
@@ -63,7 +64,8 @@ def _copy_figures(store, runs, out_dir):
                 shutil.copyfile(source, figures_dir / name)
             if not (figures_dir / name).exists():
                 continue
-            links.setdefault(key, []).append(f"[{FIGURES[kind]} (seed {run['seed']})](figures/{name})")
+            link = f"[{FIGURES[kind]} (seed {run['seed']})](figures/{name})"
+            links.setdefault(key, []).append(link)
     return links
 
 
@@ -76,8 +78,10 @@ def _numeric_settings(part, metric):
     rows, parsed = rows[parsed[2].notna()], parsed[parsed[2].notna()]
     if rows["setting"].nunique() < 2:
         return None
-    panels = rows["dataset"] + parsed[0].fillna("").map(lambda prefix: f" ({prefix})" if prefix else "")
-    return rows.assign(x=parsed[2].astype(float), column=parsed[1] + "=" + parsed[2] + parsed[3], panel=panels,
+    panels = rows["dataset"] + parsed[0].fillna("").map(
+        lambda prefix: f" ({prefix})" if prefix else "")
+    return rows.assign(x=parsed[2].astype(float), column=parsed[1] + "=" + parsed[2] + parsed[3],
+                       panel=panels,
                        axis=parsed[1] + parsed[3].map({"%": " (%)", "": ""}))
 
 
@@ -96,8 +100,8 @@ def _setting_plot(part, title, path):
 
 
 def _setting_tables(part):
-    """``SETTING_TABLE_METRIC`` as one table per panel (dataset and prefix): a row per model, a column
-    per numeric setting, "–" where a model has no result yet."""
+    """``SETTING_TABLE_METRIC`` as one table per panel (dataset and prefix): a row per model, a
+    column per numeric setting, "–" where a model has no result yet."""
     rows = _numeric_settings(part, SETTING_TABLE_METRIC)
     if rows is None:
         return []
@@ -115,19 +119,22 @@ def _setting_tables(part):
 
 
 def _overviews(summary):
-    """The ``OVERVIEWS`` tables, one per profile, over the rows (of their tasks) that have the key metric."""
+    """The ``OVERVIEWS`` tables, one per profile, over the rows (of their tasks) that have the key
+    metric."""
     lines = []
     for title, tasks, metrics in OVERVIEWS:
         part = summary[summary["task"].isin(tasks)]
         for profile, rows in part.groupby("profile", sort=False):
-            keys = rows[rows["metric"] == metrics[0]][["model", "dataset", "setting"]].drop_duplicates()
+            keys = rows[rows["metric"] == metrics[0]][["model", "dataset", "setting"]]
+            keys = keys.drop_duplicates()
             rows = rows.merge(keys, on=["model", "dataset", "setting"])
             shown = [m for m in metrics if m in set(rows["metric"])]
             if len(keys):
                 lines += [f"## {title} ({profile} profile)", "",
-                          "Each value is repeated from its section below, whose provenance lines say which "
-                          "network, sample counts and split produced it. Fréchet distances grow as the sample "
-                          "count falls: compare a column across rows only where the counts agree (the "
+                          "Each value is repeated from its section below, whose provenance lines "
+                          "say which network, sample counts and split produced it. Fréchet "
+                          "distances grow as the sample count falls: compare a column across rows "
+                          "only where the counts agree (the "
                           "profiles score `fid` on the same count for every model).", "",
                           markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), ""]
     return lines
@@ -137,7 +144,8 @@ def _current_configs(runs):
     """Row key (suite, task, model, dataset, setting, profile) -> config hash of its newest finished
     run: the leaderboard averages only runs of one configuration (older ones stay in the store)."""
     current = {}
-    for run in sorted((r for r in runs if r["status"] in ("done", "diverged")), key=lambda r: r["finished"]):
+    finished = (r for r in runs if r["status"] in ("done", "diverged"))
+    for run in sorted(finished, key=lambda r: r["finished"]):
         current[tuple(run[k] for k in ROW_KEYS)] = run["config_hash"]
     return current
 
@@ -205,8 +213,9 @@ def _current_rows(store):
     runs = [r for r in runs
             if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
     kept = {r["id"] for r in runs}
-    metric_rows = _in_suite_order([{**row, "model_name": row["model"], "model": models[row["run_id"]]}
-                                   for row in store.metrics() if row["run_id"] in kept])
+    metric_rows = _in_suite_order([
+        {**row, "model_name": row["model"], "model": models[row["run_id"]]}
+        for row in store.metrics() if row["run_id"] in kept])
     return runs, metric_rows
 
 
@@ -249,11 +258,13 @@ def _section(key, part, report):
     references = reference_table(part, task)
     if references:
         lines += ["Published reference values (Δ = ours - paper):", "", references, ""]
-    plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
-    if _setting_plot(part, f"{suite} / {task} ({profile} profile)", report.out / "figures" / plot_name):
+    plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-",
+                       f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
+    title = f"{suite} / {task} ({profile} profile)"
+    if _setting_plot(part, title, report.out / "figures" / plot_name):
         lines += [f"![{SETTING_PLOT_METRIC} against setting](figures/{plot_name})", ""]
-    figure_lines = [f"- {report.labels.get(m, m)} on {dataset}{f' ({setting})' if setting else ''}: "
-                    + ", ".join(items)
+    figure_lines = [f"- {report.labels.get(m, m)} on {dataset}"
+                    f"{f' ({setting})' if setting else ''}: " + ", ".join(items)
                     for (s, t, m, dataset, setting, p), items in report.links.items()
                     if (s, t, p) == key]
     return lines + (["Figures:", "", *figure_lines, ""] if figure_lines else [])
@@ -263,7 +274,7 @@ def _unfinished(problems, labels):
     """The table of diverged and failed runs, if any."""
     if not problems:
         return []
-    return ["## Runs that did not finish", "", "| run | seed | status | reason |", "|---|---|---|---|",
-            *[f"| {labels.get(r['model'], r['model'])} {r['dataset']} {r['setting']} "
-              f"({r['profile']}) | {r['seed']} | {r['status']} | {r['reason']} |" for r in problems],
-            ""]
+    rows = [f"| {labels.get(r['model'], r['model'])} {r['dataset']} {r['setting']} "
+            f"({r['profile']}) | {r['seed']} | {r['status']} | {r['reason']} |" for r in problems]
+    return ["## Runs that did not finish", "", "| run | seed | status | reason |",
+            "|---|---|---|---|", *rows, ""]
