@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import fcntl
 
-from benchmark.data.files import READ_ERRORS, problem
+import numpy as np
+
+from benchmark.data.files import READ_ERRORS, problem, write_atomically
 
 
 def cached(paths, load, build, log):
@@ -30,3 +32,14 @@ def cached(paths, load, build, log):
                 for path in paths:
                     path.unlink(missing_ok=True)
         return build()
+
+
+def cached_array(path, compute, log):
+    """The numpy array stored at ``path`` (``.npy``) by :func:`cached`, else ``compute()``d and
+    stored there."""
+    def build():
+        array = compute()
+        write_atomically(path, lambda stream: np.save(stream, array))
+        return array
+
+    return cached([path], lambda: np.load(path), build, log)

@@ -28,6 +28,9 @@ def _positive_int(text):
     return value
 
 
+DATA_DIR_HELP = "folder with dataset files (default $BENCHMARK_DATA_DIR)"
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage mistakes give one error line (and the hint to --help), not the usage block."""
 
@@ -36,13 +39,32 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser():
-    from benchmark.distribute import STRATEGIES
-    from benchmark.precision import PRECISIONS
-    from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
-
     parser = _Parser(prog="python -m benchmark",
                      description="Train and score generative models; write leaderboards.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    report = sub.add_parser("report",
+                            help="rebuild results.csv and leaderboard.md from stored runs")
+    report.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"results folder (default {DEFAULT_OUT}/)")
+    _add_score(sub)
+    sub.add_parser("list", help="suites, tasks, models, datasets, metrics and profiles")
+    perf = sub.add_parser("perf",
+                          help="training, input-pipeline, sampling and extractor throughput")
+    perf.add_argument("--out", default=DEFAULT_OUT,
+                      help=f"folder for perf.md (default {DEFAULT_OUT}/)")
+    perf.add_argument("--data-dir", help=DATA_DIR_HELP)
+    perf.add_argument("--steps", type=_positive_int, default=200, help="training steps per timing")
+    perf.add_argument("--engines", action="store_true",
+                      help="also time the smoke gan suite at --jobs 1 and 2 (several minutes)")
+    _add_data(sub)
+    return parser
+
+
+def _add_run(sub):
+    from benchmark.distribute import STRATEGIES
+    from benchmark.precision import PRECISIONS
+    from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
 
     # Run flags default to None so that only flags actually given override the experiment file.
     run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")
@@ -58,13 +80,13 @@ def _parser():
     run.add_argument("--seeds", type=_positive_int,
                      help="number of seeds (0..N-1); default: 1 for smoke, 3 otherwise")
     run.add_argument("--out", help=f"results folder (default {DEFAULT_OUT}/)")
-    run.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
+    run.add_argument("--data-dir", help=DATA_DIR_HELP)
     run.add_argument("--strategy", choices=STRATEGIES,
-                     help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
-                          "multiworker (hosts in TF_CONFIG)")
+                     help="tf.distribute strategy: default (one device), mirrored (all local "
+                          "GPUs), multiworker (hosts in TF_CONFIG)")
     run.add_argument("--precision", choices=PRECISIONS,
-                     help="float32 (default), bfloat16 or float16 (mixed precision: 16-bit compute, "
-                          "float32 weights, outputs and losses), or auto: bfloat16 where the "
+                     help="float32 (default), bfloat16 or float16 (mixed precision: 16-bit "
+                          "compute, float32 weights, outputs and losses), or auto: bfloat16 where the "
                           "hardware computes it natively, float32 elsewhere")
     run.add_argument("--jobs", type=_positive_int,
                      help="runs at once, each in a worker process with its own GPU or share of "
@@ -79,16 +101,20 @@ def _parser():
     run.add_argument("--offline", action=argparse.BooleanOptionalAction,
                      help="never download: a missing dataset is an error (default: datasets that "
                           "Keras/TFDS can fetch are downloaded on first use)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                     help="override a config value, e.g. --set train.steps=200 --set model.latent_dim=32")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="SECTION.KEY=VALUE",
+                     help="override a config value, e.g. --set train.steps=200 "
+                          "--set model.latent_dim=32")
 
-    report = sub.add_parser("report", help="rebuild results.csv and leaderboard.md from stored runs")
-    report.add_argument("--out", default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT}/)")
+
+def _add_score(sub):
+    from benchmark.suites import DEFAULT_PROFILE, PROFILES
 
     score = sub.add_parser("score", help="score your own samples against a dataset split or other "
                                          "images, as the suite scores its models")
-    score.add_argument("samples", help="a folder of image files (PNG, JPEG, ...), an .npy/.npz array "
-                                       "(uint8 in [0, 255] or floats in [-1, 1]) or a .keras generator")
+    score.add_argument("samples", help="a folder of image files (PNG, JPEG, ...), an .npy/.npz "
+                                       "array (uint8 in [0, 255] or floats in [-1, 1]) or a "
+                                       ".keras generator")
     score.add_argument("--real", required=True, metavar="DATASET[:SPLIT] | PATH",
                        help="reference: a dataset and split (mnist:test; default split test), or "
                             "images given like the samples")
@@ -108,30 +134,26 @@ def _parser():
                                      "its leaderboard (the samples appear as an external model)")
     score.add_argument("--name", help="the model's name in the results store (default: the "
                                       "samples' file name)")
-    score.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
-    score.add_argument("--offline", action="store_true", help="never download the reference dataset")
+    score.add_argument("--data-dir", help=DATA_DIR_HELP)
+    score.add_argument("--offline", action="store_true",
+                       help="never download the reference dataset")
 
-    sub.add_parser("list", help="suites, tasks, models, datasets, metrics and profiles")
 
-    perf = sub.add_parser("perf", help="training, input-pipeline, sampling and extractor throughput")
-    perf.add_argument("--out", default=DEFAULT_OUT, help=f"folder for perf.md (default {DEFAULT_OUT}/)")
-    perf.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
-    perf.add_argument("--steps", type=_positive_int, default=200, help="training steps per timing")
-    perf.add_argument("--engines", action="store_true",
-                      help="also time the smoke gan suite at --jobs 1 and 2 (several minutes)")
-
+def _add_data(sub):
     data = sub.add_parser("data", help="dataset status and import")
     data_sub = data.add_subparsers(dest="data_command", required=True)
-    status = data_sub.add_parser("status", help="which datasets are present, verified, and how to get the rest")
-    status.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
-    fetch = data_sub.add_parser("download", help="download datasets through Keras/TFDS and verify them")
+    status = data_sub.add_parser(
+        "status", help="which datasets are present, verified, and how to get the rest")
+    status.add_argument("--data-dir", help=DATA_DIR_HELP)
+    fetch = data_sub.add_parser("download",
+                                help="download datasets through Keras/TFDS and verify them")
     fetch.add_argument("names", nargs="+", metavar="name")
-    fetch.add_argument("--data-dir", help="folder with dataset files (default $BENCHMARK_DATA_DIR)")
-    imp = data_sub.add_parser("import", help="copy a downloaded dataset into the data folder and verify it")
+    fetch.add_argument("--data-dir", help=DATA_DIR_HELP)
+    imp = data_sub.add_parser(
+        "import", help="copy a downloaded dataset into the data folder and verify it")
     imp.add_argument("name")
     imp.add_argument("path")
     imp.add_argument("--data-dir", help="destination folder (default $BENCHMARK_DATA_DIR)")
-    return parser
 
 
 def _run_options(args):
@@ -236,8 +258,8 @@ def _cmd_score(args):
 
 def _cmd_list(args):
     from benchmark.data import dataset_names
+    from benchmark.reporting.tables import METRIC_ORDER
     from benchmark.suites import PROFILES, SUITES
-    from evaluation.report import METRIC_ORDER
 
     print("suites:")
     for name, specs in SUITES.items():

@@ -29,7 +29,7 @@ from benchmark.suites import build_configs
 from benchmark.tasks.generation import build_model
 from evaluation import frechet_distance_from_moments
 from evaluation.extractors import ExtractorUnavailable
-from evaluation.fid_inception import load_fid_inception
+from evaluation.fid import load_fid_inception
 
 CASES = [("gan", "gan", "mnist"), ("gan", "dcgan", "mnist")]  # (suite, model, dataset)
 

@@ -22,7 +22,7 @@ from benchmark.data.trees import ImageTree, decode_image, image_channels
 from benchmark.errors import BenchmarkError
 from benchmark.scoring import Reference, dataset_reference, score_images
 from benchmark.tasks.base import TaskContext, TaskResult
-from evaluation.plots import to_uint8
+from evaluation.images import to_uint8
 
 SAMPLE_BATCH = 500
 
@@ -223,7 +223,7 @@ def _store(config, seed, result, out, wall):
 def print_table(scores, file):
     """``score``'s result as a table (metric, value, unit, which way is better) and the provenance
     of its numbers, one line per network."""
-    from evaluation.report import direction, format_value, provenance_bullets
+    from benchmark.reporting.tables import direction, format_value, provenance_bullets
 
     print(f"{scores['n_samples']} samples ({scores['samples']}) scored against "
           f"{scores['reference']}; profile {scores['profile']}, seed {scores['seed']}", file=file)

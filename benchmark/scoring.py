@@ -10,20 +10,19 @@ and resizing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 import evaluation
-from benchmark.cache import cached
+from benchmark.cache import cached_array
 from benchmark.data import get_dataset
-from benchmark.data.files import write_atomically
 from benchmark.domain_classifier import domain_extractor
 from benchmark.errors import BenchmarkError
+from evaluation import fid
 from evaluation.extractors import ExtractorUnavailable
-from evaluation.fid_inception import load_fid_inception
 from evaluation.imagenet_inception import load_imagenet_inception
 
 # The strictest need of a metric: the Inception Scores' 10 splits (the k-NN metrics need > k=5).
@@ -66,10 +65,11 @@ def check_sample_counts(fake, real):
 
 def score_images(fake, reference, seed, eval_config, ctx, result):
     """Score uint8 samples against ``reference`` into ``result``: on the domain classifier when the
-    reference is a labelled dataset (cfid, ckid, cis, class coverage, the k-NN metrics, c2st,
-    memorization) and, if ``eval_config.inception_samples``, FID/KID on the FID Inception network
-    (with the k-NN metrics and c2st there when there is no classifier) and IS on Keras' ImageNet
-    InceptionV3, each when its weights are on this machine. Returns the domain extractor, or None.
+    reference is a labelled dataset (cfid, cfid_inf, ckid, cis, class coverage, the k-NN metrics,
+    c2st, memorization) and, if ``eval_config.inception_samples``, fid, fid_inf and kid on the FID
+    Inception network (with the k-NN metrics and c2st there when there is no classifier) and IS on
+    Keras' ImageNet InceptionV3, each when its weights are on this machine. Returns the domain
+    extractor, or None.
     """
     if fake.shape[1:] != reference.images.shape[1:]:
         raise BenchmarkError("samples are {}x{}x{} (height x width x channels), the reference {} is "
@@ -92,20 +92,12 @@ def score_images(fake, reference, seed, eval_config, ctx, result):
 
 
 def _reference_features(extractor, images, reference, split, ctx):
-    """``extractor``'s features of real ``images``, cached per extractor (name and weights hash),
-    dataset, split and count when they are a registered dataset's."""
+    """``extractor``'s features of real ``images``, cached (``evaluation.fid.reference_features``)
+    when they are a registered dataset's."""
     if reference.dataset is None:
         return extractor.features(images)
-    dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", reference.dataset.name)
-    path = ctx.cache_dir / "reference_features" / (
-        f"{dataset}-{split}-{len(images)}-{extractor.name}-{extractor.weights_hash[:16]}.npy")
-
-    def build():
-        features = extractor.features(images)
-        write_atomically(path, lambda stream: np.save(stream, features))
-        return features
-
-    return cached([path], lambda: np.load(path), build, ctx.log)
+    return fid.reference_features(extractor, images, ctx.cache_dir, reference.dataset.name, split,
+                                  partial(cached_array, log=ctx.log))
 
 
 def memorization_subset(n_train, count):
@@ -150,8 +142,8 @@ def _score_on_classifier(fake, real, reference, extractor, seed, ctx, result):
     fake_f, fake_p = extractor.features_and_probabilities(fake)
     provenance = {**_provenance(extractor, real, fake, reference),
                   "extractor_test_accuracy": round(extractor.test_accuracy, 4)}
-    result.add("cfid", evaluation.frechet_distance(real_f, fake_f), **provenance)
-    result.add("ckid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
+    for name, value in fid.scores(real_f, fake_f, seed).items():
+        result.add(f"c{name}", value, **provenance)
     result.add("cis", evaluation.inception_score(fake_p)[0], **provenance)
     coverage = evaluation.class_coverage(fake_p, reference.dataset.num_classes)
     result.add("classes_covered", coverage["classes_covered"], "classes", **provenance)
@@ -161,17 +153,18 @@ def _score_on_classifier(fake, real, reference, extractor, seed, ctx, result):
 
 
 def _score_inception(fake, real, reference, seed, ctx, result, knn):
-    """FID and KID on the FID Inception network (and, if ``knn``, the k-NN metrics and c2st)."""
+    """FID, FID∞ and KID on the FID Inception network (and, if ``knn``, the k-NN metrics and
+    c2st)."""
     try:
-        inception = load_fid_inception(str(ctx.cache_dir))
+        inception = fid.load_fid_inception(str(ctx.cache_dir))
     except ExtractorUnavailable as exc:
-        ctx.log(f"fid/kid skipped: {exc}")
+        ctx.log(f"fid/fid_inf/kid skipped: {exc}")
         return
     real_f = _reference_features(inception, real, reference, reference.split, ctx)
     fake_f = inception.features(fake)
     provenance = _provenance(inception, real, fake, reference)
-    result.add("fid", evaluation.frechet_distance(real_f, fake_f), **provenance)
-    result.add("kid", evaluation.kernel_distance(real_f, fake_f, seed=seed)[0], **provenance)
+    for name, value in fid.scores(real_f, fake_f, seed).items():
+        result.add(name, value, **provenance)
     if knn:
         _score_neighbours(real_f, fake_f, None, seed, provenance, result)
 

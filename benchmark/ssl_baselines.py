@@ -17,13 +17,10 @@ import tensorflow as tf
 
 from benchmark.data import make_pipeline
 from benchmark.tasks.common import train_classifier
+from evaluation.images import from_uint8
 from models.ssgan import build_ssgan_discriminator, initialize_weight_norm
 
 PREDICT_BATCH = 1000
-
-
-def to_float(images):
-    return images.astype("float32") / 127.5 - 1.0
 
 
 def init_batch(images, seed, size=500):
@@ -61,14 +58,14 @@ def supervised(images, labels, num_classes, network, train, seed, pseudo=None):
     """A fresh shared classifier trained ``train.steps`` steps on ``training_batches``."""
     keras.utils.set_random_seed(seed)
     classifier = build_classifier(images.shape[1:], num_classes, network)
-    initialize_weight_norm(classifier, to_float(init_batch(images, seed)))
+    initialize_weight_norm(classifier, from_uint8(init_batch(images, seed)))
     train_classifier(classifier, training_batches(images, labels, train.batch_size, seed, pseudo),
                      train)
     return classifier
 
 
 def log_probabilities(classifier, images):
-    logits = classifier.predict(to_float(images), batch_size=PREDICT_BATCH, verbose=0)
+    logits = classifier.predict(from_uint8(images), batch_size=PREDICT_BATCH, verbose=0)
     return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
 
 
@@ -200,7 +197,7 @@ def pseudo_labelling(images, labels, labelled, num_classes, params, train, seed)
     """Trains the shared classifier by pseudo-labelling on every training image; returns it."""
     keras.utils.set_random_seed(seed)
     classifier = build_classifier(images.shape[1:], num_classes, params.classifier)
-    initialize_weight_norm(classifier, to_float(init_batch(images, seed)))
+    initialize_weight_norm(classifier, from_uint8(init_batch(images, seed)))
     trainer = PseudoLabelTrainer(classifier, params.alpha, params.ramp_start, params.ramp_end)
     trainer.compile(optimizer=keras.optimizers.Adam(train.classifier_lr, beta_1=train.beta_1))
     batches = tf.data.Dataset.zip((labelled_batches(images[labelled], labels[labelled], train.batch_size, seed),

@@ -2,7 +2,12 @@
 
 from evaluation.c2st import c2st_accuracy
 from evaluation.coverage import class_coverage, mode_coverage
-from evaluation.distances import frechet_distance, frechet_distance_from_moments, kernel_distance
+from evaluation.fid import (
+    frechet_distance,
+    frechet_distance_from_moments,
+    frechet_distance_infinity,
+    kernel_distance,
+)
 from evaluation.inception_score import inception_score
 from evaluation.manifold import density_coverage, precision_recall
 from evaluation.memorization import memorization
@@ -14,6 +19,7 @@ __all__ = [
     "density_coverage",
     "frechet_distance",
     "frechet_distance_from_moments",
+    "frechet_distance_infinity",
     "inception_score",
     "kernel_distance",
     "latent_path_smoothness",

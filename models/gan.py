@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import for_policy, replica_position, tracker_logs, training_loss
+from models.base import TwoPlayerModel, tracker_logs, training_loss
 from models.losses import GENERATOR_LOSSES, minimax_discriminator_loss
 
 
@@ -36,19 +36,6 @@ def build_mlp_discriminator(data_shape, hidden_units=(256, 256), negative_slope=
         h = layers.LeakyReLU(negative_slope)(h)
     logit = layers.Dense(1, dtype="float32")(h)
     return keras.Model(x, logit, name="discriminator")
-
-
-@keras.saving.register_keras_serializable(package="models")
-class TwoPlayerModel(keras.Model):
-    """Base of models with a ``discriminator`` and a ``generator``, each with its own optimizer."""
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer = for_policy(d_optimizer, self)
-        self.g_optimizer = for_policy(g_optimizer, self)
-        # Build optimizer slots now, outside any traced step (required under tf.distribute).
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
 
 class GAN(TwoPlayerModel):
@@ -90,13 +77,6 @@ class GAN(TwoPlayerModel):
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
-    def sample_noise(self, batch_size):
-        """This replica's slice of one draw for the global batch: under ``tf.distribute`` every
-        replica gets different noise, and R replicas do the math of one device."""
-        replicas, index = replica_position()
-        z = keras.random.normal((batch_size * replicas, self.latent_dim), seed=self.noise_seed)
-        return z[index * batch_size:(index + 1) * batch_size]
-
     def train_step(self, real):
         if isinstance(real, tuple):
             real = real[0]
@@ -122,11 +102,6 @@ class GAN(TwoPlayerModel):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return tracker_logs(self.metrics)
-
-    def generate(self, n, seed=0, batch_size=500):
-        """n samples as a numpy array in the data range ([-1, 1] for images), reproducible by seed."""
-        z = keras.random.normal((n, self.latent_dim), seed=seed)
-        return self.generator.predict(z, batch_size=batch_size, verbose=0)
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim, "data_shape": self.data_shape,

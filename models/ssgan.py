@@ -11,8 +11,7 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import replica_position, tracker_logs, training_loss
-from models.gan import TwoPlayerModel
+from models.base import TwoPlayerModel, tracker_logs, training_loss
 from models.layers import MinibatchDiscrimination, WeightNormDense
 from models.losses import feature_matching_loss, ssgan_supervised_loss, ssgan_unsupervised_loss
 
@@ -128,12 +127,6 @@ class SSGAN(TwoPlayerModel):
     def metrics(self):
         return self.trackers
 
-    def sample_noise(self, batch_size):
-        """This replica's slice of one global draw, as in ``models.GAN``."""
-        replicas, index = replica_position()
-        z = keras.random.normal((batch_size * replicas, self.latent_dim), seed=self.noise_seed)
-        return z[index * batch_size:(index + 1) * batch_size]
-
     def train_step(self, data):
         (labelled_x, labels), unlabelled_x = data
         batch_size = ops.shape(unlabelled_x)[0]
@@ -200,11 +193,6 @@ class SSGAN(TwoPlayerModel):
         """The K class logits of ``x`` from the averaged discriminator, as numpy (the fake output
         of the explicit variant dropped: it does not change which real class is most likely)."""
         return self.averaged_discriminator.predict(x, batch_size=batch_size, verbose=0)[:, :self.num_classes]
-
-    def generate(self, n, seed=0, batch_size=500):
-        """n samples in [-1, 1], reproducible by seed."""
-        z = keras.random.normal((n, self.latent_dim), seed=seed)
-        return self.generator.predict(z, batch_size=batch_size, verbose=0)
 
     def get_config(self):
         return {**super().get_config(), "data_shape": self.data_shape, "num_classes": self.num_classes,

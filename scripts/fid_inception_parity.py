@@ -22,7 +22,8 @@ import time
 
 import numpy as np
 
-from evaluation.fid_inception import find_weights, load_fid_inception
+from evaluation.fid import load_fid_inception
+from evaluation.fid_inception import find_weights
 
 MNIST = os.path.join(os.environ.get("BENCHMARK_DATA_DIR") or "../shared/data", "mnist.npz")
 

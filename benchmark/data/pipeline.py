@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from evaluation.images import from_uint8
+
 PREFETCH = 2
 
 
@@ -46,7 +48,7 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch
     def gather(indices):
         x = tf.gather(data, indices)
         if not points:
-            x = tf.cast(x, tf.float32) / 127.5 - 1.0
+            x = from_uint8(tf.cast(x, tf.float32))
             if size is not None and (height, width) != images.shape[1:3]:
                 x = tf.clip_by_value(tf.image.resize(x, (height, width), "bilinear", antialias=True), -1.0, 1.0)
             if channels == 3 and images.shape[-1] == 1:

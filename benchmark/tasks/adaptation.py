@@ -56,7 +56,7 @@ from benchmark.tasks.configs import (
 )
 from benchmark.tasks.translation import build_translator, common_format, domains, unpaired_batches
 from benchmark.training import fit_resumable
-from evaluation.plots import to_uint8
+from evaluation.images import to_uint8
 from models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm
 
 # method -> its train and model sections
@@ -130,10 +130,9 @@ def _align_features(run_ctx, method, train, settings, classifier, labelled_sourc
 
     make_dataset = unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels,
                                     y_a=y_source)
-    optimizers = [model.optimizer] if method == "dann" else [model.d_optimizer, model.e_optimizer]
     workdir = ctx.workdir / stage if stage else ctx.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    state = fit_resumable(model, optimizers, make_dataset, train, workdir, ctx.report, ctx.log)
+    state = fit_resumable(model, model.optimizers, make_dataset, train, workdir, ctx.report, ctx.log)
     save_history(run_ctx, state, prefix=f"{stage}_" if stage else "")
     adapted = model.target_classifier if method == "adda" else model.classifier
     if settings.target_batch_norm:
@@ -172,7 +171,7 @@ def _pixel_level(run_ctx, labelled_source, x_target, target, image_shape):
     keras.utils.set_random_seed(seed)
     with ctx.model_scope():
         cyclegan = build_translator(CycleGAN, image_shape, params.cyclegan, train)
-    state = fit_resumable(cyclegan, [cyclegan.g_optimizer, cyclegan.d_optimizer],
+    state = fit_resumable(cyclegan, cyclegan.optimizers,
                           unpaired_batches(x_source, x_target, train.batch_size, seed, size,
                                            channels), train, ctx.workdir, ctx.report, ctx.log)
     save_history(run_ctx, state)

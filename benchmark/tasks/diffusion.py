@@ -36,7 +36,8 @@ from benchmark.scoring import dataset_reference, score_images
 from benchmark.tasks.common import RunContext, check_sections, construct, save_history
 from benchmark.tasks.configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
 from benchmark.training import fit_resumable
-from evaluation.plots import save_mosaic, to_uint8
+from evaluation.images import from_uint8, to_uint8
+from evaluation.plots import save_mosaic
 from models import DDPM, VAE, LatentDiffusion
 from models.diffusion import latent_scale_factor
 
@@ -102,7 +103,7 @@ def _train_ldm(x_train, y_train, config, seed, ctx):
     started = time.perf_counter()
     chosen = np.random.default_rng(seed).permutation(len(x_train))
     subset = np.sort(chosen[:config.model_params.latent_images])
-    latents = vae.encode(x_train[subset].astype(np.float32) / 127.5 - 1.0)
+    latents = vae.encode(from_uint8(x_train[subset]))
     scale = latent_scale_factor(latents)
     encode_seconds = time.perf_counter() - started
 
@@ -227,7 +228,7 @@ def _save_reconstructions(run_ctx, vae, dataset):
     """Rows alternate: real test images, then their reconstructions."""
     x_test, _ = dataset.load("test", run_ctx.ctx.data_dir)
     real = x_test[:2 * RECONSTRUCTION_COLUMNS]
-    decoded = to_uint8(vae.decode(vae.encode(real.astype(np.float32) / 127.5 - 1.0)))
+    decoded = to_uint8(vae.decode(vae.encode(from_uint8(real))))
     pairs = np.stack([real.reshape(2, RECONSTRUCTION_COLUMNS, *real.shape[1:]),
                       decoded.reshape(2, RECONSTRUCTION_COLUMNS, *real.shape[1:])], axis=1)
     save_mosaic(pairs.reshape(-1, *real.shape[1:]),

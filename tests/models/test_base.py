@@ -16,6 +16,7 @@ from models import (
     gan,
     ssgan,
     unet,
+    vae,
 )
 
 
@@ -55,8 +56,8 @@ BUILDERS = {
     "ssgan discriminator": lambda: ssgan.build_ssgan_discriminator((28, 28, 1), 10, (16, 16)),
     "small cnn": lambda: classifiers.build_small_cnn((28, 28, 1), 10),
     "domain discriminator": lambda: adaptation.build_domain_discriminator(16, (8,)),
-    "vae encoder": lambda: diffusion.build_vae_encoder((28, 28, 1), 2, 8),
-    "vae decoder": lambda: diffusion.build_vae_decoder((7, 7, 2), 1, 8),
+    "vae encoder": lambda: vae.build_vae_encoder((28, 28, 1), 2, 8),
+    "vae decoder": lambda: vae.build_vae_decoder((7, 7, 2), 1, 8),
     "unet (cropped back)": lambda: unet.build_unet((7, 7, 2), (8, 16), attention=True),
 }
 
@@ -68,3 +69,32 @@ def test_every_network_outputs_float32_under_mixed_precision(mixed, name):
     outputs = network.outputs
     assert all(output.dtype == "float32" for output in outputs), name
     assert any(layer.compute_dtype == "bfloat16" for layer in network.layers), name
+
+
+def test_serialization_names_stay_those_of_saved_files():
+    """``.keras`` files name their classes "models>Class": moving a class between modules of
+    ``models`` must not change that."""
+    from models import base
+
+    for cls in (base.TwoPlayerModel, DCGAN, ssgan.SSGAN, cyclegan.CycleGAN, discogan.DiscoGAN,
+                vae.VAE, diffusion.DDPM, diffusion.LatentDiffusion):
+        assert keras.saving.get_registered_name(cls) == f"models>{cls.__name__}"
+
+
+def test_optimizers_are_listed_in_checkpoint_order():
+    """The order in which tasks checkpointed optimizers before the property existed."""
+    adam = keras.optimizers.Adam
+    model = gan.GAN(latent_dim=4, data_shape=(2,), hidden_units=(8,))
+    model.compile(d_optimizer=adam(), g_optimizer=adam())
+    assert model.optimizers == [model.d_optimizer, model.g_optimizer]
+    translator = cyclegan.CycleGAN(image_shape=(8, 8, 1), base_filters=4, res_blocks=1,
+                                   downsamplings=1, discriminator_downsamplings=1)
+    translator.compile(g_optimizer=adam(), d_optimizer=adam())
+    assert translator.optimizers == [translator.g_optimizer, translator.d_optimizer]
+
+
+def test_generate_is_reproducible_by_seed_and_sample_noise_has_the_latent_size():
+    model = gan.GAN(latent_dim=3, data_shape=(2,), hidden_units=(8,))
+    np.testing.assert_array_equal(model.generate(5, seed=1), model.generate(5, seed=1))
+    assert model.generate(5, seed=1).shape == (5, 2)
+    assert tuple(model.sample_noise(4).shape) == (4, 3)

@@ -14,8 +14,10 @@ import tensorflow as tf
 from scipy import integrate, stats
 
 from models import DDPM, VAE, LatentDiffusion
-from models.diffusion import beta_schedule, gaussian_kl, latent_scale_factor
+from models.diffusion import latent_scale_factor
+from models.noise_scheduler import beta_schedule
 from models.unet import build_unet
+from models.vae import gaussian_kl
 
 TINY_UNET = {"channels": (8, 16), "embedding_dim": 16, "attention": True}
 

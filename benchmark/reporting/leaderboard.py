@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.environment import machine_summary
-from benchmark.suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
-from evaluation.plots import save_metric_vs_setting
-from evaluation.references import reference_table
-from evaluation.report import (
+from benchmark.reporting.references import reference_table
+from benchmark.reporting.tables import (
     COST_METRICS,
     direction,
     markdown_table,
@@ -21,12 +20,15 @@ from evaluation.report import (
     summarize,
     with_cells,
 )
+from benchmark.suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
+from evaluation.plots import save_metric_vs_setting
 
 FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses",
            "grid_a2b": "a2b input / translated / reconstructed",
            "grid_b2a": "b2a input / translated / reconstructed",
            "denoising": "denoising strip (noise to sample, left to right)",
-           "reconstructions": "VAE reconstructions (rows: real, decoded)", "vae_curves": "VAE losses",
+           "reconstructions": "VAE reconstructions (rows: real, decoded)",
+           "vae_curves": "VAE losses",
            "dann_curves": "DANN losses (after the CycleGAN)"}
 # Plotted against a numeric setting ("labels=100") per model and dataset wherever a section has one,
 # and tabled as model x setting.
@@ -36,19 +38,20 @@ NUMERIC_SETTING = re.compile(r"(?:(.*), )?(\w+)=(\d+(?:\.\d+)?)(%?)")
 ROW_KEYS = ("suite", "task", "model", "dataset", "setting", "profile")
 # Views across suites: (title, tasks, metrics); rows are those with the first metric.
 OVERVIEWS = [("Image generation: GANs and diffusion side by side", ("generation", "diffusion"),
-              ("classes_covered", "fid", "cfid", "cas", "train_seconds", "sample_img_per_s"))]
+              ("classes_covered", "fid", "fid_inf", "cfid", "cfid_inf", "cas", "train_seconds",
+               "sample_img_per_s"))]
 # (model, reference model, cost metrics): reported as ratios wherever both ran in one section.
 COST_RATIOS = [("ldm", "ddpm", ("train_step_ms", "sample_ms_per_img", "train_seconds"))]
 
 
 def _copy_figures(store, runs, out_dir):
-    """Figures of the lowest seed per (suite, task, model, dataset, setting, profile) -> figures/."""
+    """Figures of the lowest seed per (suite, task, model, dataset, setting, profile) ->
+    figures/."""
     figures_dir = Path(out_dir) / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
     chosen = {}
     for run in sorted(runs, key=lambda r: r["seed"]):
-        chosen.setdefault((run["suite"], run["task"], run["model"], run["dataset"], run["setting"], run["profile"]),
-                          run)
+        chosen.setdefault(tuple(run[k] for k in ROW_KEYS), run)
     links = {}
     for key, run in chosen.items():
         for kind, source in store.artifacts(run["id"]).items():
@@ -61,7 +64,8 @@ def _copy_figures(store, runs, out_dir):
                 shutil.copyfile(source, figures_dir / name)
             if not (figures_dir / name).exists():
                 continue
-            links.setdefault(key, []).append(f"[{FIGURES[kind]} (seed {run['seed']})](figures/{name})")
+            link = f"[{FIGURES[kind]} (seed {run['seed']})](figures/{name})"
+            links.setdefault(key, []).append(link)
     return links
 
 
@@ -74,8 +78,10 @@ def _numeric_settings(part, metric):
     rows, parsed = rows[parsed[2].notna()], parsed[parsed[2].notna()]
     if rows["setting"].nunique() < 2:
         return None
-    panels = rows["dataset"] + parsed[0].fillna("").map(lambda prefix: f" ({prefix})" if prefix else "")
-    return rows.assign(x=parsed[2].astype(float), column=parsed[1] + "=" + parsed[2] + parsed[3], panel=panels,
+    panels = rows["dataset"] + parsed[0].fillna("").map(
+        lambda prefix: f" ({prefix})" if prefix else "")
+    return rows.assign(x=parsed[2].astype(float), column=parsed[1] + "=" + parsed[2] + parsed[3],
+                       panel=panels,
                        axis=parsed[1] + parsed[3].map({"%": " (%)", "": ""}))
 
 
@@ -94,8 +100,8 @@ def _setting_plot(part, title, path):
 
 
 def _setting_tables(part):
-    """``SETTING_TABLE_METRIC`` as one table per panel (dataset and prefix): a row per model, a column
-    per numeric setting, "–" where a model has no result yet."""
+    """``SETTING_TABLE_METRIC`` as one table per panel (dataset and prefix): a row per model, a
+    column per numeric setting, "–" where a model has no result yet."""
     rows = _numeric_settings(part, SETTING_TABLE_METRIC)
     if rows is None:
         return []
@@ -113,19 +119,22 @@ def _setting_tables(part):
 
 
 def _overviews(summary):
-    """The ``OVERVIEWS`` tables, one per profile, over the rows (of their tasks) that have the key metric."""
+    """The ``OVERVIEWS`` tables, one per profile, over the rows (of their tasks) that have the key
+    metric."""
     lines = []
     for title, tasks, metrics in OVERVIEWS:
         part = summary[summary["task"].isin(tasks)]
         for profile, rows in part.groupby("profile", sort=False):
-            keys = rows[rows["metric"] == metrics[0]][["model", "dataset", "setting"]].drop_duplicates()
+            keys = rows[rows["metric"] == metrics[0]][["model", "dataset", "setting"]]
+            keys = keys.drop_duplicates()
             rows = rows.merge(keys, on=["model", "dataset", "setting"])
             shown = [m for m in metrics if m in set(rows["metric"])]
             if len(keys):
                 lines += [f"## {title} ({profile} profile)", "",
-                          "Each value is repeated from its section below, whose provenance lines say which "
-                          "network, sample counts and split produced it. Fréchet distances grow as the sample "
-                          "count falls: compare a column across rows only where the counts agree (the "
+                          "Each value is repeated from its section below, whose provenance lines "
+                          "say which network, sample counts and split produced it. Fréchet "
+                          "distances grow as the sample count falls: compare a column across rows "
+                          "only where the counts agree (the "
                           "profiles score `fid` on the same count for every model).", "",
                           markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), ""]
     return lines
@@ -135,7 +144,8 @@ def _current_configs(runs):
     """Row key (suite, task, model, dataset, setting, profile) -> config hash of its newest finished
     run: the leaderboard averages only runs of one configuration (older ones stay in the store)."""
     current = {}
-    for run in sorted((r for r in runs if r["status"] in ("done", "diverged")), key=lambda r: r["finished"]):
+    finished = (r for r in runs if r["status"] in ("done", "diverged"))
+    for run in sorted(finished, key=lambda r: r["finished"]):
         current[tuple(run[k] for k in ROW_KEYS)] = run["config_hash"]
     return current
 
@@ -167,16 +177,10 @@ def _precision_labels(runs):
 
 
 def write_reports(store, out_dir):
+    """``results.csv``, ``leaderboard.md`` and ``figures/`` in ``out_dir``, from the runs of each
+    row's current configuration in ``store``."""
     out = Path(out_dir)
-    runs = [dict(run) for run in store.runs()]
-    models = _precision_labels(runs)
-    for run in runs:
-        run["model_name"], run["model"] = run["model"], models[run["id"]]
-    current = _current_configs(runs)
-    runs = [r for r in runs if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
-    kept = {r["id"] for r in runs}
-    metric_rows = _in_suite_order([{**row, "model_name": row["model"], "model": models[row["run_id"]]}
-                                   for row in store.metrics() if row["run_id"] in kept])
+    runs, metric_rows = _current_rows(store)
     summary = summarize(metric_rows)
     summary.to_csv(out / "results.csv", index=False, float_format="%.6g")
     # The leaderboard marks a user's model (trained by the suite, or samples scored by `score`) and
@@ -186,50 +190,91 @@ def write_reports(store, out_dir):
                    if r["model_name"] == REAL_DATA})
     summary["model"] = summary["model"].replace(labels)
     done = [r for r in runs if r["status"] == "done"]
-    links = _copy_figures(store, done, out)
+    report = _Report(out, done, metric_rows, labels, _copy_figures(store, done, out))
     lines = ["# Leaderboard", "",
-             "Built from `results.csv` (long format: one row per suite, task, model, dataset, setting, "
-             "profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of k seeds in a table "
-             "whose other cells have more or fewer). Rebuild with `python -m benchmark report`.",
-             ""]
+             "Built from `results.csv` (long format: one row per suite, task, model, dataset, "
+             "setting, profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of "
+             "k seeds in a table whose other cells have more or fewer). Rebuild with "
+             "`python -m benchmark report`.", ""]
     lines += _overviews(summary)
-    for (suite, task, profile), part in summary.groupby(["suite", "task", "profile"], sort=False):
-        part_runs = [r for r in done if (r["suite"], r["task"], r["profile"]) == (suite, task, profile)]
-        env = json.loads(part_runs[0]["environment"])
-        lines += [f"## {suite} / {task} ({profile} profile)", ""]
-        # One table per kind of data: datasets that share the same quality metrics.
-        metric_sets = part.groupby("dataset")["metric"].apply(lambda m: tuple(sorted(set(m) - COST_METRICS)))
-        for quality in dict.fromkeys(metric_sets.values):
-            datasets = [d for d, m in metric_sets.items() if m == quality]
-            table = part[part["dataset"].isin(datasets)]
-            rows = [r for r in metric_rows if (r["suite"], r["task"], r["profile"]) == (suite, task, profile)
-                    and r["dataset"] in datasets]
-            seeds = sorted({r["seed"] for r in rows})
-            lines += [markdown_table(table, sorted(quality, key=metric_sort_key)), "",
-                      markdown_table(table, sorted(COST_METRICS & set(table["metric"]), key=metric_sort_key)),
-                      "", provenance_line(rows, seeds, profile, machine_summary(env)), ""]
-        for model, reference, metrics in COST_RATIOS:
-            if {model, reference} <= set(part["model"]):
-                lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
-                          ratio_table(part, model, reference, metrics), ""]
-        lines += _setting_tables(part)
-        references = reference_table(part, task)
-        if references:
-            lines += ["Published reference values (Δ = ours - paper):", "", references, ""]
-        plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
-        if _setting_plot(part, f"{suite} / {task} ({profile} profile)", out / "figures" / plot_name):
-            lines += [f"![{SETTING_PLOT_METRIC} against setting](figures/{plot_name})", ""]
-        figure_lines = [f"- {labels.get(m, m)} on {dataset}{f' ({setting})' if setting else ''}: "
-                        + ", ".join(items)
-                        for (s, t, m, dataset, setting, p), items in links.items()
-                        if (s, t, p) == (suite, task, profile)]
-        if figure_lines:
-            lines += ["Figures:", "", *figure_lines, ""]
-    problems = [r for r in runs if r["status"] in ("diverged", "failed")]
-    if problems:
-        lines += ["## Runs that did not finish", "", "| run | seed | status | reason |", "|---|---|---|---|"]
-        lines += [f"| {labels.get(r['model'], r['model'])} {r['dataset']} {r['setting']} "
-                  f"({r['profile']}) | {r['seed']} | {r['status']} | {r['reason']} |"
-                  for r in problems]
-        lines.append("")
+    for key, part in summary.groupby(["suite", "task", "profile"], sort=False):
+        lines += _section(key, part, report)
+    lines += _unfinished([r for r in runs if r["status"] in ("diverged", "failed")], labels)
     (out / "leaderboard.md").write_text("\n".join(lines))
+
+
+def _current_rows(store):
+    """(runs, metric rows) of each row's current configuration, models labelled by precision."""
+    runs = [dict(run) for run in store.runs()]
+    models = _precision_labels(runs)
+    for run in runs:
+        run["model_name"], run["model"] = run["model"], models[run["id"]]
+    current = _current_configs(runs)
+    runs = [r for r in runs
+            if current.get(tuple(r[k] for k in ROW_KEYS), r["config_hash"]) == r["config_hash"]]
+    kept = {r["id"] for r in runs}
+    metric_rows = _in_suite_order([
+        {**row, "model_name": row["model"], "model": models[row["run_id"]]}
+        for row in store.metrics() if row["run_id"] in kept])
+    return runs, metric_rows
+
+
+@dataclass(frozen=True)
+class _Report:
+    """What every section of the leaderboard draws on."""
+
+    out: Path
+    done: list        # finished runs
+    metric_rows: list
+    labels: dict      # stored model name -> shown name
+    links: dict       # row key -> figure links
+
+
+def _section(key, part, report):
+    """The lines of one (suite, task, profile) section: a quality and a cost table per kind of
+    data, cost ratios, setting tables, published references, the setting plot, figure links."""
+    suite, task, profile = key
+    env = json.loads(next(r for r in report.done
+                          if (r["suite"], r["task"], r["profile"]) == key)["environment"])
+    lines = [f"## {suite} / {task} ({profile} profile)", ""]
+    # One table per kind of data: datasets that share the same quality metrics.
+    metric_sets = part.groupby("dataset")["metric"].apply(
+        lambda m: tuple(sorted(set(m) - COST_METRICS)))
+    for quality in dict.fromkeys(metric_sets.values):
+        datasets = [d for d, m in metric_sets.items() if m == quality]
+        table = part[part["dataset"].isin(datasets)]
+        rows = [r for r in report.metric_rows
+                if (r["suite"], r["task"], r["profile"]) == key and r["dataset"] in datasets]
+        seeds = sorted({r["seed"] for r in rows})
+        cost = sorted(COST_METRICS & set(table["metric"]), key=metric_sort_key)
+        lines += [markdown_table(table, sorted(quality, key=metric_sort_key)), "",
+                  markdown_table(table, cost), "",
+                  provenance_line(rows, seeds, profile, machine_summary(env)), ""]
+    for model, reference, metrics in COST_RATIOS:
+        if {model, reference} <= set(part["model"]):
+            lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
+                      ratio_table(part, model, reference, metrics), ""]
+    lines += _setting_tables(part)
+    references = reference_table(part, task)
+    if references:
+        lines += ["Published reference values (Δ = ours - paper):", "", references, ""]
+    plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-",
+                       f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
+    title = f"{suite} / {task} ({profile} profile)"
+    if _setting_plot(part, title, report.out / "figures" / plot_name):
+        lines += [f"![{SETTING_PLOT_METRIC} against setting](figures/{plot_name})", ""]
+    figure_lines = [f"- {report.labels.get(m, m)} on {dataset}"
+                    f"{f' ({setting})' if setting else ''}: " + ", ".join(items)
+                    for (s, t, m, dataset, setting, p), items in report.links.items()
+                    if (s, t, p) == key]
+    return lines + (["Figures:", "", *figure_lines, ""] if figure_lines else [])
+
+
+def _unfinished(problems, labels):
+    """The table of diverged and failed runs, if any."""
+    if not problems:
+        return []
+    rows = [f"| {labels.get(r['model'], r['model'])} {r['dataset']} {r['setting']} "
+            f"({r['profile']}) | {r['seed']} | {r['status']} | {r['reason']} |" for r in problems]
+    return ["## Runs that did not finish", "", "| run | seed | status | reason |",
+            "|---|---|---|---|", *rows, ""]
