@@ -19,6 +19,6 @@ from .registry import dataset_names, dataset_parts, get_dataset
 from .splits import labelled_split
 from .status import format_status, status_rows
 
-__all__ = ["DataError", "FolderDataset", "ImageDataset", "Mixture", "UnpairedDataset", "dataset_names", "dataset_parts",
-           "format_status", "get_dataset", "import_dataset", "labelled_split", "make_pipeline",
-           "resolve_data_dir", "status_rows"]
+__all__ = ["DataError", "FolderDataset", "ImageDataset", "Mixture", "UnpairedDataset",
+           "dataset_names", "dataset_parts", "format_status", "get_dataset", "import_dataset",
+           "labelled_split", "make_pipeline", "resolve_data_dir", "status_rows"]

@@ -20,7 +20,8 @@ STATUS_KEYS = ("dataset", "status", "source", "samples", "checksum", "how_to_get
 def status_row(dataset: str, status: str, source: str = "", samples: str = "", checksum: str = "",
                how_to_get: str = "") -> dict[str, str]:
     """One row of ``python -m benchmark data status``."""
-    return dict(zip(STATUS_KEYS, (dataset, status, source, samples, checksum, how_to_get), strict=True))
+    values = (dataset, status, source, samples, checksum, how_to_get)
+    return dict(zip(STATUS_KEYS, values, strict=True))
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ class Source:
         return (self.path / self.marker).exists() if self.marker else self.path.exists()
 
     def describe(self) -> str:
-        return str(self.path) if self.origin in ("data dir", "folder") else f"{self.origin} ({self.path})"
+        if self.origin in ("data dir", "folder"):
+            return str(self.path)
+        return f"{self.origin} ({self.path})"
 
 
 class ImageDataset:
@@ -74,7 +77,8 @@ class ImageDataset:
         """"verified" (sha256 known and matching) or "unknown"; raises ChecksumMismatch."""
         return "unknown"
 
-    def read(self, source: Source, split: str, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def read(self, source: Source, split: str,
+             limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Raw (images, labels) of one split; ``load`` checks them and keeps the first ``limit``.
 
         Readers that can stop early (TFDS) use ``limit``; the others read the split whole.
@@ -94,7 +98,8 @@ class ImageDataset:
         try:
             self.downloader()
         except Exception as exc:  # network and server errors of any kind
-            raise DataError(f"{self.name}: download failed ({problem(exc)}); {self.how_to_get()}") from None
+            raise DataError(f"{self.name}: download failed ({problem(exc)}); "
+                            f"{self.how_to_get()}") from None
         source = self.locate(data_dir)
         if source is None:
             raise DataError(f"{self.name}: the download left nothing where it is looked for; "
@@ -102,7 +107,8 @@ class ImageDataset:
         with self._about(source):
             self.inspect(source)
             checksum = self.checksum(source)
-        print(f"{self.name}: downloaded to {source.path} (checksum {checksum})", file=sys.stderr, flush=True)
+        print(f"{self.name}: downloaded to {source.path} (checksum {checksum})",
+              file=sys.stderr, flush=True)
         return source
 
     def locate(self, data_dir: str | None = None) -> Source | None:
@@ -120,10 +126,12 @@ class ImageDataset:
 
     def missing_error(self, data_dir: str | None) -> DataError:
         data_dir = resolve_data_dir(data_dir)
-        places = [str(s.path / s.marker) if s.marker else str(s.path) for s in self.sources(data_dir)]
+        places = [str(s.path / s.marker) if s.marker else str(s.path)
+                  for s in self.sources(data_dir)]
         notes = ([f"looked at {', '.join(places)}"] if places else []) + (
             [] if data_dir else ["no data dir set: pass --data-dir or set BENCHMARK_DATA_DIR"])
-        return DataError(f"{self.name}: not found ({'; '.join(notes)}); to get it: {self.how_to_get()}")
+        return DataError(f"{self.name}: not found ({'; '.join(notes)}); "
+                         f"to get it: {self.how_to_get()}")
 
     def load(self, split: str, data_dir: str | None = None, *, limit: int | None = None,
              download: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -146,8 +154,10 @@ class ImageDataset:
             images, labels = self.read(source, split, limit)
             images, labels = images[:limit], labels[:limit]
             expected = counts.get(split) if limit is None else min(counts.get(split, limit), limit)
-            check_images(source.path, split, images, labels, self.image_shape, self.num_classes, expected)
-            self.checksum(source)  # last, so that a specific problem is named before a hash mismatch
+            check_images(source.path, split, images, labels, self.image_shape, self.num_classes,
+                         expected)
+            # last, so that a specific problem is named before a hash mismatch
+            self.checksum(source)
         return images, labels
 
     def status(self, data_dir: str | None = None) -> dict[str, str]:
@@ -171,21 +181,24 @@ class ImageDataset:
         raise DataError(f"{self.name}: cannot be imported from a file; {self.how_to_get()}")
 
 
-def check_counts(where: Path | str, counts: dict[str, int], expected: dict[str, int] | None) -> None:
+def check_counts(where: Path | str, counts: dict[str, int],
+                 expected: dict[str, int] | None) -> None:
     """Images per split must match the published split sizes."""
     for split, count in (expected or {}).items():
         if counts.get(split) != count:
-            raise DataError(f"{where}: {split} split has {counts.get(split, 0)} images, expected {count}")
+            raise DataError(f"{where}: {split} split has {counts.get(split, 0)} images, "
+                            f"expected {count}")
 
 
 def check_images(where: Path, split: str, images: np.ndarray, labels: np.ndarray,
                  image_shape: tuple[int, ...], num_classes: int, count: int | None) -> None:
     """Shape, dtype, count and label range of a loaded split."""
     if images.dtype != np.uint8 or images.shape[1:] != tuple(image_shape):
-        raise DataError(f"{where}: {split} images are {images.dtype} {images.shape}, expected uint8 "
-                        f"(N, {', '.join(map(str, image_shape))})")
+        raise DataError(f"{where}: {split} images are {images.dtype} {images.shape}, "
+                        f"expected uint8 (N, {', '.join(map(str, image_shape))})")
     if labels.dtype != np.int64 or labels.shape != images.shape[:1]:
-        raise DataError(f"{where}: {split} has {labels.shape} {labels.dtype} labels for {len(images)} images")
+        raise DataError(f"{where}: {split} has {labels.shape} {labels.dtype} labels "
+                        f"for {len(images)} images")
     if count is not None and len(images) != count:
         raise DataError(f"{where}: {split} split has {len(images)} images, expected {count}")
     if len(images) == 0:

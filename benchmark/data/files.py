@@ -39,7 +39,8 @@ def problem(exc: BaseException) -> str:
 def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write a file through a temporary sibling and a rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".partial")
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
@@ -79,7 +80,8 @@ def sha256(path: Path, *, gunzip: bool = False) -> str:
             for block in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(block)
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: cannot be read to the end, it may be truncated ({problem(exc)})") from None
+        raise DataError(f"{path}: cannot be read to the end, it may be truncated "
+                        f"({problem(exc)})") from None
     remembered[key] = {"stamp": stamp, "sha256": digest.hexdigest()}
     try:
         write_atomically(cache_dir() / CHECKSUMS_FILE,
@@ -123,7 +125,8 @@ def npz_header(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                     arrays[member[:-len(".npy")]] = (shape, dtype)
             return arrays
     except READ_ERRORS as exc:
-        raise DataError(f"{path}: not a readable .npz file, it may be truncated ({problem(exc)})") from None
+        raise DataError(f"{path}: not a readable .npz file, it may be truncated "
+                        f"({problem(exc)})") from None
 
 
 def read_npz(path: Path, keys: Iterable[str]) -> dict[str, np.ndarray]:
@@ -132,10 +135,12 @@ def read_npz(path: Path, keys: Iterable[str]) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as archive:
             missing = [key for key in keys if key not in archive.files]
             if missing:
-                raise DataError(f"{path}: has no array {missing[0]!r} (it has {', '.join(archive.files)})")
+                raise DataError(f"{path}: has no array {missing[0]!r} "
+                                f"(it has {', '.join(archive.files)})")
             return {key: archive[key] for key in keys}
     except READ_ERRORS as exc:
-        raise DataError(f"{path}: not a readable .npz file, it may be truncated ({problem(exc)})") from None
+        raise DataError(f"{path}: not a readable .npz file, it may be truncated "
+                        f"({problem(exc)})") from None
 
 
 # --- gzipped IDX (MNIST-style) ------------------------------------------------------------------
@@ -143,7 +148,8 @@ def read_npz(path: Path, keys: Iterable[str]) -> dict[str, np.ndarray]:
 def _idx_dims(stream: BinaryIO, path: Path) -> tuple[int, ...]:
     magic = stream.read(4)
     if len(magic) != 4 or magic[:3] != b"\x00\x00\x08":
-        raise DataError(f"{path}: not an IDX file of unsigned bytes (magic {magic.hex() or 'missing'})")
+        raise DataError(f"{path}: not an IDX file of unsigned bytes "
+                        f"(magic {magic.hex() or 'missing'})")
     raw = stream.read(4 * magic[3])
     if len(raw) != 4 * magic[3]:
         raise DataError(f"{path}: IDX header is cut short")
@@ -166,10 +172,12 @@ def read_idx(path: Path) -> np.ndarray:
             dims = _idx_dims(stream, path)
             payload = stream.read()
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: not a readable gzip file, it may be truncated ({problem(exc)})") from None
+        raise DataError(f"{path}: not a readable gzip file, it may be truncated "
+                        f"({problem(exc)})") from None
     expected = int(np.prod(dims))
     if len(payload) != expected:
-        raise DataError(f"{path}: holds {len(payload)} data bytes but its header {dims} needs {expected}")
+        raise DataError(f"{path}: holds {len(payload)} data bytes but its header {dims} "
+                        f"needs {expected}")
     return np.frombuffer(payload, np.uint8).reshape(dims)
 
 

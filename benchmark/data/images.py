@@ -39,7 +39,8 @@ class NpzDataset(ImageDataset):
     def __init__(self, name: str, filename: str, image_shape: tuple[int, int, int],
                  counts: dict[str, int], sha256s: tuple[str, ...], *, float_pixels: bool = False,
                  keras_module: str | None = None, how_to_get: str | None = None):
-        self.name, self.filename, self.image_shape, self.counts = name, filename, image_shape, counts
+        self.name, self.filename = name, filename
+        self.image_shape, self.counts = image_shape, counts
         self.num_classes = 10
         self.sha256s, self.float_pixels, self.keras_module = sha256s, float_pixels, keras_module
         self.downloader = keras_download(keras_module) if keras_module else None
@@ -56,7 +57,8 @@ class NpzDataset(ImageDataset):
 
     def import_target(self, path: Path) -> str:
         if not path.is_file():
-            raise DataError(f"{self.name}: {path} is not a file; import the {self.filename} file itself")
+            raise DataError(f"{self.name}: {path} is not a file; "
+                            f"import the {self.filename} file itself")
         return self.filename
 
     def inspect(self, source):
@@ -67,15 +69,16 @@ class NpzDataset(ImageDataset):
         for split in self.splits:
             for key in (f"x_{split}", f"y_{split}"):
                 if key not in header:
-                    raise DataError(f"{source.path}: has no array {key!r} (it has {', '.join(header)})")
+                    raise DataError(f"{source.path}: has no array {key!r} "
+                                    f"(it has {', '.join(header)})")
             shape, found = header[f"x_{split}"]
             if shape[1:] != stored or found != dtype:
                 raise DataError(f"{source.path}: x_{split} is {found} {shape}, expected {dtype} "
                                 f"(N, {', '.join(map(str, stored))})")
             label_shape, label_dtype = header[f"y_{split}"]
             if label_shape != shape[:1] or label_dtype.kind not in "iu":
-                raise DataError(f"{source.path}: y_{split} is {label_dtype} {label_shape}, expected "
-                                f"{shape[0]} integer labels")
+                raise DataError(f"{source.path}: y_{split} is {label_dtype} {label_shape}, "
+                                f"expected {shape[0]} integer labels")
             counts[split] = shape[0]
         check_counts(source.path, counts, self.counts)
         return counts
@@ -131,18 +134,20 @@ class IdxDataset(ImageDataset):
 
     def inspect(self, source):
         counts = {}
+        all_files = ", ".join(f for pair in self.FILES.values() for f in pair)
         for split, (image_file, label_file) in self.FILES.items():
             for file in (image_file, label_file):
                 if not (source.path / file).is_file():
                     raise DataError(f"{source.path / file}: is missing; the four IDX files "
-                                    f"({', '.join(f for pair in self.FILES.values() for f in pair)}) "
-                                    "must be in one folder")
-            dims, label_dims = idx_header(source.path / image_file), idx_header(source.path / label_file)
+                                    f"({all_files}) must be in one folder")
+            dims = idx_header(source.path / image_file)
+            label_dims = idx_header(source.path / label_file)
             if dims[1:] != self.image_shape[:2]:
-                raise DataError(f"{source.path / image_file}: holds images of shape {dims}, expected "
-                                f"(N, {self.image_shape[0]}, {self.image_shape[1]})")
+                raise DataError(f"{source.path / image_file}: holds images of shape {dims}, "
+                                f"expected (N, {self.image_shape[0]}, {self.image_shape[1]})")
             if label_dims != dims[:1]:
-                raise DataError(f"{source.path / label_file}: holds {label_dims} labels for {dims[0]} images")
+                raise DataError(f"{source.path / label_file}: holds {label_dims} labels "
+                                f"for {dims[0]} images")
             counts[split] = dims[0]
         check_counts(source.path, counts, self.counts)
         return counts
@@ -164,7 +169,8 @@ MNIST = NpzDataset(
     ("06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64",  # shared data copy
      "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),  # Keras' download
     keras_module="mnist",
-    how_to_get="put mnist.npz in the data dir, or with a network: python -m benchmark data download mnist "
+    how_to_get="put mnist.npz in the data dir, or with a network: "
+               "python -m benchmark data download mnist "
                '(the same as python -c "import keras; keras.datasets.mnist.load_data()")')
 
 USPS = NpzDataset(
@@ -177,9 +183,13 @@ MNIST_M = NpzDataset(
 
 FASHION_MNIST = IdxDataset(
     "fashion_mnist", "fashion-mnist", "fashion_mnist", (28, 28, 1), {"train": 60000, "test": 10000},
-    {"train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-     "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-     "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-     "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
+    {"train-images-idx3-ubyte.gz":
+         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+     "train-labels-idx1-ubyte.gz":
+         "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+     "t10k-images-idx3-ubyte.gz":
+         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+     "t10k-labels-idx1-ubyte.gz":
+         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
     how_to_get="put the four IDX files in DATA_DIR/fashion-mnist/ (the project's shared/data has "
                "them), or with a network: python -m benchmark data download fashion_mnist")

@@ -21,7 +21,8 @@ def import_dataset(name: str, path: str, data_dir: str) -> str:
     if not hasattr(dataset, "import_target"):
         raise DataError(f"{name}: needs no import (synthetic or read in place)")
     if not data_dir:
-        raise DataError(f"{name}: no data dir to import into; pass --data-dir or set BENCHMARK_DATA_DIR")
+        raise DataError(f"{name}: no data dir to import into; "
+                        "pass --data-dir or set BENCHMARK_DATA_DIR")
     if not source.exists():
         raise DataError(f"{name}: {source} does not exist; give the downloaded file or folder")
     folder = Path(data_dir).expanduser()

@@ -9,8 +9,8 @@ from evaluation.images import from_uint8
 PREFETCH = 2
 
 
-def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch_size: int, seed: int,
-                  shuffle: bool = True, repeat: bool = True, drop_remainder: bool = True,
+def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch_size: int,
+                  seed: int, shuffle: bool = True, repeat: bool = True, drop_remainder: bool = True,
                   size: int | tuple[int, int] | None = None, channels: int | None = None):
     """A tf.data.Dataset of batches ``x`` or ``(x, y)``.
 
@@ -35,7 +35,8 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch
     if points and (size is not None or channels is not None):
         raise ValueError("size and channels apply to images, not to 2-D points")
     if channels not in (None, 1, 3) or (channels is not None and images.shape[-1] not in (1, 3)):
-        raise ValueError(f"channels converts between 1 and 3 channels; asked {channels} from {images.shape[-1]}")
+        raise ValueError(f"channels converts between 1 and 3 channels; "
+                         f"asked {channels} from {images.shape[-1]}")
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(labels)} labels for {len(images)} samples")
     if len(images) == 0 or (drop_remainder and len(images) < batch_size):
@@ -50,7 +51,8 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch
         if not points:
             x = from_uint8(tf.cast(x, tf.float32))
             if size is not None and (height, width) != images.shape[1:3]:
-                x = tf.clip_by_value(tf.image.resize(x, (height, width), "bilinear", antialias=True), -1.0, 1.0)
+                x = tf.image.resize(x, (height, width), "bilinear", antialias=True)
+                x = tf.clip_by_value(x, -1.0, 1.0)
             if channels == 3 and images.shape[-1] == 1:
                 x = tf.repeat(x, 3, axis=-1)
             elif channels == 1 and images.shape[-1] == 3:

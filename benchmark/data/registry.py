@@ -31,7 +31,8 @@ def get_dataset(name: str):
     for prefix, make in PATH_KINDS.items():
         if name.startswith(prefix):
             if not name[len(prefix):]:
-                raise DataError(f"{name!r}: give a path after {prefix}, e.g. {prefix}/data/my_images")
+                raise DataError(f"{name!r}: give a path after {prefix}, "
+                                f"e.g. {prefix}/data/my_images")
             return make(name[len(prefix):])
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}, "

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def labelled_split(labels: np.ndarray, num_labels: int, data_seed: int) -> tuple[np.ndarray, np.ndarray]:
+def labelled_split(labels: np.ndarray, num_labels: int,
+                   data_seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A class-balanced labelled subset and the rest: (labelled_idx, unlabelled_idx), sorted int64.
 
     Each class present in ``labels`` gets ``num_labels / num_classes`` examples,

@@ -17,7 +17,8 @@ def status_rows(data_dir: str | None = None) -> list[dict[str, str]]:
         try:
             rows.append(dataset.status(data_dir))
         except Exception as exc:  # a status report must list every dataset, whatever breaks
-            rows.append(status_row(name, "corrupt", how_to_get=f"status check failed ({problem(exc)})"))
+            rows.append(status_row(name, "corrupt",
+                                   how_to_get=f"status check failed ({problem(exc)})"))
     return rows
 
 

@@ -59,16 +59,19 @@ def center_crop_resize(image, size: int, crop: int | None = None):
     return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
 
 
-def tfds_read(source: Source, tfds_name: str, split: str, limit: int | None, size: int | None = None,
-              crop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(images, labels) of a prepared TFDS copy, in file order; labels are -1 for unlabelled sets."""
+def tfds_read(source: Source, tfds_name: str, split: str, limit: int | None,
+              size: int | None = None, crop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of a prepared TFDS copy, in file order; labels are -1 for unlabelled
+    sets."""
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
     root = source.path.parents[len(PurePosixPath(tfds_name).parts)]
 
     def convert(example):
-        image = example["image"] if size is None else center_crop_resize(example["image"], size, crop)
+        image = example["image"]
+        if size is not None:
+            image = center_crop_resize(image, size, crop)
         return image, tf.cast(example.get("label", tf.constant(-1)), tf.int64)
 
     try:
@@ -77,7 +80,8 @@ def tfds_read(source: Source, tfds_name: str, split: str, limit: int | None, siz
         batches = builder.as_dataset(split=chosen, shuffle_files=False).map(convert).batch(1024)
         pairs = list(batches.as_numpy_iterator())
     except Exception as exc:  # TFDS and tf.data raise many types for a broken or partial copy
-        raise DataError(f"{source.path}: the prepared TFDS copy cannot be read ({problem(exc)})") from None
+        raise DataError(f"{source.path}: the prepared TFDS copy cannot be read "
+                        f"({problem(exc)})") from None
     if not pairs:
         raise DataError(f"{source.path}: the {split} split is empty")
     return np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs])
@@ -97,11 +101,13 @@ def tfds_download(tfds_name: str):
 class TfdsDataset(ImageDataset):
     """A dataset read from a prepared TFDS copy, optionally center-cropped and resized."""
 
-    def __init__(self, name: str, tfds_name: str, image_shape: tuple[int, int, int], num_classes: int,
-                 counts: dict[str, int], *, size: int | None = None, crop: int | None = None,
-                 note: str = ""):
-        self.name, self.tfds_name, self.image_shape, self.num_classes = name, tfds_name, image_shape, num_classes
-        self.counts, self.splits, self.size, self.crop, self.note = counts, tuple(counts), size, crop, note
+    def __init__(self, name: str, tfds_name: str, image_shape: tuple[int, int, int],
+                 num_classes: int, counts: dict[str, int], *, size: int | None = None,
+                 crop: int | None = None, note: str = ""):
+        self.name, self.tfds_name = name, tfds_name
+        self.image_shape, self.num_classes = image_shape, num_classes
+        self.counts, self.splits = counts, tuple(counts)
+        self.size, self.crop, self.note = size, crop, note
         self.downloader = tfds_download(tfds_name)
 
     def how_to_get(self) -> str:
@@ -130,18 +136,22 @@ class Cifar10(ImageDataset):
     name, num_classes, image_shape = "cifar10", 10, (32, 32, 3)
     splits, counts = ("train", "test"), {"train": 50000, "test": 10000}
     ARCHIVE, FOLDER = "cifar-10-python.tar.gz", "cifar-10-batches-py"
-    SHA256 = ("6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",)  # Keras' file_hash
+    # Keras' file_hash
+    SHA256 = ("6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",)
     downloader = staticmethod(keras_download("cifar10"))
 
     def how_to_get(self) -> str:
-        return ('run: python -c "import keras; keras.datasets.cifar10.load_data()", or: tfds build cifar10, '
-                f"or put {self.ARCHIVE} (https://www.cs.toronto.edu/~kriz/{self.ARCHIVE}) in the data dir")
+        return ('run: python -c "import keras; keras.datasets.cifar10.load_data()", '
+                "or: tfds build cifar10, "
+                f"or put {self.ARCHIVE} (https://www.cs.toronto.edu/~kriz/{self.ARCHIVE}) "
+                "in the data dir")
 
     def sources(self, data_dir):
         keras = keras_datasets_dir()
-        local = ([Source(Path(data_dir) / self.ARCHIVE, "data dir"), Source(Path(data_dir) / self.FOLDER, "data dir")]
-                 if data_dir else [])
-        return local + [Source(keras / f"{self.FOLDER}-target" / self.FOLDER, "keras cache"),  # Keras 3
+        local = ([Source(Path(data_dir) / self.ARCHIVE, "data dir"),
+                  Source(Path(data_dir) / self.FOLDER, "data dir")] if data_dir else [])
+        keras3 = keras / f"{self.FOLDER}-target" / self.FOLDER
+        return local + [Source(keras3, "keras cache"),  # Keras 3
                         Source(keras / self.FOLDER, "keras cache"),  # Keras 2
                         *tfds_sources("cifar10", data_dir)]
 
@@ -153,7 +163,8 @@ class Cifar10(ImageDataset):
             counts = tfds_counts(source)
             check_counts(source.path, counts, self.counts)
             return counts
-        missing = [n for names in CIFAR_BATCHES.values() for n in names if not (source.path / n).is_file()]
+        missing = [n for names in CIFAR_BATCHES.values() for n in names
+                   if not (source.path / n).is_file()]
         if source.path.is_dir() and missing:
             raise DataError(f"{source.path}: has no {missing[0]}")
         return dict(self.counts)

@@ -52,7 +52,8 @@ class ImageTree:
         for folder, subfolders, files in os.walk(self.path):
             subfolders[:] = [s for s in subfolders if not s.startswith(".")]
             relative = Path(folder).relative_to(self.path)
-            names += [(relative / f).as_posix() for f in files if _is_image((relative / f).as_posix())]
+            paths = [(relative / f).as_posix() for f in files]
+            names += [path for path in paths if _is_image(path)]
         return sorted(names)
 
     def names(self) -> list[str]:
@@ -80,10 +81,12 @@ class ImageTree:
         """The first image file (first in the archive, or first by name in a directory)."""
         for item in self.items():
             return item
-        raise DataError(f"{self.path}: contains no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise DataError(f"{self.path}: contains no image files "
+                        f"({', '.join(sorted(IMAGE_SUFFIXES))})")
 
     def fingerprint(self) -> str:
-        """Changes whenever the tree does: the archive's sha256, or a hash of names, sizes and mtimes."""
+        """Changes whenever the tree does: the archive's sha256, or a hash of names, sizes and
+        mtimes."""
         if self.is_archive:
             return sha256(self.path)
         digest = hashlib.sha256()
@@ -127,6 +130,7 @@ def decode_image(data: bytes, name: str, shape: tuple[int, int, int]) -> np.ndar
         raise DataError(f"{name}: not a readable image ({problem(exc)})") from None
     pixels = pixels.reshape(*pixels.shape[:2], shape[2])
     if pixels.shape != tuple(shape):
-        raise DataError(f"{name}: image is {pixels.shape[1]}x{pixels.shape[0]}, the set's first image is "
-                        f"{shape[1]}x{shape[0]}; resize the images to one size")
+        raise DataError(f"{name}: image is {pixels.shape[1]}x{pixels.shape[0]}, "
+                        f"the set's first image is {shape[1]}x{shape[0]}; "
+                        "resize the images to one size")
     return pixels

@@ -10,14 +10,15 @@ def _row(model, seed, metric, value, **prov):
 
 
 def test_summary_is_mean_and_sample_std_over_seeds():
-    rows = [_row("gan", 0, "cfid", 10.0), _row("gan", 1, "cfid", 14.0), _row("dcgan", 0, "cfid", 3.0)]
+    rows = [_row("gan", 0, "cfid", 10.0), _row("gan", 1, "cfid", 14.0),
+            _row("dcgan", 0, "cfid", 3.0)]
     summary = summarize(rows).set_index("model")
     assert summary.loc["gan", "mean"] == 12.0
     assert summary.loc["gan", "std"] == math.sqrt(8.0)  # ddof=1: ((2^2 + 2^2) / 1) ** 0.5
     assert summary.loc["gan", "n_seeds"] == 2
     assert math.isnan(summary.loc["dcgan", "std"])  # one seed: no spread to report
-    assert list(summarize(rows).columns) == ["suite", "task", "model", "dataset", "setting", "profile",
-                                            "metric", "mean", "std", "n_seeds", "unit"]
+    assert list(summarize(rows).columns) == ["suite", "task", "model", "dataset", "setting",
+                                            "profile", "metric", "mean", "std", "n_seeds", "unit"]
 
 
 def test_markdown_table_layout():
@@ -29,13 +30,15 @@ def test_markdown_table_layout():
 
 
 def test_a_cell_of_another_seed_count_than_the_rest_of_its_table_says_how_many():
-    rows = [_row(model, seed, "cfid", 10.0 + seed) for model in ("gan", "dcgan") for seed in (0, 1, 2)]
+    rows = [_row(model, seed, "cfid", 10.0 + seed)
+            for model in ("gan", "dcgan") for seed in (0, 1, 2)]
     rows += [_row("cyclegan", 0, "cfid", 7.0), _row("cyclegan", 0, "recall", 0.5)]
     table = markdown_table(summarize(rows), ["cfid", "recall"]).splitlines()
     assert table[2] == "| gan | mnist | 11.0 ± 1.00 | – |"
     assert table[4] == "| cyclegan | mnist | 7.00 (n=1) | 0.500 (n=1) |"
     single = summarize([_row("gan", 0, "cfid", 7.0), _row("dcgan", 0, "cfid", 5.0)])
-    assert markdown_table(single, ["cfid"]).splitlines()[2] == "| gan | mnist | 7.00 |"  # all alike: no marks
+    # all alike: no marks
+    assert markdown_table(single, ["cfid"]).splitlines()[2] == "| gan | mnist | 7.00 |"
 
 
 def test_format_value():
@@ -47,14 +50,15 @@ def test_provenance_names_extractor_samples_split_and_resize():
     rows = [_row("gan", 0, "cfid", 1.0, extractor="mnist_cnn", weights_sha256="abc", n_fake=500,
                  n_real=1000, real_split="test", resize="none")]
     line = provenance_line(rows, [0], "smoke", "test cpu")
-    assert "- cfid on `mnist_cnn` (weights sha256 abc): 500 generated vs 1000 real (test split); resize: none" \
-        in line
+    assert ("- cfid on `mnist_cnn` (weights sha256 abc): 500 generated vs 1000 real "
+            "(test split); resize: none") in line
     assert "- seeds 0; profile smoke; machine: test cpu" in line
 
 
 def test_provenance_names_the_test_splits_accuracies_were_scored_on():
     rows = [_row("dann", 0, metric, 0.9, split=split, network="build_small_cnn")
-            for metric in ("accuracy", "error_pct") for split in ("usps test (all 2007)", "mnist test (all 10000)")]
+            for metric in ("accuracy", "error_pct")
+            for split in ("usps test (all 2007)", "mnist test (all 10000)")]
     line = provenance_line(rows, [0], "smoke", "test cpu")
     assert ("- accuracy, error_pct scored on mnist test (all 10000) by `build_small_cnn`; "
             "usps test (all 2007) by `build_small_cnn`") in line

@@ -19,7 +19,8 @@ def test_constant_prediction_gives_one():
 
 
 def test_hand_computed_example():
-    # p(y) = (0.75, 0.25); KL of row 1 = log(4/3), of row 2 = 0.5 log(2/3) + 0.5 log 2 = 0.5 log(4/3).
+    # p(y) = (0.75, 0.25); KL of row 1 = log(4/3),
+    # of row 2 = 0.5 log(2/3) + 0.5 log 2 = 0.5 log(4/3).
     probs = np.array([[1.0, 0.0], [0.5, 0.5]])
     mean, std = inception_score(probs, splits=1)
     assert mean == pytest.approx((4 / 3) ** 0.75, rel=1e-12)

@@ -23,7 +23,8 @@ import numpy as np  # noqa: E402
 from models import DCGAN, GAN  # noqa: E402
 
 model_class, kwargs = {"gan": (GAN, {"latent_dim": 4, "data_shape": (8,), "hidden_units": (16,)}),
-                       "dcgan": (DCGAN, {"latent_dim": 8, "data_shape": (28, 28, 1), "base_filters": 4})}[name]
+                       "dcgan": (DCGAN, {"latent_dim": 8, "data_shape": (28, 28, 1),
+                                         "base_filters": 4})}[name]
 keras.utils.set_random_seed(0)
 with strategy.scope():
     model = model_class(**kwargs)
@@ -31,5 +32,6 @@ with strategy.scope():
 data = np.random.default_rng(0).uniform(-1, 1, (512, *kwargs["data_shape"])).astype("float32")
 dataset = tf.data.Dataset.from_tensor_slices(data).batch(32, drop_remainder=True).repeat()
 history = model.fit(dataset, steps_per_epoch=10, epochs=3, verbose=0, shuffle=False).history
-weights = [v.numpy() for v in model.generator.trainable_variables + model.discriminator.trainable_variables]
+weights = [v.numpy() for v in (model.generator.trainable_variables
+                               + model.discriminator.trainable_variables)]
 np.savez(out, *weights, d_loss=history["d_loss"], g_loss=history["g_loss"])

@@ -31,9 +31,11 @@ def mixed(request):
 def test_dcgan_trains_in_16_bits_with_float32_outputs(mixed):
     gan = DCGAN(latent_dim=8, data_shape=(28, 28, 1), base_filters=8, seed=0)
     gan.compile(d_optimizer=DCGAN.default_optimizer(), g_optimizer=DCGAN.default_optimizer())
-    keras.mixed_precision.set_global_policy("float32")  # layers keep the policy they were built with
+    # layers keep the policy they were built with
+    keras.mixed_precision.set_global_policy("float32")
     hidden = gan.discriminator.layers[1]
-    assert hidden.compute_dtype == mixed.removeprefix("mixed_") and hidden.variable_dtype == "float32"
+    assert hidden.compute_dtype == mixed.removeprefix("mixed_")
+    assert hidden.variable_dtype == "float32"
     assert gan.discriminator.output.dtype == gan.generator.output.dtype == "float32"
     wrapped = isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
     assert wrapped == (mixed == "mixed_float16")  # loss scaling only where float16 needs it

@@ -52,7 +52,8 @@ def test_cosine_schedule_matches_its_closed_form():
     steps, s = 1000, 0.008
     alpha_bar = np.cumprod(1 - beta_schedule("cosine", steps))
     t = np.arange(1, steps + 1)
-    closed = np.cos((t / steps + s) / (1 + s) * np.pi / 2) ** 2 / np.cos(s / (1 + s) * np.pi / 2) ** 2
+    closed = (np.cos((t / steps + s) / (1 + s) * np.pi / 2) ** 2
+              / np.cos(s / (1 + s) * np.pi / 2) ** 2)
     assert np.all(np.diff(alpha_bar) < 0)
     # Equal wherever beta was not clipped at 0.999 (only the very last steps are).
     np.testing.assert_allclose(alpha_bar[:990], closed[:990], rtol=1e-9)
@@ -73,7 +74,8 @@ def test_forward_process_has_the_closed_form_mean_and_variance():
 
 
 def _oracle_unet(model, target):
-    """The exact noise predictor for data that is always ``target``: eps = (x_t - sqrt(ab) x*) / sqrt(1-ab)."""
+    """The exact noise predictor for data that is always ``target``:
+    eps = (x_t - sqrt(ab) x*) / sqrt(1-ab)."""
     alpha_bar = keras.ops.convert_to_tensor(model.alpha_bar, "float32")
 
     def predict(inputs):
@@ -116,7 +118,8 @@ def test_classifier_free_guidance_mixes_conditional_and_unconditional_prediction
     unconditional = model.predict_noise(x_t, 500)
     conditional = model.predict_noise(x_t, 500, labels)
     assert not np.allclose(conditional, unconditional, atol=1e-3)
-    np.testing.assert_allclose(model.predict_noise(x_t, 500, labels, guidance=0.0), unconditional, atol=1e-5)
+    np.testing.assert_allclose(model.predict_noise(x_t, 500, labels, guidance=0.0), unconditional,
+                               atol=1e-5)
     np.testing.assert_allclose(model.predict_noise(x_t, 500, labels, guidance=3.0),
                                unconditional + 3.0 * (conditional - unconditional), atol=1e-4)
     with pytest.raises(ValueError, match="labels must be in"):
@@ -128,9 +131,10 @@ def test_classifier_free_guidance_mixes_conditional_and_unconditional_prediction
 @pytest.mark.parametrize(("mean", "sigma"), [(0.0, 1.0), (1.5, 0.3), (-0.7, 2.5)])
 def test_gaussian_kl_matches_numerical_integration(mean, sigma):
     q, p = stats.norm(mean, sigma), stats.norm(0, 1)
-    expected, _ = integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - p.logpdf(z)), mean - 12 * sigma,
-                                 mean + 12 * sigma)
-    kl = gaussian_kl(np.full((1, 3), mean, np.float32), np.full((1, 3), 2 * np.log(sigma), np.float32))
+    expected, _ = integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - p.logpdf(z)),
+                                 mean - 12 * sigma, mean + 12 * sigma)
+    kl = gaussian_kl(np.full((1, 3), mean, np.float32),
+                     np.full((1, 3), 2 * np.log(sigma), np.float32))
     assert float(kl[0]) == pytest.approx(3 * expected, rel=1e-5, abs=1e-6)  # summed over 3 units
 
 
@@ -149,8 +153,8 @@ def test_training_steps_give_finite_losses():
     history = _fit(vae, (images, labels))
     assert set(history) == {"loss", "reconstruction_loss", "kl"}
     assert all(np.isfinite(v[-1]) for v in history.values())
-    assert history["loss"][-1] == pytest.approx(history["reconstruction_loss"][-1] + 1e-3 * history["kl"][-1],
-                                                rel=1e-4)
+    expected = history["reconstruction_loss"][-1] + 1e-3 * history["kl"][-1]
+    assert history["loss"][-1] == pytest.approx(expected, rel=1e-4)
 
     for model, data in ((_ddpm(shape=(8, 8, 1)), images), (_ddpm(shape=(8, 8, 1), num_classes=3),
                                                           (images, labels))):
@@ -178,10 +182,12 @@ def test_each_part_saves_and_loads_alone(tmp_path):
     np.testing.assert_allclose(vae2.decode(vae2.encode(images)), vae.decode(latents), atol=1e-5)
     ddpm2 = keras.models.load_model(tmp_path / "ddpm.keras")
     assert ddpm2.get_config() == ddpm.get_config()
-    np.testing.assert_allclose(ddpm2.generate(2, seed=1, steps=4), ddpm.generate(2, seed=1, steps=4), atol=1e-5)
+    np.testing.assert_allclose(ddpm2.generate(2, seed=1, steps=4),
+                               ddpm.generate(2, seed=1, steps=4), atol=1e-5)
     unet = keras.models.load_model(tmp_path / "unet.keras")
     x_t, t = np.ones((2, 2, 2, 2), np.float32), np.array([3.0, 17.0], np.float32)
-    np.testing.assert_allclose(unet.predict_on_batch([x_t, t]), ddpm.unet.predict_on_batch([x_t, t]), atol=1e-5)
+    np.testing.assert_allclose(unet.predict_on_batch([x_t, t]),
+                               ddpm.unet.predict_on_batch([x_t, t]), atol=1e-5)
     ldm2 = keras.models.load_model(tmp_path / "ldm.keras")
     assert ldm2.latent_scale == ldm.latent_scale
     generated = ldm2.generate(3, seed=2, steps=3)
@@ -221,9 +227,10 @@ MIRRORED_WORKER = textwrap.dedent("""
             models = [DDPM(data_shape=(8, 8, 1), channels=(8, 16), embedding_dim=16, num_classes=3),
                       VAE(data_shape=(8, 8, 1), latent_channels=2, base_filters=8)]
             for model in models:
-                # SGD, not Adam: biases in front of a normalisation have a true gradient of zero, and
-                # Adam scales the ~1e-9 rounding noise there (summed in another order per replica) to
-                # full-size steps, which would compare rounding, not the distributed math.
+                # SGD, not Adam: biases in front of a normalisation have a true gradient of zero,
+                # and Adam scales the ~1e-9 rounding noise there (summed in another order per
+                # replica) to full-size steps, which would compare rounding, not the distributed
+                # math.
                 model.compile(keras.optimizers.SGD(0.01))
         for index, model in enumerate(models):
             if name == "single":
@@ -231,11 +238,13 @@ MIRRORED_WORKER = textwrap.dedent("""
             for variable, value in zip(model.trainable_variables, results[f"init{index}"]):
                 variable.assign(value)
             labels = np.arange(256) % 3
-            ds = tf.data.Dataset.from_tensor_slices((data, labels)).batch(32, drop_remainder=True).repeat()
+            ds = (tf.data.Dataset.from_tensor_slices((data, labels))
+                  .batch(32, drop_remainder=True).repeat())
             history = model.fit(ds, steps_per_epoch=4, epochs=2, verbose=0, shuffle=False).history
             results[f"{name}{index}"] = [np.asarray(history[model.metrics[0].name])] + [
                 v.numpy() for v in model.trainable_variables]
-    np.savez(sys.argv[1], **{f"{k}_{i}": a for k, arrays in results.items() for i, a in enumerate(arrays)})
+    np.savez(sys.argv[1], **{f"{k}_{i}": a for k, arrays in results.items()
+                             for i, a in enumerate(arrays)})
 """)
 
 
@@ -244,8 +253,9 @@ def test_mirrored_training_does_the_math_of_one_device(tmp_path):
     has no batch statistics); the noise, timesteps and label drops are slices of one global draw."""
     out = tmp_path / "runs.npz"
     root = Path(__file__).resolve().parents[2]
-    subprocess.run([sys.executable, "-c", MIRRORED_WORKER, str(out)], check=True, timeout=240, cwd=root,
-                   capture_output=True, env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "2"})
+    subprocess.run([sys.executable, "-c", MIRRORED_WORKER, str(out)], check=True, timeout=240,
+                   cwd=root, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "2"})
     runs = np.load(out)
     for index in range(2):  # the DDPM, then the VAE
         single = sorted(k for k in runs.files if k.startswith(f"single{index}_"))
@@ -254,4 +264,5 @@ def test_mirrored_training_does_the_math_of_one_device(tmp_path):
                  for i in range(len(single) - 1)]
         assert sum(moved) > len(moved) // 2  # training did move the weights being compared
         for key in single:
-            np.testing.assert_allclose(runs[key.replace("single", "mirrored")], runs[key], rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(runs[key.replace("single", "mirrored")], runs[key],
+                                       rtol=1e-4, atol=1e-5)

@@ -1,4 +1,5 @@
-"""DiscoGAN: the paper's loss and nothing else, same interface as CycleGAN, sub-networks save alone."""
+"""DiscoGAN: the paper's loss and nothing else, same interface as CycleGAN, sub-networks save
+alone."""
 
 import keras
 import numpy as np
@@ -12,7 +13,8 @@ from models.losses import squared_reconstruction_loss
 
 def _data(n=32, shape=(32, 32, 3)):
     rng = np.random.default_rng(0)
-    return rng.uniform(-1, 1, (n, *shape)).astype("float32"), rng.uniform(-1, 1, (n, *shape)).astype("float32")
+    return (rng.uniform(-1, 1, (n, *shape)).astype("float32"),
+            rng.uniform(-1, 1, (n, *shape)).astype("float32"))
 
 
 def _fit(model, steps=1, batch=4):
@@ -40,10 +42,11 @@ def test_generator_loss_is_gan_plus_weighted_reconstruction_only(weight):
     model = _tiny(lambda_reconstruction=weight)
     history = _fit(model)
     logs = {name: values[-1] for name, values in history.items()}
-    assert set(logs) == {"d_a_loss", "d_b_loss", "adversarial_loss", "reconstruction_loss", "g_loss"}
+    assert set(logs) == {"d_a_loss", "d_b_loss", "adversarial_loss", "reconstruction_loss",
+                         "g_loss"}
     assert all(np.isfinite(v) for v in logs.values())
-    assert logs["g_loss"] == pytest.approx(logs["adversarial_loss"] + weight * logs["reconstruction_loss"],
-                                           rel=1e-5)
+    expected = logs["adversarial_loss"] + weight * logs["reconstruction_loss"]
+    assert logs["g_loss"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_networks_are_encoder_decoders_with_batch_norm():
@@ -67,12 +70,13 @@ def test_translate_and_subnetworks_save_and_load_alone(tmp_path):
         net = getattr(model, name)
         net.save(tmp_path / f"{name}.keras")
         reloaded = keras.models.load_model(tmp_path / f"{name}.keras")
-        np.testing.assert_allclose(reloaded.predict(x_a, verbose=0), net.predict(x_a, verbose=0), atol=1e-5)
+        np.testing.assert_allclose(reloaded.predict(x_a, verbose=0), net.predict(x_a, verbose=0),
+                                   atol=1e-5)
 
 
 def test_config_round_trip_and_bad_arguments():
-    model = DiscoGAN(image_shape=(28, 28, 1), base_filters=4, downsamplings=1, lambda_reconstruction=2.0,
-                     reconstruction_loss="l1", generator_loss="minimax")
+    model = DiscoGAN(image_shape=(28, 28, 1), base_filters=4, downsamplings=1,
+                     lambda_reconstruction=2.0, reconstruction_loss="l1", generator_loss="minimax")
     clone = DiscoGAN.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     with pytest.raises(ValueError, match="reconstruction_loss"):

@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _train(mode, model, out, env=None):
-    subprocess.run([sys.executable, str(WORKER), mode, model, str(out)], check=True, timeout=240, cwd=ROOT,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}, capture_output=True)
+    subprocess.run([sys.executable, str(WORKER), mode, model, str(out)], check=True, timeout=240,
+                   cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+                   capture_output=True)
     return np.load(out)
 
 

@@ -30,7 +30,8 @@ def test_gan_trains_on_points_and_generates_reproducibly():
 
 
 def test_k_discriminator_steps_per_generator_step():
-    """Algorithm 1: with d_steps=3 the discriminator optimizer steps 3x as often as the generator's."""
+    """Algorithm 1: with d_steps=3 the discriminator optimizer steps 3x as often as the
+    generator's."""
     model = GAN(latent_dim=4, data_shape=(2,), hidden_units=(8,), d_steps=3)
     _fit(model, np.zeros((96, 2), "float32"), batch=3 * 8, steps=4)
     assert int(model.d_optimizer.iterations) == 12

@@ -1,4 +1,5 @@
-"""Shared layers against numpy references; the history pool's rules; CycleGAN's learning-rate schedule."""
+"""Shared layers against numpy references; the history pool's rules; CycleGAN's learning-rate
+schedule."""
 
 import keras
 import numpy as np
@@ -31,14 +32,16 @@ def test_instance_norm_is_per_image_and_ignores_the_batch():
     np.testing.assert_allclose(whole.mean(axis=(1, 2)), 0, atol=1e-5)
     np.testing.assert_allclose(whole.std(axis=(1, 2)), 1, atol=1e-3)
     assert layer.weights == []
-    clone = InstanceNormalization.from_config(InstanceNormalization(epsilon=1e-3, center=False).get_config())
+    config = InstanceNormalization(epsilon=1e-3, center=False).get_config()
+    clone = InstanceNormalization.from_config(config)
     assert (clone.epsilon, clone.center, clone.scale) == (1e-3, False, True)
 
 
 def test_reflection_padding_matches_numpy():
     x = np.arange(2 * 4 * 5 * 3, dtype="float32").reshape(2, 4, 5, 3)
     padded = np.asarray(ReflectionPadding2D(2)(x))
-    np.testing.assert_array_equal(padded, np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect"))
+    np.testing.assert_array_equal(padded,
+                                  np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect"))
     assert ReflectionPadding2D(2).compute_output_shape((None, 4, 5, 3)) == (None, 8, 9, 3)
 
 
@@ -98,7 +101,8 @@ def test_history_pool_passes_images_through_one_at_a_time():
 def test_linear_decay_is_constant_for_half_then_linear_to_zero():
     schedule = LinearDecay(2e-4, total_steps=100)
     values = [float(schedule(step)) for step in (0, 25, 50, 75, 90, 100, 150)]
-    np.testing.assert_allclose(values, [2e-4, 2e-4, 2e-4, 1e-4, 0.4e-4, 0.0, 0.0], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(values, [2e-4, 2e-4, 2e-4, 1e-4, 0.4e-4, 0.0, 0.0],
+                               rtol=1e-6, atol=1e-12)
     custom = LinearDecay(1.0, total_steps=10, constant_steps=0)
     assert float(custom(5)) == pytest.approx(0.5)
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))

@@ -13,7 +13,8 @@ LOGITS = np.array([-3.0, -0.5, 0.0, 0.7, 4.0], dtype=np.float32)
 
 def test_losses_at_even_odds_are_log_two():
     zero = np.zeros(4, np.float32)
-    assert float(losses.minimax_discriminator_loss(zero, zero)) == pytest.approx(2 * np.log(2), rel=1e-6)
+    assert float(losses.minimax_discriminator_loss(zero, zero)) == pytest.approx(2 * np.log(2),
+                                                                                 rel=1e-6)
     assert float(losses.non_saturating_generator_loss(zero)) == pytest.approx(np.log(2), rel=1e-6)
     assert float(losses.minimax_generator_loss(zero)) == pytest.approx(-np.log(2), rel=1e-6)
 
@@ -22,8 +23,10 @@ def test_losses_match_log_probabilities():
     real, fake = LOGITS, LOGITS[::-1].copy()
     d = -np.mean(np.log(sigmoid(real))) - np.mean(np.log(1 - sigmoid(fake)))
     assert float(losses.minimax_discriminator_loss(real, fake)) == pytest.approx(d, rel=1e-5)
-    assert float(losses.minimax_generator_loss(fake)) == pytest.approx(np.mean(np.log(1 - sigmoid(fake))), rel=1e-5)
-    assert float(losses.non_saturating_generator_loss(fake)) == pytest.approx(-np.mean(np.log(sigmoid(fake))), rel=1e-5)
+    assert float(losses.minimax_generator_loss(fake)) == pytest.approx(
+        np.mean(np.log(1 - sigmoid(fake))), rel=1e-5)
+    assert float(losses.non_saturating_generator_loss(fake)) == pytest.approx(
+        -np.mean(np.log(sigmoid(fake))), rel=1e-5)
 
 
 def test_losses_are_stable_for_extreme_logits():

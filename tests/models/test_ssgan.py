@@ -1,4 +1,5 @@
-"""SSGAN: its losses against closed forms, its layers against numpy, and training on a toy problem."""
+"""SSGAN: its losses against closed forms, its layers against numpy, and training on a toy
+problem."""
 
 import keras
 import numpy as np
@@ -34,10 +35,12 @@ def test_implicit_unsupervised_loss_is_the_gan_loss_with_d_equal_z_over_z_plus_o
 def test_explicit_fake_class_is_the_softmax_probability_of_the_last_output():
     p_real, p_fake = softmax(LOGITS.astype("float64")), softmax(OTHER.astype("float64"))
     expected = -np.mean(np.log(1 - p_real[:, -1])) - np.mean(np.log(p_fake[:, -1]))
-    assert float(ssgan_unsupervised_loss(LOGITS, OTHER, "explicit")) == pytest.approx(expected, rel=1e-5)
+    assert float(ssgan_unsupervised_loss(LOGITS, OTHER, "explicit")) == pytest.approx(expected,
+                                                                                      rel=1e-5)
     # A zero fake logit turns the explicit form into the implicit one over the other K logits.
     with_zero = np.concatenate([LOGITS[:, :3], np.zeros((6, 1), "float32")], axis=1)
-    np.testing.assert_allclose(log_real_odds(with_zero, "explicit"), log_real_odds(LOGITS[:, :3]), rtol=1e-6)
+    np.testing.assert_allclose(log_real_odds(with_zero, "explicit"), log_real_odds(LOGITS[:, :3]),
+                               rtol=1e-6)
 
 
 def test_supervised_loss_is_cross_entropy_and_losses_survive_extreme_logits():
@@ -45,7 +48,8 @@ def test_supervised_loss_is_cross_entropy_and_losses_survive_extreme_logits():
     expected = -np.mean(np.log(softmax(LOGITS.astype("float64"))[np.arange(6), labels]))
     assert float(ssgan_supervised_loss(labels, LOGITS)) == pytest.approx(expected, rel=1e-5)
     extreme = np.array([[200.0, -200.0, 0.0, 5.0]], "float32")
-    for value in (ssgan_supervised_loss(np.array([1]), extreme), ssgan_unsupervised_loss(extreme, extreme),
+    for value in (ssgan_supervised_loss(np.array([1]), extreme),
+                  ssgan_unsupervised_loss(extreme, extreme),
                   ssgan_unsupervised_loss(-extreme, -extreme, "explicit")):
         assert np.isfinite(float(value))
     with pytest.raises(ValueError, match="fake_class"):
@@ -76,7 +80,8 @@ def test_weight_norm_dense_has_unit_norm_weights_and_data_dependent_init():
     layer = WeightNormDense(7, train_scale=False, scale=2.0)
     x = RNG.normal(size=(500, 4)).astype("float32") * 5 + 3
     layer.build(x.shape)
-    np.testing.assert_allclose(np.linalg.norm(keras.ops.convert_to_numpy(layer.unit_kernel()), axis=0), 1, rtol=1e-5)
+    norms = np.linalg.norm(keras.ops.convert_to_numpy(layer.unit_kernel()), axis=0)
+    np.testing.assert_allclose(norms, 1, rtol=1e-5)
     layer.initialize_from(x)
     out = keras.ops.convert_to_numpy(layer(x))
     np.testing.assert_allclose(out.mean(0), 0, atol=1e-4)
@@ -107,8 +112,8 @@ def test_ssgan_learns_a_toy_problem_from_four_labels_and_saves(tmp_path, fake_cl
     labelled_data = tf.data.Dataset.from_tensor_slices((np.tile(x[labelled], (8, 1, 1, 1)),
                                                         np.tile(y[labelled], 8))).repeat().batch(32)
     unlabelled = tf.data.Dataset.from_tensor_slices(x).repeat().shuffle(512, seed=0).batch(32)
-    history = model.fit(tf.data.Dataset.zip((labelled_data, unlabelled)), steps_per_epoch=150, epochs=1,
-                        verbose=0).history
+    history = model.fit(tf.data.Dataset.zip((labelled_data, unlabelled)), steps_per_epoch=150,
+                        epochs=1, verbose=0).history
     assert set(history) == {"supervised_loss", "unsupervised_loss", "g_loss", "train_accuracy"}
     x_test, y_test = _blobs(400, 1)
     logits = model.classify(x_test)
@@ -119,7 +124,8 @@ def test_ssgan_learns_a_toy_problem_from_four_labels_and_saves(tmp_path, fake_cl
 
     model.discriminator.save(tmp_path / "d.keras")
     restored = keras.models.load_model(tmp_path / "d.keras")
-    np.testing.assert_allclose(restored.predict(x_test, verbose=0), model.discriminator.predict(x_test, verbose=0),
+    np.testing.assert_allclose(restored.predict(x_test, verbose=0),
+                               model.discriminator.predict(x_test, verbose=0),
                                rtol=1e-5, atol=1e-5)
     clone = SSGAN.from_config(model.get_config())
     assert clone.fake_class == fake_class and clone.minibatch_kernels == 4
@@ -134,11 +140,11 @@ def test_weight_norm_init_normalises_what_the_noisy_training_network_sees():
     hidden = network.layers[3]
     assert isinstance(hidden, WeightNormDense)
     noisy = keras.Model(network.input, hidden.input)(x, training=True)
-    pre_activations = keras.ops.convert_to_numpy(keras.ops.matmul(noisy, hidden.unit_kernel()) * hidden.gain
-                                                 + hidden.bias)
+    pre_activations = keras.ops.convert_to_numpy(
+        keras.ops.matmul(noisy, hidden.unit_kernel()) * hidden.gain + hidden.bias)
     np.testing.assert_allclose(pre_activations.std(0), 1.0, rtol=0.1)
-    clean = keras.ops.convert_to_numpy(keras.ops.matmul(keras.ops.reshape(x, (2000, 16)), hidden.unit_kernel())
-                                       * hidden.gain)
+    flat = keras.ops.reshape(x, (2000, 16))
+    clean = keras.ops.convert_to_numpy(keras.ops.matmul(flat, hidden.unit_kernel()) * hidden.gain)
     assert np.all(clean.std(0) < 0.2)
 
 
@@ -157,7 +163,8 @@ def test_classifier_is_the_moving_average_of_the_discriminator():
                                  model.discriminator.get_weights(), strict=True):
         np.testing.assert_allclose(average, old + (1 - decay) * (new - old), rtol=1e-5, atol=1e-6)
     assert not np.allclose(model.classify(x), model.discriminator.predict(x, verbose=0))
-    np.testing.assert_allclose(model.classify(x), model.averaged_discriminator.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(model.classify(x),
+                               model.averaged_discriminator.predict(x, verbose=0), rtol=1e-6)
 
 
 def test_ssgan_rejects_an_unknown_fake_class():
@@ -169,11 +176,13 @@ def test_ssgan_rejects_an_unknown_fake_class():
 def test_discriminating_batches_together_equals_one_pass_per_batch(minibatch_kernels):
     keras.utils.set_random_seed(0)
     model = SSGAN(data_shape=(4, 4, 1), num_classes=2, latent_dim=4, discriminator_units=(8, 6),
-                  generator_units=(8,), input_noise=0.0, hidden_noise=0.0, minibatch_kernels=minibatch_kernels)
+                  generator_units=(8,), input_noise=0.0, hidden_noise=0.0,
+                  minibatch_kernels=minibatch_kernels)
     batches = [RNG.normal(size=(n, 4, 4, 1)).astype("float32") for n in (3, 5, 4)]
     for got, x in zip(model._discriminate(model.discriminator, *batches), batches, strict=True):
         np.testing.assert_allclose(got, model.discriminator(x), rtol=1e-5, atol=1e-6)
-    for (logits, features), x in zip(model._discriminate(model.critic, *batches), batches, strict=True):
+    for (logits, features), x in zip(model._discriminate(model.critic, *batches), batches,
+                                     strict=True):
         expected_logits, expected_features = model.critic(x)
         np.testing.assert_allclose(logits, expected_logits, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(features, expected_features, rtol=1e-5, atol=1e-6)

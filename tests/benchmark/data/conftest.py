@@ -18,7 +18,8 @@ def isolated(monkeypatch, tmp_path, tmp_path_factory):
     """No user data dir, Keras cache or TFDS dir leaks in; one cache dir for the session, so
     that the shared files are hashed once."""
     monkeypatch.delenv("BENCHMARK_DATA_DIR", raising=False)
-    monkeypatch.setenv("BENCHMARK_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "genbench-cache"))
+    monkeypatch.setenv("BENCHMARK_CACHE_DIR",
+                       str(tmp_path_factory.getbasetemp() / "genbench-cache"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
 
@@ -67,8 +68,10 @@ def image(seed, shape=(32, 32, 3)):
 
 
 def write_tree(root, files):
-    """files: {relative path: pixels array or raw bytes}; root ending in .tar.gz makes an archive."""
-    blobs = {name: data if isinstance(data, bytes) else png_bytes(data) for name, data in files.items()}
+    """files: {relative path: pixels array or raw bytes}; root ending in .tar.gz makes an
+    archive."""
+    blobs = {name: data if isinstance(data, bytes) else png_bytes(data)
+             for name, data in files.items()}
     root = Path(root)
     root.parent.mkdir(parents=True, exist_ok=True)
     if root.name.endswith(".tar.gz"):
@@ -90,6 +93,7 @@ def files():
 
     class Makers:
         npz, idx, tree, png, image = (staticmethod(write_npz), staticmethod(write_idx),
-                                      staticmethod(write_tree), staticmethod(png_bytes), staticmethod(image))
+                                      staticmethod(write_tree), staticmethod(png_bytes),
+                                      staticmethod(image))
 
     return Makers

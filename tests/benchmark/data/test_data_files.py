@@ -13,8 +13,8 @@ from benchmark.data import files as data_files
 from benchmark.data.errors import ChecksumMismatch
 from benchmark.data.files import read_cifar_batches, sha256
 
-IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-             "t10k-labels-idx1-ubyte.gz")
+IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
 def usps_arrays(x_train=None, y_train=None):
@@ -41,30 +41,37 @@ def test_truncated_npz(shared, tmp_path):
 
 
 def test_wrong_shape(files, tmp_path):
-    files.npz(tmp_path / "mnist.npz", x_train=np.zeros((5, 32, 32), np.uint8), y_train=np.zeros(5, np.uint8),
-              x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.zeros(5, np.uint8))
+    files.npz(tmp_path / "mnist.npz", x_train=np.zeros((5, 32, 32), np.uint8),
+              y_train=np.zeros(5, np.uint8), x_test=np.zeros((5, 28, 28), np.uint8),
+              y_test=np.zeros(5, np.uint8))
     assert (f"{tmp_path / 'mnist.npz'}: x_train is uint8 (5, 32, 32), expected uint8 (N, 28, 28)"
             in str(load_error("mnist", tmp_path)))
 
 
 def test_missing_array_and_wrong_counts(files, tmp_path):
-    files.npz(tmp_path / "mnist.npz", x_train=np.zeros((5, 28, 28), np.uint8), y_train=np.zeros(5, np.uint8))
+    files.npz(tmp_path / "mnist.npz", x_train=np.zeros((5, 28, 28), np.uint8),
+              y_train=np.zeros(5, np.uint8))
     assert "mnist.npz: has no array 'x_test'" in str(load_error("mnist", tmp_path))
-    files.npz(tmp_path / "mnist.npz", x_train=np.zeros((5, 28, 28), np.uint8), y_train=np.zeros(5, np.uint8),
-              x_test=np.zeros((5, 28, 28), np.uint8), y_test=np.zeros(5, np.uint8))
-    assert "mnist.npz: train split has 5 images, expected 60000" in str(load_error("mnist", tmp_path))
+    files.npz(tmp_path / "mnist.npz", x_train=np.zeros((5, 28, 28), np.uint8),
+              y_train=np.zeros(5, np.uint8), x_test=np.zeros((5, 28, 28), np.uint8),
+              y_test=np.zeros(5, np.uint8))
+    assert ("mnist.npz: train split has 5 images, expected 60000"
+            in str(load_error("mnist", tmp_path)))
 
 
 def test_bad_label_range(files, tmp_path):
     labels = np.zeros(7291, np.uint8)
     labels[7] = 12
     files.npz(tmp_path / "usps.npz", **usps_arrays(y_train=labels))
-    assert "usps.npz: train labels range over 0..12, expected 0..9" in str(load_error("usps", tmp_path))
+    assert ("usps.npz: train labels range over 0..12, expected 0..9"
+            in str(load_error("usps", tmp_path)))
 
 
 def test_pixel_range_of_float_files(files, tmp_path):
-    files.npz(tmp_path / "usps.npz", **usps_arrays(x_train=np.full((7291, 16, 16), 2.0, np.float32)))
-    assert "usps.npz: x_train values range over 2.0..2.0, expected 0..1" in str(load_error("usps", tmp_path))
+    files.npz(tmp_path / "usps.npz",
+              **usps_arrays(x_train=np.full((7291, 16, 16), 2.0, np.float32)))
+    assert ("usps.npz: x_train values range over 2.0..2.0, expected 0..1"
+            in str(load_error("usps", tmp_path)))
 
 
 def test_checksum_mismatch_for_a_known_name(files, tmp_path):
@@ -72,7 +79,8 @@ def test_checksum_mismatch_for_a_known_name(files, tmp_path):
     error = load_error("usps", tmp_path)
     assert isinstance(error, ChecksumMismatch)
     assert f"{tmp_path / 'usps.npz'}: sha256 sha256 is" not in str(error)
-    assert f"{tmp_path / 'usps.npz'}: sha256 is " in str(error) and "not the known 95e790f272f9ff97" in str(error)
+    assert f"{tmp_path / 'usps.npz'}: sha256 is " in str(error)
+    assert "not the known 95e790f272f9ff97" in str(error)
     row = get_dataset("usps").status(str(tmp_path))
     assert (row["status"], row["checksum"]) == ("corrupt", "mismatch")
 
@@ -97,7 +105,8 @@ def test_truncated_gzip_idx_is_not_skipped_for_the_system_copy(fashion_dir, tmp_
     data = (folder / "train-images-idx3-ubyte.gz").read_bytes()
     (folder / "train-images-idx3-ubyte.gz").write_bytes(data[:100_000])
     message = str(load_error("fashion_mnist", tmp_path))
-    assert f"{folder / 'train-images-idx3-ubyte.gz'}: not a readable gzip file, it may be truncated" in message
+    assert (f"{folder / 'train-images-idx3-ubyte.gz'}: not a readable gzip file, "
+            "it may be truncated" in message)
 
 
 def test_idx_header_and_payload_checks(files, tmp_path):
@@ -105,13 +114,14 @@ def test_idx_header_and_payload_checks(files, tmp_path):
     files.idx(folder / "train-labels-idx1-ubyte.gz", np.zeros(60000))
     files.idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((10000, 28, 28)))
     files.idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(10000))
-    files.idx(folder / "train-images-idx3-ubyte.gz", np.zeros((60000, 28, 28)), magic=b"\x00\x00\x0d")
+    files.idx(folder / "train-images-idx3-ubyte.gz", np.zeros((60000, 28, 28)),
+              magic=b"\x00\x00\x0d")
     assert "train-images-idx3-ubyte.gz: not an IDX file of unsigned bytes (magic 00000d03)" in str(
         load_error("fashion_mnist", tmp_path))
     header = b"\x00\x00\x08\x03" + b"".join(d.to_bytes(4, "big") for d in (60000, 28, 28))
     (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + bytes(100)))
-    assert ("train-images-idx3-ubyte.gz: holds 100 data bytes but its header (60000, 28, 28) needs 47040000"
-            in str(load_error("fashion_mnist", tmp_path)))
+    assert ("train-images-idx3-ubyte.gz: holds 100 data bytes but its header (60000, 28, 28) "
+            "needs 47040000" in str(load_error("fashion_mnist", tmp_path)))
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     assert "t10k-labels-idx1-ubyte.gz: is missing" in str(load_error("fashion_mnist", tmp_path))
 
@@ -164,7 +174,8 @@ def test_idx_checksum_is_of_the_decompressed_data(fashion_dir, tmp_path):
     folder = fashion_copy(fashion_dir, tmp_path / "fashion-mnist")
     labels = bytearray(gzip.decompress((folder / "t10k-labels-idx1-ubyte.gz").read_bytes()))
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(labels), mtime=0))
-    assert get_dataset("fashion_mnist").status(str(tmp_path))["checksum"] == "verified"  # re-compressed
+    # re-compressed
+    assert get_dataset("fashion_mnist").status(str(tmp_path))["checksum"] == "verified"
     labels[-1] = (labels[-1] + 1) % 10
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(labels)))
     error = load_error("fashion_mnist", tmp_path, "test")

@@ -24,7 +24,8 @@ def cifar_like(files, seed_offset=0):
 
 @pytest.fixture
 def tiny_cifar():
-    """The registered cifar10-jpeg definition, expecting the tiny tree's counts and no known hash."""
+    """The registered cifar10-jpeg definition, expecting the tiny tree's counts and no known
+    hash."""
     dataset = copy.copy(CIFAR10_JPEG)
     dataset.counts, dataset.sha256s = {"train": 20, "test": 10}, ()
     return dataset
@@ -46,7 +47,8 @@ def test_cifar10_jpeg_from_a_tiny_archive(files, tmp_path, tiny_cifar, monkeypat
 
 def test_the_registered_set_checks_counts_and_checksum(files, tmp_path, tiny_cifar):
     files.tree(tmp_path / "cifar10-jpeg.tar.gz", cifar_like(files))
-    with pytest.raises(DataError, match=r"cifar10-jpeg: .*cifar10-jpeg.tar.gz: train split has 20 images, "
+    with pytest.raises(DataError, match=r"cifar10-jpeg: .*cifar10-jpeg.tar.gz: "
+                                        r"train split has 20 images, "
                                         r"expected 50000; replace or delete it"):
         CIFAR10_JPEG.load("train", str(tmp_path))
     tiny_cifar.counts = {"train": 20, "test": 10}
@@ -62,12 +64,14 @@ def test_cifar10_jpeg_from_an_extracted_folder(files, tmp_path, tiny_cifar):
     assert tiny_cifar.status(str(tmp_path))["checksum"] == "unknown"
     (tmp_path / "cifar10-jpeg" / "train" / "extra_class").mkdir()
     files.tree(tmp_path / "cifar10-jpeg" / "train" / "extra_class", {"x.png": files.image(0)})
-    with pytest.raises(DataError, match="class folders are airplane, .*extra_class.*; expected airplane"):
+    with pytest.raises(DataError,
+                       match="class folders are airplane, .*extra_class.*; expected airplane"):
         tiny_cifar.load("test", str(tmp_path))
 
 
 def test_folder_of_grey_classes_without_splits(files, tmp_path):
-    tree = {f"{cls}/{i}.png": files.image(i, (8, 6, 1)) for cls in ("zebra", "ant") for i in range(3)}
+    tree = {f"{cls}/{i}.png": files.image(i, (8, 6, 1))
+            for cls in ("zebra", "ant") for i in range(3)}
     tree["ant/notes.txt"] = b"ignored: not an image"
     tree["ant/.hidden.png"] = b"ignored: hidden"
     files.tree(tmp_path / "set", tree)
@@ -79,14 +83,19 @@ def test_folder_of_grey_classes_without_splits(files, tmp_path):
 
 
 def test_folder_problems_name_the_file(files, tmp_path):
-    files.tree(tmp_path / "sizes", {"a/1.png": files.image(1, (8, 8, 3)), "a/2.png": files.image(2, (9, 8, 3))})
-    with pytest.raises(DataError, match=r"sizes/a/2.png: image is 8x9, the set's first image is 8x8"):
+    files.tree(tmp_path / "sizes", {"a/1.png": files.image(1, (8, 8, 3)),
+                                    "a/2.png": files.image(2, (9, 8, 3))})
+    with pytest.raises(DataError,
+                       match=r"sizes/a/2.png: image is 8x9, the set's first image is 8x8"):
         get_dataset(f"folder:{tmp_path / 'sizes'}").load("train")
-    files.tree(tmp_path / "broken", {"a/1.png": files.image(1, (8, 8, 3)), "a/2.png": b"not an image"})
+    files.tree(tmp_path / "broken", {"a/1.png": files.image(1, (8, 8, 3)),
+                                     "a/2.png": b"not an image"})
     with pytest.raises(DataError, match=r"broken/a/2.png: not a readable image"):
         get_dataset(f"folder:{tmp_path / 'broken'}").load("train")
-    files.tree(tmp_path / "grey", {"a/1.png": files.image(1, (8, 8, 1)), "a/2.png": files.image(2, (8, 8, 3))})
-    with pytest.raises(DataError, match=r"grey/a/2.png: colour image \(mode RGB\) in a greyscale set"):
+    files.tree(tmp_path / "grey", {"a/1.png": files.image(1, (8, 8, 1)),
+                                   "a/2.png": files.image(2, (8, 8, 3))})
+    with pytest.raises(DataError,
+                       match=r"grey/a/2.png: colour image \(mode RGB\) in a greyscale set"):
         get_dataset(f"folder:{tmp_path / 'grey'}").load("train")
     files.tree(tmp_path / "flat", {"1.png": files.image(1, (8, 8, 3))})
     with pytest.raises(DataError, match=r"flat: 1.png does not fit the layout"):
@@ -96,7 +105,8 @@ def test_folder_problems_name_the_file(files, tmp_path):
 def test_truncated_archive(files, tmp_path):
     archive = files.tree(tmp_path / "set.tar.gz", {f"a/{i}.png": files.image(i) for i in range(20)})
     archive.write_bytes(archive.read_bytes()[:-2000])
-    with pytest.raises(DataError, match=r"set.tar.gz: not a readable tar archive, it may be truncated"):
+    with pytest.raises(DataError,
+                       match=r"set.tar.gz: not a readable tar archive, it may be truncated"):
         get_dataset(f"folder:{archive}").load("train")
 
 

@@ -17,12 +17,14 @@ def test_import_a_file(shared, tmp_path):
 
 def test_import_a_folder(fashion_dir, tmp_path):
     summary = import_dataset("fashion_mnist", str(fashion_dir), str(tmp_path))
-    assert summary.endswith("as " + str(tmp_path / "fashion-mnist") + " (60000/10000 images, checksum verified)")
+    assert summary.endswith("as " + str(tmp_path / "fashion-mnist")
+                            + " (60000/10000 images, checksum verified)")
     assert get_dataset("fashion_mnist").locate(str(tmp_path)).path == tmp_path / "fashion-mnist"
 
 
 def test_a_bad_import_is_undone(files, tmp_path):
-    download = files.npz(tmp_path / "downloads" / "mnist (1).npz", x_train=np.zeros((3, 28, 28), np.uint8))
+    download = files.npz(tmp_path / "downloads" / "mnist (1).npz",
+                         x_train=np.zeros((3, 28, 28), np.uint8))
     with pytest.raises(DataError) as caught:
         import_dataset("mnist", str(download), str(tmp_path / "data"))
     assert "has no array 'y_train'" in str(caught.value)
@@ -33,7 +35,8 @@ def test_a_bad_import_is_undone(files, tmp_path):
 def test_what_cannot_be_imported(tmp_path):
     with pytest.raises(DataError, match="ring8: needs no import"):
         import_dataset("ring8", str(tmp_path), str(tmp_path))
-    with pytest.raises(DataError, match="svhn_cropped: cannot be imported from a file; tfds build svhn_cropped"):
+    with pytest.raises(DataError, match="svhn_cropped: cannot be imported from a file; "
+                                        "tfds build svhn_cropped"):
         import_dataset("svhn_cropped", str(tmp_path), str(tmp_path / "data"))
     with pytest.raises(DataError, match="does not exist"):
         import_dataset("mnist", str(tmp_path / "nothing.npz"), str(tmp_path / "data"))

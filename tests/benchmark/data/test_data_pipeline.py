@@ -63,7 +63,8 @@ def test_finite_and_partial_batches(grey):
                            drop_remainder=False)
     sizes = [len(y) for _, y in finite]
     assert sizes == [16, 16, 16, 2]
-    assert [len(y) for _, y in make_pipeline(images, labels, batch_size=16, seed=0, repeat=False)] == [16] * 3
+    dropped = make_pipeline(images, labels, batch_size=16, seed=0, repeat=False)
+    assert [len(y) for _, y in dropped] == [16] * 3
 
 
 def test_points_pass_through_unscaled():

@@ -22,8 +22,8 @@ EXPECTED = {"mnist": ((28, 28, 1), 60000, 10000), "usps": ((16, 16, 1), 7291, 20
 
 def test_names_and_unknown_name():
     names = dataset_names()
-    for name in ("mnist", "fashion_mnist", "usps", "mnist_m", "cifar10-jpeg", "cifar10", "svhn_cropped",
-                 "celeb_a", "lsun_bedroom", "ring8", "grid25"):
+    for name in ("mnist", "fashion_mnist", "usps", "mnist_m", "cifar10-jpeg", "cifar10",
+                 "svhn_cropped", "celeb_a", "lsun_bedroom", "ring8", "grid25"):
         assert name in names
         assert get_dataset(name).name == name
     with pytest.raises(DataError, match=r"unknown dataset 'mnits'; known: mnist, .*folder:PATH"):
@@ -115,7 +115,8 @@ def test_download_flag_runs_the_downloader(shared, tmp_path, monkeypatch, capsys
     assert len(images) == 10000
     assert f"mnist: downloaded to {target} (checksum verified)" in capsys.readouterr().err
     target.unlink()
-    monkeypatch.setattr(MNIST, "downloader", lambda: target.write_bytes(shared.joinpath("usps.npz").read_bytes()))
+    monkeypatch.setattr(MNIST, "downloader",
+                        lambda: target.write_bytes(shared.joinpath("usps.npz").read_bytes()))
     with pytest.raises(DataError, match=r"mnist: .*mnist.npz: x_train is float32"):
         MNIST.load("test", download=True)  # a download that is not what it should be is checked
     monkeypatch.setattr(MNIST, "downloader", lambda: 1 / 0)
@@ -125,7 +126,8 @@ def test_download_flag_runs_the_downloader(shared, tmp_path, monkeypatch, capsys
 
 
 def test_no_downloader_for_the_shared_only_sets(tmp_path):
-    with pytest.raises(DataError, match=r"usps: not found \(looked at .*\); to get it: copy usps.npz"):
+    with pytest.raises(DataError,
+                       match=r"usps: not found \(looked at .*\); to get it: copy usps.npz"):
         get_dataset("usps").load("train", str(tmp_path), download=True)
     with pytest.raises(DataError, match="usps: has no downloader; copy usps.npz"):
         get_dataset("usps").download()
@@ -137,14 +139,19 @@ def test_status_of_the_shared_folder(shared, tmp_path_factory):
     rows = {row["dataset"]: row for row in status_rows(str(shared))}
     assert list(rows) == dataset_names()
     for name, (_, n_train, n_test) in EXPECTED.items():
-        assert rows[name] == {"dataset": name, "status": "found", "source": str(shared / f"{name}.npz"),
-                              "samples": f"{n_train}/{n_test}", "checksum": "verified", "how_to_get": ""}
+        assert rows[name] == {"dataset": name, "status": "found",
+                              "source": str(shared / f"{name}.npz"),
+                              "samples": f"{n_train}/{n_test}", "checksum": "verified",
+                              "how_to_get": ""}
     jpeg = rows["cifar10-jpeg"]
-    assert (jpeg["status"], jpeg["samples"], jpeg["checksum"]) == ("found", "50000/10000", "verified")
-    decoded = tmp_path_factory.getbasetemp() / "genbench-cache" / "decoded" / "cifar10-jpeg-3d296f89aac168b1.npz"
+    assert ((jpeg["status"], jpeg["samples"], jpeg["checksum"])
+            == ("found", "50000/10000", "verified"))
+    decoded = (tmp_path_factory.getbasetemp() / "genbench-cache" / "decoded"
+               / "cifar10-jpeg-3d296f89aac168b1.npz")
     assert not decoded.exists(), "status must not decode the JPEGs"
     assert rows["fashion_mnist"]["source"] == str(shared / "fashion-mnist")
-    assert rows["cifar10"]["status"] == "missing" and "cifar10.load_data()" in rows["cifar10"]["how_to_get"]
+    assert rows["cifar10"]["status"] == "missing"
+    assert "cifar10.load_data()" in rows["cifar10"]["how_to_get"]
     assert rows["lsun_bedroom"]["how_to_get"].startswith("tfds build lsun/bedroom")
     assert rows["ring8"]["status"] == "synthetic" and rows["ring8"]["samples"] == "100000/10000"
     table = format_status(list(rows.values()))

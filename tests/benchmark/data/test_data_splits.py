@@ -16,7 +16,8 @@ def test_balanced_disjoint_and_complete(labels):
     assert labelled.dtype == np.int64 and unlabelled.dtype == np.int64
     assert np.bincount(labels[labelled], minlength=10).tolist() == [10] * 10
     assert np.intersect1d(labelled, unlabelled).size == 0
-    np.testing.assert_array_equal(np.sort(np.concatenate([labelled, unlabelled])), np.arange(len(labels)))
+    np.testing.assert_array_equal(np.sort(np.concatenate([labelled, unlabelled])),
+                                  np.arange(len(labels)))
 
 
 def test_deterministic_per_data_seed(labels):

@@ -10,7 +10,8 @@ from benchmark.data.tfds_sets import center_crop_resize
 
 
 def prepare(root, name, version, counts):
-    """What a prepared TFDS copy looks like to the registry: <root>/<name>/<version>/dataset_info.json."""
+    """What a prepared TFDS copy looks like to the registry:
+    <root>/<name>/<version>/dataset_info.json."""
     folder = root / name / version
     folder.mkdir(parents=True)
     splits = [{"name": split, "shardLengths": [str(n)]} for split, n in counts.items()]
@@ -18,30 +19,37 @@ def prepare(root, name, version, counts):
 
 
 def test_unprepared_sets_say_which_command_gets_them(tmp_path):
-    for name, command in (("svhn_cropped", "tfds build svhn_cropped"), ("celeb_a", "tfds build celeb_a"),
+    for name, command in (("svhn_cropped", "tfds build svhn_cropped"),
+                          ("celeb_a", "tfds build celeb_a"),
                           ("lsun_bedroom", "tfds build lsun/bedroom")):
         row = get_dataset(name).status(str(tmp_path))
         assert row["status"] == "missing" and row["how_to_get"].startswith(command)
-        with pytest.raises(DataError, match=f"{name}: not found \\(looked at .*tfds/.*\\); to get it: {command}"):
+        with pytest.raises(DataError, match=f"{name}: not found \\(looked at .*tfds/.*\\); "
+                                            f"to get it: {command}"):
             get_dataset(name).load("train")
 
 
 def test_prepared_copy_counts_are_checked(tmp_path):
-    prepare(tmp_path / "tfds", "svhn_cropped", "3.1.0", {"train": 73257, "test": 26032, "extra": 531131})
+    prepare(tmp_path / "tfds", "svhn_cropped", "3.1.0",
+            {"train": 73257, "test": 26032, "extra": 531131})
     row = get_dataset("svhn_cropped").status()
     assert (row["status"], row["samples"]) == ("found", "73257/26032/531131")
     assert row["source"] == f"tfds ({tmp_path / 'tfds' / 'svhn_cropped' / '3.1.0'})"
-    prepare(tmp_path / "data", "svhn_cropped", "3.0.0", {"train": 5, "test": 26032, "extra": 531131})
+    prepare(tmp_path / "data", "svhn_cropped", "3.0.0",
+            {"train": 5, "test": 26032, "extra": 531131})
     row = get_dataset("svhn_cropped").status(str(tmp_path / "data"))  # the data dir comes first
-    assert row["status"] == "corrupt" and "train split has 5 images, expected 73257" in row["how_to_get"]
+    assert row["status"] == "corrupt"
+    assert "train split has 5 images, expected 73257" in row["how_to_get"]
 
 
 def test_celeb_a_is_cropped_and_resized_to_64(tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
-    prepare(tmp_path / "tfds", "celeb_a", "2.1.0", {"train": 162770, "validation": 19867, "test": 19962})
+    prepare(tmp_path / "tfds", "celeb_a", "2.1.0",
+            {"train": 162770, "validation": 19867, "test": 19962})
     with tfds.testing.mock_data(num_examples=4):
         images, labels = get_dataset("celeb_a").load("test", limit=4)
-    assert images.shape == (4, 64, 64, 3) and images.dtype == np.uint8 and labels.tolist() == [-1] * 4
+    assert images.shape == (4, 64, 64, 3) and images.dtype == np.uint8
+    assert labels.tolist() == [-1] * 4
 
 
 def test_center_crop_resize():
