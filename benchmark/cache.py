@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fcntl
 
-from benchmark.data.files import READ_ERRORS, problem
+from .data.files import READ_ERRORS, problem
 
 
 def cached(paths, load, build, log):

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
+from .errors import BenchmarkError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
 DEFAULT_OUT = "reports"
@@ -36,9 +36,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser():
-    from benchmark.distribute import STRATEGIES
-    from benchmark.precision import PRECISIONS
-    from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
+    from .distribute import STRATEGIES
+    from .precision import PRECISIONS
+    from .suites import DEFAULT_PROFILE, PROFILES, SUITES
 
     parser = _Parser(prog="python -m benchmark",
                      description="Train and score generative models; write leaderboards.")
@@ -137,8 +137,8 @@ def _parser():
 def _run_options(args):
     """Each run option from its flag if given, else from the experiment file, else its default;
     the file's overrides come first, so that a --set of the same key wins."""
-    from benchmark.experiment import load_experiment, overrides
-    from benchmark.suites import DEFAULT_PROFILE
+    from .experiment import load_experiment, overrides
+    from .suites import DEFAULT_PROFILE
 
     experiment = load_experiment(args.config) if args.config else None
     content = experiment["content"] if experiment else {}
@@ -153,12 +153,12 @@ def _run_options(args):
 
 
 def _cmd_run(args):
-    from benchmark.distribute import gpu_count, make_strategy
-    from benchmark.workers import set_tensorflow_threads
+    from .distribute import gpu_count, make_strategy
+    from .workers import set_tensorflow_threads
 
     args = _run_options(args)
     if args.cluster:
-        from benchmark.cluster import check_address, import_ray
+        from .cluster import check_address, import_ray
 
         if args.jobs or args.strategy == "multiworker":
             raise BenchmarkError("--cluster takes its runs at once from the cluster's GPUs or "
@@ -177,11 +177,11 @@ def _cmd_run(args):
             set_tensorflow_threads(args.threads)  # before TensorFlow runs anything
         strategy = make_strategy(args.strategy)  # before any other TensorFlow work
 
-    from benchmark.config import apply_overrides
-    from benchmark.data import resolve_data_dir
-    from benchmark.precision import resolve as resolve_precision
-    from benchmark.runner import run_plan
-    from benchmark.suites import DEFAULT_SEEDS, build_configs
+    from .config import apply_overrides
+    from .data import resolve_data_dir
+    from .precision import resolve as resolve_precision
+    from .runner import run_plan
+    from .suites import DEFAULT_SEEDS, build_configs
 
     precision = resolve_precision(args.precision)
     configs = [dataclasses.replace(apply_overrides(c, args.overrides), precision=precision)
@@ -198,8 +198,8 @@ def _cmd_run(args):
 
 
 def _cmd_report(args):
-    from benchmark.reporting import write_reports
-    from benchmark.store import ResultsStore
+    from .reporting import write_reports
+    from .store import ResultsStore
 
     path = Path(args.out) / "results.sqlite"
     if not path.exists():
@@ -217,8 +217,8 @@ def _cmd_report(args):
 def _cmd_score(args):
     import json
 
-    from benchmark.data import resolve_data_dir
-    from benchmark.samples import print_table, score
+    from .data import resolve_data_dir
+    from .samples import print_table, score
 
     scores = score(args.samples, args.real, num_samples=args.num_samples, seed=args.seed,
                    profile=args.profile, overrides=args.overrides, name=args.name, out=args.out,
@@ -235,9 +235,9 @@ def _cmd_score(args):
 
 
 def _cmd_list(args):
-    from benchmark.data import dataset_names
-    from benchmark.suites import PROFILES, SUITES
-    from evaluation.report import METRIC_ORDER
+    from ..evaluation.report import METRIC_ORDER
+    from .data import dataset_names
+    from .suites import PROFILES, SUITES
 
     print("suites:")
     for name, specs in SUITES.items():
@@ -253,7 +253,7 @@ def _cmd_list(args):
 
 
 def _cmd_data(args):
-    from benchmark.data import (
+    from .data import (
         ImageDataset,
         format_status,
         get_dataset,
@@ -284,9 +284,9 @@ def _cmd_data(args):
 
 
 def _cmd_perf(args):
-    from benchmark.data import resolve_data_dir
-    from benchmark.perf import run_perf
-    from benchmark.runner import check_writable
+    from .data import resolve_data_dir
+    from .perf import run_perf
+    from .runner import check_writable
 
     check_writable(args.out)
     run_perf(args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.steps,
@@ -301,7 +301,7 @@ COMMANDS = {"run": _cmd_run, "report": _cmd_report, "score": _cmd_score, "list":
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    from benchmark.data import DataError
+    from .data import DataError
 
     try:
         return COMMANDS[args.command](args)

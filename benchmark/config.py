@@ -11,8 +11,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from benchmark.errors import BenchmarkError
-from benchmark.precision import POLICIES
+from .errors import BenchmarkError
+from .precision import POLICIES
 
 
 class ConfigError(BenchmarkError):

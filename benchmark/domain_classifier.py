@@ -11,11 +11,11 @@ from pathlib import Path
 
 import keras
 
-from benchmark.cache import cached
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.data.splits import labelled_split
-from evaluation.extractors import ClassifierExtractor
-from models.classifiers import build_small_cnn
+from ..evaluation.extractors import ClassifierExtractor
+from ..models.classifiers import build_small_cnn
+from .cache import cached
+from .data import get_dataset, make_pipeline
+from .data.splits import labelled_split
 
 BATCH_SIZE = 128
 

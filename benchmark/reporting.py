@@ -7,11 +7,9 @@ import re
 import shutil
 from pathlib import Path
 
-from benchmark.environment import machine_summary
-from benchmark.suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
-from evaluation.plots import save_metric_vs_setting
-from evaluation.references import reference_table
-from evaluation.report import (
+from ..evaluation.plots import save_metric_vs_setting
+from ..evaluation.references import reference_table
+from ..evaluation.report import (
     COST_METRICS,
     direction,
     markdown_table,
@@ -21,6 +19,8 @@ from evaluation.report import (
     summarize,
     with_cells,
 )
+from .environment import machine_summary
+from .suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
 
 FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses",
            "grid_a2b": "a2b input / translated / reconstructed",

@@ -16,15 +16,15 @@ from typing import Any
 
 import numpy as np
 
-import evaluation
-from benchmark.cache import cached
-from benchmark.data import get_dataset
-from benchmark.data.files import write_atomically
-from benchmark.domain_classifier import domain_extractor
-from benchmark.errors import BenchmarkError
-from evaluation.extractors import ExtractorUnavailable
-from evaluation.fid_inception import load_fid_inception
-from evaluation.imagenet_inception import load_imagenet_inception
+from .. import evaluation
+from ..evaluation.extractors import ExtractorUnavailable
+from ..evaluation.fid_inception import load_fid_inception
+from ..evaluation.imagenet_inception import load_imagenet_inception
+from .cache import cached
+from .data import get_dataset
+from .data.files import write_atomically
+from .domain_classifier import domain_extractor
+from .errors import BenchmarkError
 
 # The strictest need of a metric: the Inception Scores' 10 splits (the k-NN metrics need > k=5).
 MIN_SAMPLES = 10

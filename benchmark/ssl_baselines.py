@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmark.data import make_pipeline
-from models.ssgan import build_ssgan_discriminator, initialize_weight_norm
+from ..models.ssgan import build_ssgan_discriminator, initialize_weight_norm
+from .data import make_pipeline
 
 PREDICT_BATCH = 1000
 

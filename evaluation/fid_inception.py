@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evaluation.extractors import ExtractorUnavailable
+from .extractors import ExtractorUnavailable
 
 if TYPE_CHECKING:  # keras/tensorflow are imported lazily: `import evaluation` stays light
     import keras

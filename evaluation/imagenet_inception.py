@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.extractors import ExtractorUnavailable
+from .extractors import ExtractorUnavailable
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from evaluation.report import with_cells
+from .report import with_cells
 
 
 class Reference(NamedTuple):

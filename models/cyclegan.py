@@ -25,9 +25,9 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import for_policy, tracker_logs, training_loss
-from models.layers import ImageHistoryPool, InstanceNormalization, ReflectionPadding2D
-from models.losses import (
+from .base import for_policy, tracker_logs, training_loss
+from .layers import ImageHistoryPool, InstanceNormalization, ReflectionPadding2D
+from .losses import (
     cycle_consistency_loss,
     identity_loss,
     least_squares_discriminator_loss,

@@ -27,8 +27,8 @@ import numpy as np
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import for_policy, replica_position, tracker_logs, training_loss
-from models.unet import NORM_GROUPS, build_unet, residual_block
+from .base import for_policy, replica_position, tracker_logs, training_loss
+from .unet import NORM_GROUPS, build_unet, residual_block
 
 SCHEDULES = ("linear", "scaled_linear", "cosine")
 COSINE_OFFSET = 0.008   # s in Nichol & Dhariwal 2021, eq. 17: keeps beta_1 from being tiny

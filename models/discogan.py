@@ -17,9 +17,9 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers
 
-from models.base import training_loss
-from models.cyclegan import UnpairedTranslator, check_divisible
-from models.losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES, minimax_discriminator_loss
+from .base import training_loss
+from .cyclegan import UnpairedTranslator, check_divisible
+from .losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES, minimax_discriminator_loss
 
 
 def _conv_bn(h, filters, transpose=False):

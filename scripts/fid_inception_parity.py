@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from evaluation.fid_inception import find_weights, load_fid_inception
+from genbench.evaluation.fid_inception import find_weights, load_fid_inception
 
 MNIST = os.path.join(os.environ.get("BENCHMARK_DATA_DIR") or "../shared/data", "mnist.npz")
 

@@ -3,7 +3,8 @@ Budget. Target labels only score. Why each value: docs/budgets.md."""
 
 from dataclasses import asdict
 
-from benchmark.budgets.common import (
+from ..config import TrainConfig
+from .common import (
     PROFILES,
     SOURCE_CNN,
     TRANSLATION_EVAL,
@@ -11,8 +12,7 @@ from benchmark.budgets.common import (
     with_params,
     with_train,
 )
-from benchmark.budgets.translation import CYCLEGAN_DIGITS, CYCLEGAN_DIGITS_RGB
-from benchmark.config import TrainConfig
+from .translation import CYCLEGAN_DIGITS, CYCLEGAN_DIGITS_RGB
 
 # source_only trains nothing beyond the cached source CNN (train.* unused).
 _SOURCE_ONLY = {profile: Budget(TrainConfig(steps=1, batch_size=64, checkpoint_every=1),

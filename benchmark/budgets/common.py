@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from benchmark.config import EvalConfig, TrainConfig
+from ..config import EvalConfig, TrainConfig
 
 PROFILES = ("smoke", "standard", "paper")
 

@@ -7,8 +7,8 @@ n_fake); FID/KID on the Inception network use 1000 samples, as for the GANs, so 
 across the two suites.
 """
 
-from benchmark.budgets.common import IMAGE_EVAL, Budget
-from benchmark.config import EvalConfig, TrainConfig
+from ..config import EvalConfig, TrainConfig
+from .common import IMAGE_EVAL, Budget
 
 _EVAL = {"smoke": EvalConfig(num_samples=200, num_real=500, classifier_steps=150),
          "standard": EvalConfig(num_samples=1000, num_real=10000, inception_samples=1000),

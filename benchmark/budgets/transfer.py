@@ -5,8 +5,8 @@ train.steps is per label fraction (Adam; batch capped at the labelled-set size);
 model_params["source"] is the source CNN's budget (cached per seed, shared with adaptation).
 """
 
-from benchmark.budgets.common import SOURCE_CNN, TRANSLATION_EVAL, Budget, with_params
-from benchmark.config import TrainConfig
+from ..config import TrainConfig
+from .common import SOURCE_CNN, TRANSLATION_EVAL, Budget, with_params
 
 _SMALL_CNN = {
     "smoke": Budget(TrainConfig(steps=10, batch_size=32), TRANSLATION_EVAL["smoke"],

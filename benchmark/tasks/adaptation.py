@@ -34,11 +34,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from benchmark.cache import cached
-from benchmark.config import ConfigError, TrainConfig
-from benchmark.data import make_pipeline
-from benchmark.tasks.base import TaskResult
-from benchmark.tasks.translation import (
+from ...evaluation.plots import to_uint8
+from ...models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm, build_small_cnn
+from ..cache import cached
+from ..config import ConfigError, TrainConfig
+from ..data import make_pipeline
+from ..training import fit_resumable
+from .base import TaskResult
+from .translation import (
     _save_history,
     build_translator,
     common_format,
@@ -46,9 +49,6 @@ from benchmark.tasks.translation import (
     to_format,
     unpaired_batches,
 )
-from benchmark.training import fit_resumable
-from evaluation.plots import to_uint8
-from models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm, build_small_cnn
 
 PIXEL_LEVEL = ("pixel_cyclegan", "pixel_dann")
 METHODS = ("source_only", "dann", "adda", *PIXEL_LEVEL)

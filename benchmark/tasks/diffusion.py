@@ -36,15 +36,15 @@ import time
 import keras
 import numpy as np
 
-from benchmark.config import ConfigError
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.domain_classifier import CAS_EPOCHS, classification_accuracy_score
-from benchmark.scoring import dataset_reference, score_images
-from benchmark.tasks.base import TaskResult
-from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, to_uint8
-from models import DDPM, VAE, LatentDiffusion
-from models.diffusion import latent_scale_factor
+from ...evaluation.plots import save_curves, save_mosaic, to_uint8
+from ...models import DDPM, VAE, LatentDiffusion
+from ...models.diffusion import latent_scale_factor
+from ..config import ConfigError
+from ..data import get_dataset, make_pipeline
+from ..domain_classifier import CAS_EPOCHS, classification_accuracy_score
+from ..scoring import dataset_reference, score_images
+from ..training import fit_resumable
+from .base import TaskResult
 
 NOISE_PREDICTOR_PARAMS = {"diffusion", "learning_rate", "ema_momentum", "sampling_steps"}
 PARAMS = {"ldm": NOISE_PREDICTOR_PARAMS | {"vae", "vae_steps", "vae_batch_size", "vae_learning_rate",

@@ -16,15 +16,15 @@ import time
 import keras
 import numpy as np
 
-import evaluation
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.external import load_model_class
-from benchmark.scoring import dataset_reference, memorization_subset, score_images
-from benchmark.suites import REAL_DATA
-from benchmark.tasks.base import TaskResult
-from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
-from models import DCGAN, GAN
+from ... import evaluation
+from ...evaluation.plots import save_curves, save_mosaic, save_scatter, to_uint8
+from ...models import DCGAN, GAN
+from ..data import get_dataset, make_pipeline
+from ..external import load_model_class
+from ..scoring import dataset_reference, memorization_subset, score_images
+from ..suites import REAL_DATA
+from ..training import fit_resumable
+from .base import TaskResult
 
 MODELS = {"gan": GAN, "dcgan": DCGAN}
 

@@ -26,13 +26,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmark import ssl_baselines as baselines
-from benchmark.config import ConfigError
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.data.splits import labelled_split
-from benchmark.tasks.base import TaskResult
-from benchmark.training import fit_resumable
-from models import SSGAN
+from ...models import SSGAN
+from .. import ssl_baselines as baselines
+from ..config import ConfigError
+from ..data import get_dataset, make_pipeline
+from ..data.splits import labelled_split
+from ..training import fit_resumable
+from .base import TaskResult
 
 CLASSIFIER_METHODS = {
     "supervised": lambda x, y, lab, k, p, train, seed: baselines.train_classifier(

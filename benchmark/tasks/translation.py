@@ -24,14 +24,14 @@ import time
 import numpy as np
 import tensorflow as tf
 
-import evaluation
-from benchmark.config import ConfigError
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.domain_classifier import domain_extractor
-from benchmark.tasks.base import TaskResult
-from benchmark.training import fit_resumable
-from evaluation.plots import save_curves, save_mosaic, to_uint8
-from models import CycleGAN, DiscoGAN
+from ... import evaluation
+from ...evaluation.plots import save_curves, save_mosaic, to_uint8
+from ...models import CycleGAN, DiscoGAN
+from ..config import ConfigError
+from ..data import get_dataset, make_pipeline
+from ..domain_classifier import domain_extractor
+from ..training import fit_resumable
+from .base import TaskResult
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
 OPPOSITE = {"a2b": "b2a", "b2a": "a2b"}

@@ -2,7 +2,13 @@ import dataclasses
 
 import pytest
 
-from benchmark.config import ConfigError, EvalConfig, RunConfig, TrainConfig, apply_overrides
+from genbench.benchmark.config import (
+    ConfigError,
+    EvalConfig,
+    RunConfig,
+    TrainConfig,
+    apply_overrides,
+)
 
 
 def _config(**train):

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from keras.src.legacy.saving import legacy_h5_format
 
-from benchmark.backbones import BACKBONES, build_backbone_classifier
-from benchmark.cli import main
-from benchmark.suites import build_configs
-from benchmark.tasks import transfer
-from benchmark.tasks.base import RunSkipped, TaskContext
-from models import build_small_cnn
-from models.dcgan import build_dcgan_discriminator
+from genbench.benchmark.backbones import BACKBONES, build_backbone_classifier
+from genbench.benchmark.cli import main
+from genbench.benchmark.suites import build_configs
+from genbench.benchmark.tasks import transfer
+from genbench.benchmark.tasks.base import RunSkipped, TaskContext
+from genbench.models import build_small_cnn
+from genbench.models.dcgan import build_dcgan_discriminator
 
 SHAPE = (8, 8, 1)
 PARAMS = {"learning_rate": 1e-2, "finetune_learning_rate": 1e-2, "l2sp_weight": 0.1}

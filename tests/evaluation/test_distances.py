@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from evaluation import frechet_distance, frechet_distance_from_moments, kernel_distance
+from genbench.evaluation import frechet_distance, frechet_distance_from_moments, kernel_distance
 
 
 def sqrtm_frechet(mu_a, cov_a, mu_b, cov_b):

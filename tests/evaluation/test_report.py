@@ -1,6 +1,6 @@
 import math
 
-from evaluation.report import format_value, markdown_table, provenance_line, summarize
+from genbench.evaluation.report import format_value, markdown_table, provenance_line, summarize
 
 
 def _row(model, seed, metric, value, **prov):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import (
+from genbench.models import (
     ADDA,
     DANN,
     AnnealedLearningRate,

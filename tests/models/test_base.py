@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from models import (
+from genbench.models import (
     DCGAN,
     adaptation,
     classifiers,

@@ -13,9 +13,9 @@ import pytest
 import tensorflow as tf
 from scipy import integrate, stats
 
-from models import DDPM, VAE, LatentDiffusion
-from models.diffusion import beta_schedule, gaussian_kl, latent_scale_factor
-from models.unet import build_unet
+from genbench.models import DDPM, VAE, LatentDiffusion
+from genbench.models.diffusion import beta_schedule, gaussian_kl, latent_scale_factor
+from genbench.models.unet import build_unet
 
 TINY_UNET = {"channels": (8, 16), "embedding_dim": 16, "attention": True}
 
@@ -209,7 +209,7 @@ MIRRORED_WORKER = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     import numpy as np
-    from models import DDPM, VAE
+    from genbench.models import DDPM, VAE
 
     data = np.random.default_rng(0).uniform(-1, 1, (256, 8, 8, 1)).astype("float32")
     results = {}
