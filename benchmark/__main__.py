@@ -1,5 +1,7 @@
 import sys
 
-from benchmark.cli import main
+# Absolute on purpose: in a checkout `python -m benchmark` loads this folder as a top-level
+# package, and the suite's modules import each other relatively inside `genbench`.
+from genbench.benchmark.cli import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import keras
 
-from benchmark.errors import BenchmarkError
+from .errors import BenchmarkError
 
 # name -> (keras.applications constructor, its module's preprocess_input, cached no-top weights file).
 # MobileNetV2 below 96 px loads the 224 px weights (Keras' choice for unlisted sizes).

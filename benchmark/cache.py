@@ -11,7 +11,7 @@ import fcntl
 
 import numpy as np
 
-from benchmark.data.files import READ_ERRORS, problem, write_atomically
+from .data.files import READ_ERRORS, problem, write_atomically
 
 
 def cached(paths, load, build, log):

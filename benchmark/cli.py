@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
+from .errors import BenchmarkError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
 DEFAULT_OUT = "reports"
@@ -62,9 +62,9 @@ def _parser():
 
 
 def _add_run(sub):
-    from benchmark.distribute import STRATEGIES
-    from benchmark.precision import PRECISIONS
-    from benchmark.suites import DEFAULT_PROFILE, PROFILES, SUITES
+    from .distribute import STRATEGIES
+    from .precision import PRECISIONS
+    from .suites import DEFAULT_PROFILE, PROFILES, SUITES
 
     # Run flags default to None so that only flags actually given override the experiment file.
     run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")
@@ -108,7 +108,7 @@ def _add_run(sub):
 
 
 def _add_score(sub):
-    from benchmark.suites import DEFAULT_PROFILE, PROFILES
+    from .suites import DEFAULT_PROFILE, PROFILES
 
     score = sub.add_parser("score", help="score your own samples against a dataset split or other "
                                          "images, as the suite scores its models")
@@ -159,8 +159,8 @@ def _add_data(sub):
 def _run_options(args):
     """Each run option from its flag if given, else from the experiment file, else its default;
     the file's overrides come first, so that a --set of the same key wins."""
-    from benchmark.experiment import load_experiment, overrides
-    from benchmark.suites import DEFAULT_PROFILE
+    from .experiment import load_experiment, overrides
+    from .suites import DEFAULT_PROFILE
 
     experiment = load_experiment(args.config) if args.config else None
     content = experiment["content"] if experiment else {}
@@ -175,12 +175,12 @@ def _run_options(args):
 
 
 def _cmd_run(args):
-    from benchmark.distribute import gpu_count, make_strategy
-    from benchmark.workers import set_tensorflow_threads
+    from .distribute import gpu_count, make_strategy
+    from .workers import set_tensorflow_threads
 
     args = _run_options(args)
     if args.cluster:
-        from benchmark.cluster import check_address, import_ray
+        from .cluster import check_address, import_ray
 
         if args.jobs or args.strategy == "multiworker":
             raise BenchmarkError("--cluster takes its runs at once from the cluster's GPUs or "
@@ -199,11 +199,11 @@ def _cmd_run(args):
             set_tensorflow_threads(args.threads)  # before TensorFlow runs anything
         strategy = make_strategy(args.strategy)  # before any other TensorFlow work
 
-    from benchmark.config import apply_overrides
-    from benchmark.data import resolve_data_dir
-    from benchmark.precision import resolve as resolve_precision
-    from benchmark.runner import run_plan
-    from benchmark.suites import DEFAULT_SEEDS, build_configs
+    from .config import apply_overrides
+    from .data import resolve_data_dir
+    from .precision import resolve as resolve_precision
+    from .runner import run_plan
+    from .suites import DEFAULT_SEEDS, build_configs
 
     precision = resolve_precision(args.precision)
     configs = [dataclasses.replace(apply_overrides(c, args.overrides), precision=precision)
@@ -220,8 +220,8 @@ def _cmd_run(args):
 
 
 def _cmd_report(args):
-    from benchmark.reporting import write_reports
-    from benchmark.store import ResultsStore
+    from .reporting import write_reports
+    from .store import ResultsStore
 
     path = Path(args.out) / "results.sqlite"
     if not path.exists():
@@ -239,8 +239,8 @@ def _cmd_report(args):
 def _cmd_score(args):
     import json
 
-    from benchmark.data import resolve_data_dir
-    from benchmark.samples import print_table, score
+    from .data import resolve_data_dir
+    from .samples import print_table, score
 
     scores = score(args.samples, args.real, num_samples=args.num_samples, seed=args.seed,
                    profile=args.profile, overrides=args.overrides, name=args.name, out=args.out,
@@ -257,9 +257,9 @@ def _cmd_score(args):
 
 
 def _cmd_list(args):
-    from benchmark.data import dataset_names
-    from benchmark.reporting.tables import METRIC_ORDER
-    from benchmark.suites import PROFILES, SUITES
+    from .data import dataset_names
+    from .reporting.tables import METRIC_ORDER
+    from .suites import PROFILES, SUITES
 
     print("suites:")
     for name, specs in SUITES.items():
@@ -275,7 +275,7 @@ def _cmd_list(args):
 
 
 def _cmd_data(args):
-    from benchmark.data import (
+    from .data import (
         ImageDataset,
         format_status,
         get_dataset,
@@ -306,9 +306,9 @@ def _cmd_data(args):
 
 
 def _cmd_perf(args):
-    from benchmark.data import resolve_data_dir
-    from benchmark.perf import run_perf
-    from benchmark.runner import check_writable
+    from .data import resolve_data_dir
+    from .perf import run_perf
+    from .runner import check_writable
 
     check_writable(args.out)
     run_perf(args.out, resolve_data_dir(args.data_dir), default_cache_dir(), args.steps,
@@ -323,7 +323,7 @@ COMMANDS = {"run": _cmd_run, "report": _cmd_report, "score": _cmd_score, "list":
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    from benchmark.data import DataError
+    from .data import DataError
 
     try:
         return COMMANDS[args.command](args)

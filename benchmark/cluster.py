@@ -16,7 +16,7 @@ import socket
 import sys
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
+from .errors import BenchmarkError
 
 INSTALL = "pip install 'genbench[cluster]'"
 RESUME = "run the same command again to resume from its last checkpoint"
@@ -49,10 +49,10 @@ def check_address(address):
 def _train(index, config, seed, workdir, data_dir, cache_dir, threads, strategy, queue):
     """One run in a Ray worker. A CPU worker may be reused for the next run of the same plan:
     its threads are the same, so setting them again is a no-op."""
-    from benchmark.data import DataError
-    from benchmark.distribute import make_strategy
-    from benchmark.runner import execute
-    from benchmark.workers import set_tensorflow_threads
+    from .data import DataError
+    from .distribute import make_strategy
+    from .runner import execute
+    from .workers import set_tensorflow_threads
 
     set_tensorflow_threads(threads)  # before TensorFlow runs anything in a fresh worker
     queue.put(("log", index, f"on {socket.gethostname()} (pid {os.getpid()})"))
@@ -139,8 +139,8 @@ class RayExecutor:
 
     def wait(self):
         """Block until a run ends; print progress meanwhile. Returns [(plan index, Outcome)]."""
-        from benchmark.runner import Outcome
-        from benchmark.workers import relay
+        from .runner import Outcome
+        from .workers import relay
 
         while True:
             done, _ = self.ray.wait(list(self.tasks), num_returns=1, timeout=1.0)

@@ -18,8 +18,8 @@ import types
 import typing
 from dataclasses import dataclass, field
 
-from benchmark.errors import BenchmarkError
-from benchmark.precision import POLICIES
+from .errors import BenchmarkError
+from .precision import POLICIES
 
 
 class ConfigError(BenchmarkError):
@@ -225,7 +225,7 @@ def apply_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
             raise ConfigError(f"override {item!r}: {exc}") from None
         config = dataclasses.replace(config, **{SECTIONS[section]: changed})
     if any(item.startswith("model.") for item in overrides):
-        from benchmark.tasks.configs import check_constructor_arguments
+        from .tasks.configs import check_constructor_arguments
 
         check_constructor_arguments(config)
     return config

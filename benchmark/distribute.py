@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 
-from benchmark.errors import BenchmarkError
+from .errors import BenchmarkError
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import keras
 
-from benchmark.cache import cached
-from benchmark.config import DOMAIN_CLASSIFIER
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.data.splits import labelled_split
-from benchmark.tasks.common import accuracy, train_classifier
-from evaluation.extractors import ClassifierExtractor
-from models.classifiers import build_small_cnn
+from ..evaluation.extractors import ClassifierExtractor
+from ..models.classifiers import build_small_cnn
+from .cache import cached
+from .config import DOMAIN_CLASSIFIER
+from .data import get_dataset, make_pipeline
+from .data.splits import labelled_split
+from .tasks.common import accuracy, train_classifier
 
 
 def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, seed, name):

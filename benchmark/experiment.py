@@ -15,7 +15,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from benchmark.config import ConfigError
+from .config import ConfigError
 
 KEYS = {"suite": str, "model": str, "dataset": str, "setting": str, "profile": str, "seeds": int,
         "out": str, "data_dir": str, "strategy": str, "offline": bool, "jobs": int, "threads": int,

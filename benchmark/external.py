@@ -39,7 +39,7 @@ import os
 import re
 import sys
 
-from benchmark.config import ConfigError
+from .config import ConfigError
 
 ENTRY_POINT_GROUP = "genbench.models"
 

@@ -22,14 +22,14 @@ import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.domain_classifier import domain_extractor
-from benchmark.environment import environment, machine_summary
-from benchmark.suites import build_configs
-from benchmark.tasks.generation import build_model
-from evaluation import frechet_distance_from_moments
-from evaluation.extractors import ExtractorUnavailable
-from evaluation.fid import load_fid_inception
+from ..evaluation import frechet_distance_from_moments
+from ..evaluation.extractors import ExtractorUnavailable
+from ..evaluation.fid import load_fid_inception
+from .data import get_dataset, make_pipeline
+from .domain_classifier import domain_extractor
+from .environment import environment, machine_summary
+from .suites import build_configs
+from .tasks.generation import build_model
 
 CASES = [("gan", "gan", "mnist"), ("gan", "dcgan", "mnist")]  # (suite, model, dataset)
 
@@ -136,7 +136,7 @@ def measure_engines(data_dir, jobs=(1, 2)):
         env = {**os.environ, "BENCHMARK_CACHE_DIR": str(Path(scratch) / "cache")}
 
         def run(name, n):
-            command = [sys.executable, "-m", "benchmark", "run", *ENGINE_PLAN, "--jobs", str(n),
+            command = [sys.executable, "-m", "genbench", "run", *ENGINE_PLAN, "--jobs", str(n),
                        "--out", str(Path(scratch) / name)] + (["--data-dir", data_dir] if data_dir else [])
             started = time.perf_counter()
             subprocess.run(command, env=env, check=True, capture_output=True)

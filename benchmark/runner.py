@@ -15,15 +15,15 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from benchmark.data import UnpairedDataset, dataset_parts, get_dataset
-from benchmark.distribute import describe
-from benchmark.environment import environment
-from benchmark.errors import BenchmarkError
-from benchmark.reporting import write_reports
-from benchmark.store import ResultsStore
-from benchmark.tasks.base import RunSkipped, TaskContext
-from benchmark.training import CHECKPOINT, Diverged
-from benchmark.workers import relay
+from .data import UnpairedDataset, dataset_parts, get_dataset
+from .distribute import describe
+from .environment import environment
+from .errors import BenchmarkError
+from .reporting import write_reports
+from .store import ResultsStore
+from .tasks.base import RunSkipped, TaskContext
+from .training import CHECKPOINT, Diverged
+from .workers import relay
 
 FINAL = ("done", "diverged")
 # Rough training throughput (img/s on 2 CPU cores) for the first ETA; replaced by measurements.
@@ -122,7 +122,7 @@ class Outcome:
 
 def execute(config, seed, workdir, data_dir, cache_dir, strategy, report, log):
     """Train and score one run in this process: seeded, failures caught and described."""
-    task = importlib.import_module(f"benchmark.tasks.{config.task}")
+    task = importlib.import_module(f".tasks.{config.task}", __package__)
     ctx = TaskContext(workdir=workdir, data_dir=data_dir, cache_dir=Path(cache_dir), report=report,
                       log=log, strategy=strategy, precision=config.precision)
     keras.utils.set_random_seed(seed)
@@ -200,7 +200,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
         check_data([c for c, _ in todo], data_dir, download)
         progress = Progress(todo)
         if cluster:
-            from benchmark.cluster import RayExecutor
+            from .cluster import RayExecutor
 
             executor = RayExecutor(cluster, threads, cluster_strategy, data_dir, cache_dir,
                                    progress)
@@ -210,7 +210,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
                                       progress)
             distribution = describe(executor.strategy)
         else:
-            from benchmark.workers import WorkerPool
+            from .workers import WorkerPool
 
             executor = WorkerPool(jobs, threads, data_dir, cache_dir, progress)
             distribution = describe(tf.distribute.get_strategy())

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.config import RunConfig, apply_overrides
-from benchmark.data import DataError
-from benchmark.data.trees import ImageTree, decode_image, image_channels
-from benchmark.errors import BenchmarkError
-from benchmark.scoring import Reference, dataset_reference, score_images
-from benchmark.tasks.base import TaskContext, TaskResult
-from evaluation.images import to_uint8
+from ..evaluation.images import to_uint8
+from .config import RunConfig, apply_overrides
+from .data import DataError
+from .data.trees import ImageTree, decode_image, image_channels
+from .errors import BenchmarkError
+from .scoring import Reference, dataset_reference, score_images
+from .tasks.base import TaskContext, TaskResult
 
 SAMPLE_BATCH = 500
 
@@ -73,7 +73,7 @@ def _sample_generator(path, num_samples, seed):
     """``num_samples`` outputs of a saved Keras generator on standard normal latents."""
     import keras
 
-    import models  # noqa: F401 (registers the suite's layers, so that its generators load)
+    from .. import models  # noqa: F401 (registers the suite's layers, so that its generators load)
 
     if num_samples is None:
         raise BenchmarkError(f"{path}: a generator needs --num-samples (how many images to draw)")
@@ -136,7 +136,7 @@ def resolve_reference(real, data_dir=None, download=False):
 
 def eval_budget(profile):
     """The evaluation sizes that the gan suite gives a user's model on images at ``profile``."""
-    from benchmark.budgets.common import IMAGE_EVAL
+    from .budgets.common import IMAGE_EVAL
 
     if profile not in IMAGE_EVAL:
         raise BenchmarkError(f"unknown profile {profile!r}; known: {', '.join(IMAGE_EVAL)}")
@@ -155,7 +155,7 @@ def score(samples, real, *, num_samples=None, seed=0, profile="standard",
     ``out``/results.sqlite as the external model ``name`` (default: the samples' file name) and
     the leaderboard there is rebuilt.
     """
-    from benchmark.cli import default_cache_dir
+    from .cli import default_cache_dir
 
     for item in overrides:
         if not item.startswith("eval."):
@@ -186,7 +186,7 @@ def score(samples, real, *, num_samples=None, seed=0, profile="standard",
 def _config(fake, described, reference, profile, overrides, name, samples):
     """The run a score is stored as: the gan suite's generation task, no training, the samples'
     origin and sha256 as model parameters (so other samples are another configuration)."""
-    from benchmark.suites import is_external
+    from .suites import is_external
 
     if name is None:
         name = Path(samples).stem if isinstance(samples, (str, Path)) else "samples"
@@ -205,10 +205,10 @@ def _config(fake, described, reference, profile, overrides, name, samples):
 
 
 def _store(config, seed, result, out, wall):
-    from benchmark.environment import environment
-    from benchmark.reporting import write_reports
-    from benchmark.runner import check_writable
-    from benchmark.store import ResultsStore
+    from .environment import environment
+    from .reporting import write_reports
+    from .runner import check_writable
+    from .store import ResultsStore
 
     check_writable(out)
     store = ResultsStore(Path(out) / "results.sqlite")
@@ -223,7 +223,7 @@ def _store(config, seed, result, out, wall):
 def print_table(scores, file):
     """``score``'s result as a table (metric, value, unit, which way is better) and the provenance
     of its numbers, one line per network."""
-    from benchmark.reporting.tables import direction, format_value, provenance_bullets
+    from .reporting.tables import direction, format_value, provenance_bullets
 
     print(f"{scores['n_samples']} samples ({scores['samples']}) scored against "
           f"{scores['reference']}; profile {scores['profile']}, seed {scores['seed']}", file=file)

@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-import evaluation
-from benchmark.cache import cached_array
-from benchmark.data import get_dataset
-from benchmark.domain_classifier import domain_extractor
-from benchmark.errors import BenchmarkError
-from evaluation import fid
-from evaluation.extractors import ExtractorUnavailable
-from evaluation.imagenet_inception import load_imagenet_inception
+from .. import evaluation
+from ..evaluation import fid
+from ..evaluation.extractors import ExtractorUnavailable
+from ..evaluation.imagenet_inception import load_imagenet_inception
+from .cache import cached_array
+from .data import get_dataset
+from .domain_classifier import domain_extractor
+from .errors import BenchmarkError
 
 # The strictest need of a metric: the Inception Scores' 10 splits (the k-NN metrics need > k=5).
 MIN_SAMPLES = 10

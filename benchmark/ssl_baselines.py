@@ -15,10 +15,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmark.data import make_pipeline
-from benchmark.tasks.common import train_classifier
-from evaluation.images import from_uint8
-from models.ssgan import build_ssgan_discriminator, initialize_weight_norm
+from ..evaluation.images import from_uint8
+from ..models.ssgan import build_ssgan_discriminator, initialize_weight_norm
+from .data import make_pipeline
+from .tasks.common import train_classifier
 
 PREDICT_BATCH = 1000
 

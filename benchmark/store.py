@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from benchmark.errors import BenchmarkError
+from .errors import BenchmarkError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from benchmark.budgets import BUDGETS, PROFILES
-from benchmark.config import ConfigError, RunConfig
+from .budgets import BUDGETS, PROFILES
+from .config import ConfigError, RunConfig
 
 DEFAULT_PROFILE = "standard"
 DEFAULT_SEEDS = {"smoke": 1, "standard": 3, "paper": 3}
@@ -106,7 +106,7 @@ def _user_pair_specs(dataset):
     """Specs for a domain pair no suite lists: every translation model and adaptation method on a pair
     of labelled datasets ("svhn_cropped:mnist"), every translation model on "unpaired:PATH" (e.g.
     horse2zebra), each with the budget of its first listed pair (override sizes and steps with --set)."""
-    from benchmark.data import dataset_names, dataset_parts
+    from .data import dataset_names, dataset_parts
 
     parts = dataset_parts(dataset)
     if not (dataset.startswith("unpaired:") or (len(parts) == 2 and set(parts) <= set(dataset_names()))):
@@ -135,7 +135,7 @@ def is_external(model):
 def _external_specs(reference):
     """Specs that train the user's model ``reference`` on every dataset of the tasks in
     ``EXTERNAL_BUDGETS``; a bad reference raises ConfigError here, before anything trains."""
-    from benchmark.external import load_model_class
+    from .external import load_model_class
 
     load_model_class(reference, builtin={spec.model for _, spec in all_specs()})
     chosen = {}
@@ -155,7 +155,7 @@ def _choose(value, known, what):
 
 def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, setting=None):
     """The run configs of a suite at a profile, optionally narrowed to one model, dataset and/or setting."""
-    from benchmark.data import dataset_names
+    from .data import dataset_names
 
     _choose(suite, [*SUITES, "all"], "suite")
     _choose(profile, PROFILES, "profile")

@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from benchmark.data.files import READ_ERRORS, problem
+from .data.files import READ_ERRORS, problem
 
 CHECKPOINT, PREVIOUS = "checkpoint.npz", "checkpoint.prev.npz"
 STATE_KEYS = {"step", "train_seconds", "history", "steps"}

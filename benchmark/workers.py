@@ -18,7 +18,7 @@ import threading
 import time
 from multiprocessing.connection import wait
 
-from benchmark.errors import BenchmarkError
+from .errors import BenchmarkError
 
 
 def default_threads(jobs: int) -> int:
@@ -70,8 +70,8 @@ def _worker(conn, parent_pid, threads, gpu, data_dir, cache_dir):
     set_tensorflow_threads(threads)
     import tensorflow as tf
 
-    from benchmark.data import DataError
-    from benchmark.runner import execute
+    from .data import DataError
+    from .runner import execute
 
     strategy = tf.distribute.get_strategy()
     while (job := conn.recv()) is not None:
@@ -170,7 +170,7 @@ class WorkerPool:
 
     def _lost(self, worker):
         """A worker died mid-run: fail its run (resumable) and start a new worker in its place."""
-        from benchmark.runner import Outcome
+        from .runner import Outcome
 
         index, _ = worker.job
         worker.process.join()

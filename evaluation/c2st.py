@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluation.distances import as_feature_matrix, check_same_feature_size, squared_distance_blocks
+from .distances import as_feature_matrix, check_same_feature_size, squared_distance_blocks
 
 
 def c2st_accuracy(real_features, fake_features, seed=0) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import xlogy
 
-from evaluation.distances import as_feature_matrix, check_same_feature_size
+from .distances import as_feature_matrix, check_same_feature_size
 
 
 def _kl_to_uniform(counts: np.ndarray) -> float:

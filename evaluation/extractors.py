@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from evaluation.images import from_uint8
+from .images import from_uint8
 
 
 class ExtractorUnavailable(RuntimeError):

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from evaluation.distances import as_feature_matrix, check_same_feature_size
-from evaluation.fid_inception import FEATURE_DIM, INPUT_SIZE, load_network
+from .distances import as_feature_matrix, check_same_feature_size
+from .fid_inception import FEATURE_DIM, INPUT_SIZE, load_network
 
 if TYPE_CHECKING:  # keras/tensorflow are imported lazily: `import evaluation` stays light
     import keras

@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evaluation.extractors import ExtractorUnavailable
-from evaluation.torchscript import read_torchscript_params
+from .extractors import ExtractorUnavailable
+from .torchscript import read_torchscript_params
 
 if TYPE_CHECKING:  # keras/tensorflow are imported lazily: `import evaluation` stays light
     import keras

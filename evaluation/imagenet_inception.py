@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluation.extractors import ExtractorUnavailable
-from evaluation.images import from_uint8
+from .extractors import ExtractorUnavailable
+from .images import from_uint8
 
 WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluation.distances import (
+from .distances import (
     as_feature_matrix,
     check_same_feature_size,
     kth_smallest_squared_distance,

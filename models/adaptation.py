@@ -17,9 +17,9 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import for_policy, tracker_logs, training_loss
-from models.classifiers import build_small_cnn, feature_model
-from models.losses import minimax_discriminator_loss, non_saturating_generator_loss
+from .base import for_policy, tracker_logs, training_loss
+from .classifiers import build_small_cnn, feature_model
+from .losses import minimax_discriminator_loss, non_saturating_generator_loss
 
 LAMBDA_SCHEDULES = ("ganin", "constant")
 

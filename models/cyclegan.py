@@ -23,15 +23,15 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import training_loss
-from models.layers import ImageHistoryPool, InstanceNormalization, ReflectionPadding2D
-from models.losses import (
+from .base import training_loss
+from .layers import ImageHistoryPool, InstanceNormalization, ReflectionPadding2D
+from .losses import (
     cycle_consistency_loss,
     identity_loss,
     least_squares_discriminator_loss,
     least_squares_generator_loss,
 )
-from models.translator import UnpairedTranslator, check_divisible
+from .translator import UnpairedTranslator, check_divisible
 
 
 def _paper_init():

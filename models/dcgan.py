@@ -10,7 +10,7 @@ learning rate 2e-4 and beta1 0.5; see ``DCGAN.default_optimizer``.
 import keras
 from keras import layers
 
-from models.gan import GAN
+from .gan import GAN
 
 
 def build_dcgan_generator(latent_dim, image_shape, base_filters=64):

@@ -31,9 +31,9 @@ import numpy as np
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import ops
 
-from models.base import for_policy, replica_draw, tracker_logs, training_loss
-from models.noise_scheduler import add_noise, beta_schedule, ddim_step, ddim_timesteps
-from models.unet import build_unet
+from .base import for_policy, replica_draw, tracker_logs, training_loss
+from .noise_scheduler import add_noise, beta_schedule, ddim_step, ddim_timesteps
+from .unet import build_unet
 
 
 def latent_scale_factor(latents):

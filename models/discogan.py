@@ -17,9 +17,9 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers
 
-from models.base import training_loss
-from models.losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES, minimax_discriminator_loss
-from models.translator import UnpairedTranslator, check_divisible
+from .base import training_loss
+from .losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES, minimax_discriminator_loss
+from .translator import UnpairedTranslator, check_divisible
 
 
 def _conv_bn(h, filters, transpose=False):

@@ -8,8 +8,8 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import TwoPlayerModel, tracker_logs, training_loss
-from models.losses import GENERATOR_LOSSES, minimax_discriminator_loss
+from .base import TwoPlayerModel, tracker_logs, training_loss
+from .losses import GENERATOR_LOSSES, minimax_discriminator_loss
 
 
 def build_mlp_generator(latent_dim, data_shape, hidden_units=(256, 256)):

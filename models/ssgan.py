@@ -11,9 +11,9 @@ import keras
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import TwoPlayerModel, tracker_logs, training_loss
-from models.layers import MinibatchDiscrimination, WeightNormDense
-from models.losses import feature_matching_loss, ssgan_supervised_loss, ssgan_unsupervised_loss
+from .base import TwoPlayerModel, tracker_logs, training_loss
+from .layers import MinibatchDiscrimination, WeightNormDense
+from .losses import feature_matching_loss, ssgan_supervised_loss, ssgan_unsupervised_loss
 
 FAKE_CLASSES = ("implicit", "explicit")
 

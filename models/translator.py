@@ -7,7 +7,7 @@ The interface: ``compile(g_optimizer, d_optimizer)``, loss trackers in ``metrics
 
 import keras
 
-from models.base import for_policy, tracker_logs
+from .base import for_policy, tracker_logs
 
 DIRECTIONS = ("a2b", "b2a")
 

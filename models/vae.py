@@ -6,8 +6,8 @@ import numpy as np
 import tensorflow as tf  # train_step uses GradientTape; forward code stays keras.ops
 from keras import layers, ops
 
-from models.base import for_policy, replica_draw, tracker_logs, training_loss
-from models.unet import NORM_GROUPS, residual_block
+from .base import for_policy, replica_draw, tracker_logs, training_loss
+from .unet import NORM_GROUPS, residual_block
 
 LOG_VAR_RANGE = (-30.0, 20.0)  # Stable Diffusion's clamp of the posterior log-variance
 VAE_DOWNSAMPLING = 4

@@ -22,8 +22,8 @@ import time
 
 import numpy as np
 
-from evaluation.fid import load_fid_inception
-from evaluation.fid_inception import find_weights
+from genbench.evaluation.fid import load_fid_inception
+from genbench.evaluation.fid_inception import find_weights
 
 MNIST = os.path.join(os.environ.get("BENCHMARK_DATA_DIR") or "../shared/data", "mnist.npz")
 

@@ -5,8 +5,8 @@ that derives from another is written as a function of it. The measurements behin
 in docs/budgets.md, one paragraph per budget.
 """
 
-from benchmark.budgets import adaptation, diffusion, gan, ssl, transfer, translation
-from benchmark.budgets.common import PROFILES
+from . import adaptation, diffusion, gan, ssl, transfer, translation
+from .common import PROFILES
 
 BUDGETS = {**gan.BUDGETS, **translation.BUDGETS, **diffusion.BUDGETS, **transfer.BUDGETS,
            **adaptation.BUDGETS, **ssl.BUDGETS}

@@ -3,17 +3,8 @@ Budget. Target labels only score. Why each value: docs/budgets.md."""
 
 from dataclasses import replace
 
-from benchmark.budgets.common import (
-    PROFILES,
-    SOURCE_CNN,
-    TRANSLATION_EVAL,
-    Budget,
-    with_params,
-    with_train,
-)
-from benchmark.budgets.translation import CYCLEGAN_DIGITS, CYCLEGAN_DIGITS_RGB
-from benchmark.config import ClassifierTraining, TrainConfig
-from benchmark.tasks.configs import (
+from ..config import ClassifierTraining, TrainConfig
+from ..tasks.configs import (
     AdaptationParams,
     AddaParams,
     AddaTraining,
@@ -22,6 +13,15 @@ from benchmark.tasks.configs import (
     PixelDannParams,
     PixelParams,
 )
+from .common import (
+    PROFILES,
+    SOURCE_CNN,
+    TRANSLATION_EVAL,
+    Budget,
+    with_params,
+    with_train,
+)
+from .translation import CYCLEGAN_DIGITS, CYCLEGAN_DIGITS_RGB
 
 # source_only trains nothing beyond the cached source CNN (train.* unused).
 _SOURCE_ONLY = {profile: Budget(TrainConfig(steps=1, batch_size=64, checkpoint_every=1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from benchmark.config import ClassifierTraining, EvalConfig, Section, TrainConfig
+from ..config import ClassifierTraining, EvalConfig, Section, TrainConfig
 
 PROFILES = ("smoke", "standard", "paper")
 

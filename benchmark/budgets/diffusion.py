@@ -9,9 +9,9 @@ across the two suites.
 
 from dataclasses import replace
 
-from benchmark.budgets.common import IMAGE_EVAL, Budget
-from benchmark.config import EvalConfig
-from benchmark.tasks.configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
+from ..config import EvalConfig
+from ..tasks.configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
+from .common import IMAGE_EVAL, Budget
 
 _EVAL = {"smoke": EvalConfig(num_samples=200, num_real=500, classifier_steps=150),
          "standard": EvalConfig(num_samples=1000, num_real=10000, inception_samples=1000),

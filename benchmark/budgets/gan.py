@@ -1,8 +1,8 @@
 """Budgets of the gan suite (benchmark/tasks/generation.py): budget name -> profile -> Budget.
 Why each value: docs/budgets.md."""
 
-from benchmark.budgets.common import IMAGE_EVAL, PROFILES, Budget
-from benchmark.config import AdversarialTraining, EvalConfig
+from ..config import AdversarialTraining, EvalConfig
+from .common import IMAGE_EVAL, PROFILES, Budget
 
 _POINTS_EVAL = EvalConfig(num_samples=2500, num_real=2500)
 

@@ -6,14 +6,14 @@ Salimans et al.'s MNIST setup: the SSGAN discriminator (MLP 1000-500-250-250-250
 Gaussian noise) is also every neural baseline's classifier; Adam 3e-3, beta1 0.5, batch 100.
 """
 
-from benchmark.budgets.common import Budget, with_params
-from benchmark.config import AdversarialTraining, ClassifierTraining, EvalConfig, TrainConfig
-from benchmark.tasks.configs import (
+from ..config import AdversarialTraining, ClassifierTraining, EvalConfig, TrainConfig
+from ..tasks.configs import (
     BaselineParams,
     GmmParams,
     PseudoLabelParams,
     PseudoLabelRounds,
 )
+from .common import Budget, with_params
 
 _EVAL = EvalConfig(num_samples=1, num_real=1)  # unused: scored on the whole official test split
 _CLASSIFIER = {"hidden_units": [1000, 500, 250, 250, 250], "input_noise": 0.6, "hidden_noise": 0.5}

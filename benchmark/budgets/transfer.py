@@ -8,9 +8,9 @@ the DCGAN's of dcgan_features (the DCGAN paper's Adam 2e-4, beta1 0.5; cached pe
 
 from dataclasses import replace
 
-from benchmark.budgets.common import SOURCE_CNN, TRANSLATION_EVAL, Budget
-from benchmark.config import AdversarialTraining
-from benchmark.tasks.configs import L2spParams, TransferParams, TransferTraining
+from ..config import AdversarialTraining
+from ..tasks.configs import L2spParams, TransferParams, TransferTraining
+from .common import SOURCE_CNN, TRANSLATION_EVAL, Budget
 
 
 def _small_cnn(profile, steps, batch_size, fractions, dcgan_steps):

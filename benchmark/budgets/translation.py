@@ -5,8 +5,8 @@ Translation is scored on eval.num_samples source test images per direction again
 target test images; the target classifiers are the 4000-step domain classifiers.
 """
 
-from benchmark.budgets.common import TRANSLATION_EVAL, Budget, with_train
-from benchmark.config import AdversarialTraining
+from ..config import AdversarialTraining
+from .common import TRANSLATION_EVAL, Budget, with_train
 
 CYCLEGAN_DIGITS = {
     "smoke": Budget(AdversarialTraining(steps=20, batch_size=8, checkpoint_every=10),

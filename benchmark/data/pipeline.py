@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evaluation.images import from_uint8
+from ...evaluation.images import from_uint8
 
 PREFETCH = 2
 

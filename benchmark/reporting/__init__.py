@@ -6,6 +6,6 @@
 - ``references``: published values set beside ours.
 """
 
-from benchmark.reporting.leaderboard import write_reports
+from .leaderboard import write_reports
 
 __all__ = ["write_reports"]

@@ -8,9 +8,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.environment import machine_summary
-from benchmark.reporting.references import reference_table
-from benchmark.reporting.tables import (
+from ...evaluation.plots import save_metric_vs_setting
+from ..environment import machine_summary
+from ..suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
+from .references import reference_table
+from .tables import (
     COST_METRICS,
     direction,
     markdown_table,
@@ -20,8 +22,6 @@ from benchmark.reporting.tables import (
     summarize,
     with_cells,
 )
-from benchmark.suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
-from evaluation.plots import save_metric_vs_setting
 
 FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses",
            "grid_a2b": "a2b input / translated / reconstructed",

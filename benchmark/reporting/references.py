@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from benchmark.reporting.tables import with_cells
+from .tables import with_cells
 
 
 class Reference(NamedTuple):

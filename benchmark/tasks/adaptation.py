@@ -34,8 +34,11 @@ import time
 import keras
 import numpy as np
 
-from benchmark.config import AdversarialTraining, ClassifierTraining, TrainConfig
-from benchmark.tasks.common import (
+from ...evaluation.images import to_uint8
+from ...models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm
+from ..config import AdversarialTraining, ClassifierTraining, TrainConfig
+from ..training import fit_resumable
+from .common import (
     EVAL_BATCH,
     RunContext,
     accuracy,
@@ -46,7 +49,7 @@ from benchmark.tasks.common import (
     to_format,
     train_small_cnn,
 )
-from benchmark.tasks.configs import (
+from .configs import (
     AdaptationParams,
     AddaParams,
     AddaTraining,
@@ -54,10 +57,7 @@ from benchmark.tasks.configs import (
     PixelDannParams,
     PixelParams,
 )
-from benchmark.tasks.translation import build_translator, common_format, domains, unpaired_batches
-from benchmark.training import fit_resumable
-from evaluation.images import to_uint8
-from models import ADDA, DANN, AnnealedLearningRate, CycleGAN, adapt_batch_norm
+from .translation import build_translator, common_format, domains, unpaired_batches
 
 # method -> its train and model sections
 METHODS = {"source_only": (TrainConfig, AdaptationParams),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.precision import policy
+from ..precision import policy
 
 
 def _default_strategy():

@@ -14,12 +14,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from benchmark.cache import cached
-from benchmark.config import ConfigError, RunConfig
-from benchmark.data import make_pipeline
-from benchmark.tasks.base import TaskContext, TaskResult
-from evaluation.plots import save_curves
-from models import build_small_cnn
+from ...evaluation.plots import save_curves
+from ...models import build_small_cnn
+from ..cache import cached
+from ..config import ConfigError, RunConfig
+from ..data import make_pipeline
+from .base import TaskContext, TaskResult
 
 EVAL_BATCH = 500
 

@@ -12,7 +12,7 @@ import importlib
 import inspect
 from dataclasses import dataclass, field
 
-from benchmark.config import (
+from ..config import (
     AdversarialTraining,
     ClassifierTraining,
     ConfigError,

@@ -29,17 +29,17 @@ import time
 import keras
 import numpy as np
 
-from benchmark.config import DOMAIN_CLASSIFIER, ConfigError, TrainConfig
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.domain_classifier import CAS_EPOCHS, classification_accuracy_score
-from benchmark.scoring import dataset_reference, score_images
-from benchmark.tasks.common import RunContext, check_sections, construct, save_history
-from benchmark.tasks.configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
-from benchmark.training import fit_resumable
-from evaluation.images import from_uint8, to_uint8
-from evaluation.plots import save_mosaic
-from models import DDPM, VAE, LatentDiffusion
-from models.diffusion import latent_scale_factor
+from ...evaluation.images import from_uint8, to_uint8
+from ...evaluation.plots import save_mosaic
+from ...models import DDPM, VAE, LatentDiffusion
+from ...models.diffusion import latent_scale_factor
+from ..config import DOMAIN_CLASSIFIER, ConfigError, TrainConfig
+from ..data import get_dataset, make_pipeline
+from ..domain_classifier import CAS_EPOCHS, classification_accuracy_score
+from ..scoring import dataset_reference, score_images
+from ..training import fit_resumable
+from .common import RunContext, check_sections, construct, save_history
+from .configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
 
 SECTIONS = {"ldm": (LdmTraining, LdmParams), "ddpm": (DdpmTraining, DdpmParams)}
 GRID_SIZE = 64

@@ -14,17 +14,17 @@ import time
 
 import numpy as np
 
-import evaluation
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.external import load_model_class
-from benchmark.scoring import dataset_reference, memorization_subset, score_images
-from benchmark.suites import REAL_DATA
-from benchmark.tasks.base import TaskResult
-from benchmark.tasks.common import RunContext, adversarial_optimizers, save_history
-from benchmark.training import fit_resumable
-from evaluation.images import to_uint8
-from evaluation.plots import save_mosaic, save_scatter
-from models import DCGAN, GAN
+from ... import evaluation
+from ...evaluation.images import to_uint8
+from ...evaluation.plots import save_mosaic, save_scatter
+from ...models import DCGAN, GAN
+from ..data import get_dataset, make_pipeline
+from ..external import load_model_class
+from ..scoring import dataset_reference, memorization_subset, score_images
+from ..suites import REAL_DATA
+from ..training import fit_resumable
+from .base import TaskResult
+from .common import RunContext, adversarial_optimizers, save_history
 
 MODELS = {"gan": GAN, "dcgan": DCGAN}
 

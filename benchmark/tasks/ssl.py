@@ -27,21 +27,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from benchmark import ssl_baselines as baselines
-from benchmark.config import AdversarialTraining, ClassifierTraining, ConfigError, TrainConfig
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.data.splits import labelled_split
-from benchmark.tasks.base import TaskResult
-from benchmark.tasks.common import adversarial_optimizers, check_sections
-from benchmark.tasks.configs import (
+from ...evaluation.images import from_uint8
+from ...models import SSGAN
+from .. import ssl_baselines as baselines
+from ..config import AdversarialTraining, ClassifierTraining, ConfigError, TrainConfig
+from ..data import get_dataset, make_pipeline
+from ..data.splits import labelled_split
+from ..training import fit_resumable
+from .base import TaskResult
+from .common import adversarial_optimizers, check_sections
+from .configs import (
     BaselineParams,
     GmmParams,
     PseudoLabelParams,
     PseudoLabelRounds,
 )
-from benchmark.training import fit_resumable
-from evaluation.images import from_uint8
-from models import SSGAN
 
 CLASSIFIER_METHODS = {
     "supervised": lambda x, y, lab, k, p, train, seed: baselines.supervised(

@@ -50,28 +50,28 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from benchmark.backbones import (
+from ...models import DCGAN, build_small_cnn
+from ..backbones import (
     BACKBONES,
     MIN_SIZE,
     BackboneUnavailable,
     backbone_weights,
     build_backbone_classifier,
 )
-from benchmark.cache import cached
-from benchmark.config import ConfigError
-from benchmark.data import make_pipeline
-from benchmark.data.splits import labelled_split
-from benchmark.tasks.base import RunSkipped
-from benchmark.tasks.common import (
+from ..cache import cached
+from ..config import ConfigError
+from ..data import make_pipeline
+from ..data.splits import labelled_split
+from .base import RunSkipped
+from .common import (
     RunContext,
     accuracy,
     adversarial_optimizers,
     check_sections,
     source_classifier,
 )
-from benchmark.tasks.configs import L2spParams, TransferParams, TransferTraining
-from benchmark.tasks.translation import common_format, domains
-from models import DCGAN, build_small_cnn
+from .configs import L2spParams, TransferParams, TransferTraining
+from .translation import common_format, domains
 
 IMAGENET = "imagenet_"
 STRATEGIES = ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top", "scratch",

@@ -25,15 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-import evaluation
-from benchmark.config import ConfigError
-from benchmark.data import get_dataset, make_pipeline
-from benchmark.domain_classifier import domain_extractor
-from benchmark.tasks.common import EVAL_BATCH, RunContext, save_history, to_format
-from benchmark.training import fit_resumable
-from evaluation.images import to_uint8
-from evaluation.plots import save_mosaic
-from models import CycleGAN, DiscoGAN
+from ... import evaluation
+from ...evaluation.images import to_uint8
+from ...evaluation.plots import save_mosaic
+from ...models import CycleGAN, DiscoGAN
+from ..config import ConfigError
+from ..data import get_dataset, make_pipeline
+from ..domain_classifier import domain_extractor
+from ..training import fit_resumable
+from .common import EVAL_BATCH, RunContext, save_history, to_format
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
 OPPOSITE = {"a2b": "b2a", "b2a": "a2b"}

@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 
-from benchmark.cache import cached
+from genbench.benchmark.cache import cached
 
 
 def _builder(path, value, calls):

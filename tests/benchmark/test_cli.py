@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
+from genbench.benchmark.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def test_missing_dataset_files(tmp_path, monkeypatch):
 def test_data_download(tmp_path, monkeypatch, capsys):
     """``data download`` runs the dataset's downloader (a stand-in here: no network in tests),
     checks what arrived and says where it went; it leaves present and generated sets alone."""
-    from benchmark.data.images import USPS
+    from genbench.benchmark.data.images import USPS
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv("BENCHMARK_DATA_DIR", raising=False)

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from test_workers import LONG, TINY, _command, _env, _metrics, _runs
 
-from benchmark.cli import main
+from genbench.benchmark.cli import main
+from tests.benchmark.test_workers import LONG, TINY, _command, _env, _metrics, _runs
 
 ROOT = Path(__file__).resolve().parents[2]
 RAY = Path(sys.executable).parent / "ray"

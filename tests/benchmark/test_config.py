@@ -2,15 +2,15 @@ import dataclasses
 
 import pytest
 
-from benchmark.config import (
+from genbench.benchmark.config import (
     AdversarialTraining,
     ConfigError,
     EvalConfig,
     RunConfig,
     apply_overrides,
 )
-from benchmark.suites import build_configs
-from benchmark.tasks.configs import check_constructor_arguments
+from genbench.benchmark.suites import build_configs
+from genbench.benchmark.tasks.configs import check_constructor_arguments
 
 
 def _config(**train):

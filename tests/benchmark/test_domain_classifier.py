@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from benchmark.data import get_dataset
-from benchmark.domain_classifier import classification_accuracy_score, domain_extractor
+from genbench.benchmark.data import get_dataset
+from genbench.benchmark.domain_classifier import classification_accuracy_score, domain_extractor
 
 
 def test_cas_of_real_images_matches_real_training_and_of_wrong_labels_is_chance(data_dir):

@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-import benchmark.runner
-from benchmark.cli import _parser, _run_options, main
-from benchmark.experiment import KEYS
+import genbench.benchmark.runner as runner
+from genbench.benchmark.cli import _parser, _run_options, main
+from genbench.benchmark.experiment import KEYS
 
 EVERY_KEY = """
 suite = "ssl"
@@ -39,7 +39,7 @@ def planned(monkeypatch):
                       "experiment": experiment})
         return {}
 
-    monkeypatch.setattr(benchmark.runner, "run_plan", fake_run_plan)
+    monkeypatch.setattr(runner, "run_plan", fake_run_plan)
     return calls
 
 

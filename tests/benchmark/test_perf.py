@@ -2,7 +2,7 @@
 
 import json
 
-from benchmark.perf import render_perf, run_perf
+from genbench.benchmark.perf import render_perf, run_perf
 
 
 def test_perf_writes_its_report(tmp_path, data_dir):

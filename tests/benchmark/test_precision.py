@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-import benchmark.precision as precision
-from benchmark.config import ConfigError, EvalConfig, RunConfig, TrainConfig
-from benchmark.errors import BenchmarkError
-from benchmark.reporting import write_reports
-from benchmark.store import ResultsStore
+import genbench.benchmark.precision as precision
+from genbench.benchmark.config import ConfigError, EvalConfig, RunConfig, TrainConfig
+from genbench.benchmark.errors import BenchmarkError
+from genbench.benchmark.reporting import write_reports
+from genbench.benchmark.store import ResultsStore
 
 CONFIG = RunConfig(suite="gan", task="generation", model="gan", dataset="ring8", profile="smoke",
                    train=TrainConfig(steps=10, batch_size=8), eval=EvalConfig(num_samples=10, num_real=10))

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import benchmark.tasks.generation as generation
-from benchmark.cli import main
-from benchmark.tasks.base import RunSkipped
-from benchmark.training import Diverged
+import genbench.benchmark.tasks.generation as generation
+from genbench.benchmark.cli import main
+from genbench.benchmark.tasks.base import RunSkipped
+from genbench.benchmark.training import Diverged
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--set", "train.steps=20", "--set", "train.checkpoint_every=10"]

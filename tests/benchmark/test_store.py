@@ -2,9 +2,9 @@ import sqlite3
 
 import pytest
 
-from benchmark.config import EvalConfig, RunConfig, TrainConfig
-from benchmark.errors import BenchmarkError
-from benchmark.store import ResultsStore
+from genbench.benchmark.config import EvalConfig, RunConfig, TrainConfig
+from genbench.benchmark.errors import BenchmarkError
+from genbench.benchmark.store import ResultsStore
 
 CONFIG = RunConfig(suite="gan", task="generation", model="gan", dataset="ring8", profile="smoke",
                    train=TrainConfig(steps=10, batch_size=8), eval=EvalConfig(num_samples=10, num_real=10))

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from benchmark.config import TrainConfig
-from benchmark.training import Diverged, fit_resumable
-from models import GAN
+from genbench.benchmark.config import TrainConfig
+from genbench.benchmark.training import Diverged, fit_resumable
+from genbench.models import GAN
 
 
 def _model(seed=0):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evaluation import c2st_accuracy
+from genbench.evaluation import c2st_accuracy
 
 
 def test_same_distribution_is_at_chance():

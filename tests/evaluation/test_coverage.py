@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evaluation import class_coverage, mode_coverage
+from genbench.evaluation import class_coverage, mode_coverage
 
 STD = 0.02
 RING = 2.0 * np.stack([np.cos(np.arange(8) * np.pi / 4), np.sin(np.arange(8) * np.pi / 4)], axis=1)

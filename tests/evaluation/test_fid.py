@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from evaluation import (
+from genbench.evaluation import (
     frechet_distance,
     frechet_distance_from_moments,
     frechet_distance_infinity,

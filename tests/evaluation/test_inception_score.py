@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evaluation import inception_score
+from genbench.evaluation import inception_score
 
 
 def test_confident_predictions_spread_over_all_classes_give_k():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evaluation import density_coverage, precision_recall
+from genbench.evaluation import density_coverage, precision_recall
 
 
 def test_identical_sets_are_fully_precise_and_covered():

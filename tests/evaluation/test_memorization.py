@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evaluation import memorization
+from genbench.evaluation import memorization
 
 
 @pytest.fixture(scope="module")

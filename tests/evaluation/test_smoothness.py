@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evaluation import latent_path_smoothness
+from genbench.evaluation import latent_path_smoothness
 
 
 def test_linear_paths_give_mean_squared_step():

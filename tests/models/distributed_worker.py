@@ -20,7 +20,7 @@ strategy = {"single": tf.distribute.get_strategy,
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models import DCGAN, GAN  # noqa: E402
+from genbench.models import DCGAN, GAN  # noqa: E402
 
 model_class, kwargs = {"gan": (GAN, {"latent_dim": 4, "data_shape": (8,), "hidden_units": (16,)}),
                        "dcgan": (DCGAN, {"latent_dim": 8, "data_shape": (28, 28, 1),

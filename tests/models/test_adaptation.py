@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import (
+from genbench.models import (
     ADDA,
     DANN,
     AnnealedLearningRate,

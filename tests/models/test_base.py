@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from models import (
+from genbench.models import (
     DCGAN,
     adaptation,
     classifiers,
@@ -76,7 +76,7 @@ def test_every_network_outputs_float32_under_mixed_precision(mixed, name):
 def test_serialization_names_stay_those_of_saved_files():
     """``.keras`` files name their classes "models>Class": moving a class between modules of
     ``models`` must not change that."""
-    from models import base
+    from genbench.models import base
 
     for cls in (base.TwoPlayerModel, DCGAN, ssgan.SSGAN, cyclegan.CycleGAN, discogan.DiscoGAN,
                 vae.VAE, diffusion.DDPM, diffusion.LatentDiffusion):

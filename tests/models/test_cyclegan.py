@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import CycleGAN
-from models.cyclegan import build_patchgan_discriminator, build_resnet_generator
-from models.layers import InstanceNormalization, ReflectionPadding2D
-from models.losses import cycle_consistency_loss, identity_loss
+from genbench.models import CycleGAN
+from genbench.models.cyclegan import build_patchgan_discriminator, build_resnet_generator
+from genbench.models.layers import InstanceNormalization, ReflectionPadding2D
+from genbench.models.losses import cycle_consistency_loss, identity_loss
 
 SHAPE = (28, 28, 1)
 

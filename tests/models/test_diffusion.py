@@ -13,11 +13,11 @@ import pytest
 import tensorflow as tf
 from scipy import integrate, stats
 
-from models import DDPM, VAE, LatentDiffusion
-from models.diffusion import latent_scale_factor
-from models.noise_scheduler import beta_schedule
-from models.unet import build_unet
-from models.vae import gaussian_kl
+from genbench.models import DDPM, VAE, LatentDiffusion
+from genbench.models.diffusion import latent_scale_factor
+from genbench.models.noise_scheduler import beta_schedule
+from genbench.models.unet import build_unet
+from genbench.models.vae import gaussian_kl
 
 TINY_UNET = {"channels": (8, 16), "embedding_dim": 16, "attention": True}
 
@@ -217,7 +217,7 @@ MIRRORED_WORKER = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     import numpy as np
-    from models import DDPM, VAE
+    from genbench.models import DDPM, VAE
 
     data = np.random.default_rng(0).uniform(-1, 1, (256, 8, 8, 1)).astype("float32")
     results = {}

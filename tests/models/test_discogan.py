@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import DiscoGAN
-from models.discogan import build_discogan_discriminator, build_encoder_decoder_generator
-from models.losses import squared_reconstruction_loss
+from genbench.models import DiscoGAN
+from genbench.models.discogan import build_discogan_discriminator, build_encoder_decoder_generator
+from genbench.models.losses import squared_reconstruction_loss
 
 
 def _data(n=32, shape=(32, 32, 3)):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import DCGAN, GAN
-from models.dcgan import build_dcgan_discriminator, build_dcgan_generator
+from genbench.models import DCGAN, GAN
+from genbench.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
 
 
 def _fit(model, data, batch, steps):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import LinearDecay
-from models.layers import ImageHistoryPool, InstanceNormalization, ReflectionPadding2D
+from genbench.models import LinearDecay
+from genbench.models.layers import ImageHistoryPool, InstanceNormalization, ReflectionPadding2D
 
 
 def test_instance_norm_matches_numpy_reference():

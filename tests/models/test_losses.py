@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from models import losses
+from genbench.models import losses
 
 
 def sigmoid(x):

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models import SSGAN
-from models.layers import MinibatchDiscrimination, WeightNormDense
-from models.losses import (
+from genbench.models import SSGAN
+from genbench.models.layers import MinibatchDiscrimination, WeightNormDense
+from genbench.models.losses import (
     feature_matching_loss,
     log_real_odds,
     ssgan_supervised_loss,
     ssgan_unsupervised_loss,
 )
-from models.ssgan import build_ssgan_discriminator, initialize_weight_norm
+from genbench.models.ssgan import build_ssgan_discriminator, initialize_weight_norm
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.normal(size=(6, 4)).astype("float32") * 3

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import ConfigError
-from benchmark.suites import build_configs
-from benchmark.tasks import adaptation
+from genbench.benchmark.cli import main
+from genbench.benchmark.config import ConfigError
+from genbench.benchmark.suites import build_configs
+from genbench.benchmark.tasks import adaptation
 
 TINY = ["--set", "train.steps=4", "--set", "train.checkpoint_every=2", "--set", "train.batch_size=16",
         "--set", 'model.source={"steps": 20, "batch_size": 32, "classifier_lr": 0.001}']

@@ -6,12 +6,12 @@ import sqlite3
 import numpy as np
 import pytest
 
-from benchmark import ssl_baselines as baselines
-from benchmark.cli import main
-from benchmark.config import ConfigError
-from benchmark.suites import BUDGETS, SUITES, build_configs
-from benchmark.tasks import ssl
-from benchmark.tasks.base import TaskContext
+from genbench.benchmark import ssl_baselines as baselines
+from genbench.benchmark.cli import main
+from genbench.benchmark.config import ConfigError
+from genbench.benchmark.suites import BUDGETS, SUITES, build_configs
+from genbench.benchmark.tasks import ssl
+from genbench.benchmark.tasks.base import TaskContext
 
 TINY = {"steps": 60, "batch_size": 20, "checkpoint_every": 30}
 SMALL_CLASSIFIER = {"hidden_units": [32, 16]}

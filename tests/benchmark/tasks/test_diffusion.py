@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from benchmark.cli import main
-from benchmark.reporting.tables import ratio_table, summarize
+from genbench.benchmark.cli import main
+from genbench.benchmark.reporting.tables import ratio_table, summarize
 
 COST = ("train_seconds", "train_img_per_s", "train_step_ms", "sampling_steps", "sample_img_per_s",
         "sample_ms_per_img")

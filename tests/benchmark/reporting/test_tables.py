@@ -1,6 +1,11 @@
 import math
 
-from benchmark.reporting.tables import format_value, markdown_table, provenance_line, summarize
+from genbench.benchmark.reporting.tables import (
+    format_value,
+    markdown_table,
+    provenance_line,
+    summarize,
+)
 
 
 def _row(model, seed, metric, value, **prov):

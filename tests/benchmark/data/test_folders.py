@@ -5,9 +5,9 @@ import copy
 import numpy as np
 import pytest
 
-from benchmark.data import DataError, get_dataset
-from benchmark.data import folders as data_folders
-from benchmark.data.folders import CIFAR10_JPEG
+from genbench.benchmark.data import DataError, get_dataset
+from genbench.benchmark.data import folders as data_folders
+from genbench.benchmark.data.folders import CIFAR10_JPEG
 
 CLASSES = CIFAR10_JPEG.classes
 

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from benchmark.data import (
+from genbench.benchmark.data import (
     DataError,
     dataset_names,
     format_status,
@@ -13,8 +13,8 @@ from benchmark.data import (
     resolve_data_dir,
     status_rows,
 )
-from benchmark.data import images as images_module
-from benchmark.data.images import MNIST
+from genbench.benchmark.data import images as images_module
+from genbench.benchmark.data.images import MNIST
 
 EXPECTED = {"mnist": ((28, 28, 1), 60000, 10000), "usps": ((16, 16, 1), 7291, 2007),
             "mnist_m": ((32, 32, 3), 59001, 9001)}

@@ -1,4 +1,4 @@
-"""`python -m benchmark score` and `benchmark.samples.score`: a user's samples scored like the
+"""`python -m benchmark score` and `genbench.score`: a user's samples scored like the
 suite's models, with one error line for bad input."""
 
 import json
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import benchmark
-from benchmark.cli import main
-from benchmark.errors import BenchmarkError
-from benchmark.samples import as_images, load_images, score
-from benchmark.suites import REAL_DATA, build_configs
+import genbench
+from genbench.benchmark.cli import main
+from genbench.benchmark.errors import BenchmarkError
+from genbench.benchmark.samples import as_images, load_images, score
+from genbench.benchmark.suites import REAL_DATA, build_configs
 
 SMOKE = ["--profile", "smoke", "--set", "eval.num_real=200"]
 
@@ -79,7 +79,7 @@ def test_real_data_floor_is_far_below_random_pixels(data_dir, mnist):
     rng = np.random.default_rng(0)
     noise = (rng.random((300, 28, 28, 1)) < 0.5).astype(np.uint8) * 255
     kwargs = {"profile": "smoke", "overrides": ["eval.num_real=300"], "data_dir": data_dir}
-    real = benchmark.score(mnist[0], "mnist:test", **kwargs)["metrics"]
+    real = genbench.score(mnist[0], "mnist:test", **kwargs)["metrics"]
     broken = score(noise, "mnist:test", **kwargs)["metrics"]
     assert real["cfid"]["value"] < broken["cfid"]["value"] / 20
     assert abs(real["c2st_acc"]["value"] - 0.5) < 0.15 and broken["c2st_acc"]["value"] > 0.95
@@ -93,8 +93,8 @@ def test_images_scored_against_themselves_on_the_fid_network(tmp_path, mnist):
     """A folder or array reference has no classifier: FID/KID and the k-NN metrics on the FID
     Inception network; a set against itself is at Fréchet distance 0 and fully precise and
     recalled."""
-    from evaluation.extractors import ExtractorUnavailable
-    from evaluation.fid_inception import find_weights
+    from genbench.evaluation.extractors import ExtractorUnavailable
+    from genbench.evaluation.fid_inception import find_weights
 
     try:
         find_weights()
@@ -112,7 +112,7 @@ def test_images_scored_against_themselves_on_the_fid_network(tmp_path, mnist):
 
 
 def test_reference_features_are_computed_once_then_loaded(data_dir, mnist, monkeypatch, tmp_path):
-    from evaluation.extractors import ClassifierExtractor
+    from genbench.evaluation.extractors import ClassifierExtractor
 
     computed = []
     original = ClassifierExtractor.features

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark.data import labelled_split
+from genbench.benchmark.data import labelled_split
 
 
 @pytest.fixture

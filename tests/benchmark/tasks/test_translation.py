@@ -10,13 +10,13 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import ConfigError
-from benchmark.data import DataError, get_dataset
-from benchmark.domain_classifier import domain_extractor
-from benchmark.suites import build_configs
-from benchmark.tasks import common, translation
-from benchmark.tasks.base import TaskContext, TaskResult
+from genbench.benchmark.cli import main
+from genbench.benchmark.config import ConfigError
+from genbench.benchmark.data import DataError, get_dataset
+from genbench.benchmark.domain_classifier import domain_extractor
+from genbench.benchmark.suites import build_configs
+from genbench.benchmark.tasks import common, translation
+from genbench.benchmark.tasks.base import TaskContext, TaskResult
 
 # One model per pair keeps the test short; together they cover both models, both pairs and
 # both kinds of common format (USPS up-sampled to 28 px; MNIST to 32 px RGB).

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from benchmark.reporting.references import REFERENCES, Reference, reference_table
+from genbench.benchmark.reporting.references import REFERENCES, Reference, reference_table
 
 
 def test_reference_rows_show_ours_the_paper_and_the_difference():

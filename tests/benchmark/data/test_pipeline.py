@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark.data import make_pipeline
+from genbench.benchmark.data import make_pipeline
 
 tf = pytest.importorskip("tensorflow")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark.data import DataError, get_dataset
+from genbench.benchmark.data import DataError, get_dataset
 
 
 def test_ring8_geometry():

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import ConfigError
-from benchmark.suites import BUDGETS, build_configs
-from benchmark.tasks.generation import build_model
+from genbench.benchmark.cli import main
+from genbench.benchmark.config import ConfigError
+from genbench.benchmark.suites import BUDGETS, build_configs
+from genbench.benchmark.tasks.generation import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_GAN = "examples.tiny_gan:TinyGAN"

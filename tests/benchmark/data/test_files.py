@@ -8,10 +8,10 @@ import tarfile
 import numpy as np
 import pytest
 
-from benchmark.data import DataError, get_dataset
-from benchmark.data import files as data_files
-from benchmark.data.errors import ChecksumMismatch
-from benchmark.data.files import read_cifar_batches, sha256
+from genbench.benchmark.data import DataError, get_dataset
+from genbench.benchmark.data import files as data_files
+from genbench.benchmark.data.errors import ChecksumMismatch
+from genbench.benchmark.data.files import read_cifar_batches, sha256
 
 IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")

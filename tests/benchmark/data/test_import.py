@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark.data import DataError, get_dataset, import_dataset
+from genbench.benchmark.data import DataError, get_dataset, import_dataset
 
 
 def test_import_a_file(shared, tmp_path):

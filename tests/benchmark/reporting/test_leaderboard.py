@@ -4,9 +4,9 @@ import csv
 import dataclasses
 import time
 
-from benchmark.config import EvalConfig, RunConfig, TrainConfig
-from benchmark.reporting import write_reports
-from benchmark.store import ResultsStore
+from genbench.benchmark.config import EvalConfig, RunConfig, TrainConfig
+from genbench.benchmark.reporting import write_reports
+from genbench.benchmark.store import ResultsStore
 
 ENV = {"cpu": "test cpu", "cores": 2, "gpus": []}
 OLD = RunConfig(suite="gan", task="generation", model="gan", dataset="ring8", profile="smoke",

@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 from keras.src.legacy.saving import legacy_h5_format
 
-from benchmark.backbones import BACKBONES, build_backbone_classifier
-from benchmark.cli import main
-from benchmark.config import apply_overrides
-from benchmark.suites import build_configs
-from benchmark.tasks import transfer
-from benchmark.tasks.base import RunSkipped, TaskContext
-from benchmark.tasks.common import RunContext
-from benchmark.tasks.configs import TransferTraining
-from models import build_small_cnn
-from models.dcgan import build_dcgan_discriminator
+from genbench.benchmark.backbones import BACKBONES, build_backbone_classifier
+from genbench.benchmark.cli import main
+from genbench.benchmark.config import apply_overrides
+from genbench.benchmark.suites import build_configs
+from genbench.benchmark.tasks import transfer
+from genbench.benchmark.tasks.base import RunSkipped, TaskContext
+from genbench.benchmark.tasks.common import RunContext
+from genbench.benchmark.tasks.configs import TransferTraining
+from genbench.models import build_small_cnn
+from genbench.models.dcgan import build_dcgan_discriminator
 
 SHAPE = (8, 8, 1)
 TRAIN = TransferTraining(steps=1, batch_size=1, classifier_lr=1e-2, finetune_lr=1e-2)

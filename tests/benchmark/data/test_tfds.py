@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from benchmark.data import DataError, get_dataset
-from benchmark.data.tfds_sets import center_crop_resize
+from genbench.benchmark.data import DataError, get_dataset
+from genbench.benchmark.data.tfds_sets import center_crop_resize
 
 
 def prepare(root, name, version, counts):
