@@ -22,17 +22,25 @@ _SALIMANS = "Salimans et al. 2016, Improved Techniques for Training GANs"
 _ADDA = "Tzeng et al. 2017, Adversarial Discriminative Domain Adaptation, Table 2"
 REFERENCES = {
     # Table 1 counts errors of 10000 test images: 1677 +- 452 with 20 labels, 93 +- 6.5 with 100.
-    ("ssl", "ssgan", "mnist", "labels=20", "error_pct"): Reference(16.77, 4.52, f"{_SALIMANS}, Table 1"),
-    ("ssl", "ssgan", "mnist", "labels=100", "error_pct"): Reference(0.93, 0.065, f"{_SALIMANS}, Table 1"),
-    ("ssl", "ssgan", "cifar10-jpeg", "labels=4000", "error_pct"): Reference(18.63, 2.32, f"{_SALIMANS}, Table 2"),
-    ("ssl", "ssgan", "svhn_cropped", "labels=1000", "error_pct"): Reference(8.11, 1.3, f"{_SALIMANS}, Table 3"),
-    # Domain adaptation: target test error (100 - the papers' accuracy); ADDA's "gradient reversal" is DANN.
-    **{("adaptation", method, pair, "", "error_pct"): Reference(round(100 - accuracy, 2), None, _ADDA)
-       for pair, accuracies in (("mnist:usps", (75.2, 77.1, 89.4)), ("usps:mnist", (57.1, 73.0, 90.1)),
+    ("ssl", "ssgan", "mnist", "labels=20", "error_pct"): Reference(
+        16.77, 4.52, f"{_SALIMANS}, Table 1"),
+    ("ssl", "ssgan", "mnist", "labels=100", "error_pct"): Reference(
+        0.93, 0.065, f"{_SALIMANS}, Table 1"),
+    ("ssl", "ssgan", "cifar10-jpeg", "labels=4000", "error_pct"): Reference(
+        18.63, 2.32, f"{_SALIMANS}, Table 2"),
+    ("ssl", "ssgan", "svhn_cropped", "labels=1000", "error_pct"): Reference(
+        8.11, 1.3, f"{_SALIMANS}, Table 3"),
+    # Domain adaptation: target test error (100 - the papers' accuracy); ADDA's "gradient
+    # reversal" is DANN.
+    **{("adaptation", method, pair, "", "error_pct"):
+       Reference(round(100 - accuracy, 2), None, _ADDA)
+       for pair, accuracies in (("mnist:usps", (75.2, 77.1, 89.4)),
+                                ("usps:mnist", (57.1, 73.0, 90.1)),
                                 ("svhn_cropped:mnist", (60.1, 73.9, 76.0)))
        for method, accuracy in zip(("source_only", "dann", "adda"), accuracies, strict=True)},
     ("adaptation", "dann", "mnist:mnist_m", "", "error_pct"): Reference(
-        23.34, None, "Ganin et al. 2016, Domain-Adversarial Training of Neural Networks, Table 2 (76.66%)"),
+        23.34, None, "Ganin et al. 2016, Domain-Adversarial Training of Neural Networks, "
+                     "Table 2 (76.66%)"),
 }
 
 
@@ -52,5 +60,6 @@ def reference_table(summary, task, references=None):
                      f"{ref.citation} |")
     if not lines:
         return ""
-    header = ["| model | dataset | setting | metric | ours | paper | Δ | source |", "|---|---|---|---|---|---|---|---|"]
+    header = ["| model | dataset | setting | metric | ours | paper | Δ | source |",
+              "|---|---|---|---|---|---|---|---|"]
     return "\n".join(header + lines)

@@ -17,10 +17,11 @@ CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit"]
 
 # Column order of the leaderboard tables; metrics not listed come after, alphabetically.
 METRIC_ORDER = ["modes_covered", "hq_share", "mode_kl", "fid", "fid_inf", "kid", "cfid", "cfid_inf",
-                "ckid", "is", "cis", "classes_covered", "class_kl", "precision", "recall", "density", "coverage",
-                "c2st_acc", "memorization", "path_smoothness", "cas", "cas_real", "accuracy", "error_pct",
-                "label_preservation", "cycle_error", "train_seconds", "train_img_per_s", "sample_img_per_s",
-                "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"]
+                "ckid", "is", "cis", "classes_covered", "class_kl", "precision", "recall",
+                "density", "coverage", "c2st_acc", "memorization", "path_smoothness", "cas",
+                "cas_real", "accuracy", "error_pct", "label_preservation", "cycle_error",
+                "train_seconds", "train_img_per_s", "sample_img_per_s", "vae_train_seconds",
+                "train_step_ms", "sampling_steps", "sample_ms_per_img"]
 COST_METRICS = {"train_seconds", "train_img_per_s", "sample_img_per_s",
                 "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"}
 LOWER_IS_BETTER = {"fid", "fid_inf", "kid", "cfid", "cfid_inf", "ckid", "mode_kl", "class_kl",
@@ -52,9 +53,11 @@ def format_value(mean, std):
 
 def with_cells(summary):
     """``summary`` with a "cell" column, "mean ± std" plus " (n=k)" where a row averages another
-    number of seeds than most rows do, so that a single-seed value among three-seed means shows as one."""
+    number of seeds than most rows do, so that a single-seed value among three-seed means shows
+    as one."""
     usual_n = summary["n_seeds"].mode().max() if len(summary) else 0
-    return summary.assign(cell=[format_value(r.mean, r.std) + ("" if r.n_seeds == usual_n else f" (n={r.n_seeds})")
+    return summary.assign(cell=[format_value(r.mean, r.std)
+                                + ("" if r.n_seeds == usual_n else f" (n={r.n_seeds})")
                                 for r in summary.itertuples()])
 
 
@@ -66,11 +69,13 @@ def direction(metric):
 
 
 def metric_sort_key(metric):
-    return (METRIC_ORDER.index(metric), metric) if metric in METRIC_ORDER else (len(METRIC_ORDER), metric)
+    return ((METRIC_ORDER.index(metric), metric) if metric in METRIC_ORDER
+            else (len(METRIC_ORDER), metric))
 
 
 def markdown_table(summary, metrics, row_keys=("model", "dataset", "setting")):
-    """One Markdown table: a row per ``row_keys`` combination, a column per metric (see ``with_cells``)."""
+    """One Markdown table: a row per ``row_keys`` combination, a column per metric (see
+    ``with_cells``)."""
     row_keys = [k for k in row_keys if summary[k].astype(str).str.len().gt(0).any()]
     rows = with_cells(summary[summary["metric"].isin(metrics)])
     header = list(row_keys) + [f"{m} {direction(m)}" for m in metrics]
@@ -78,7 +83,8 @@ def markdown_table(summary, metrics, row_keys=("model", "dataset", "setting")):
     for key, group in rows.groupby(list(row_keys), sort=False):
         key = key if isinstance(key, tuple) else (key,)
         values = {r.metric: r.cell for r in group.itertuples()}
-        lines.append("| " + " | ".join(list(map(str, key)) + [values.get(m, "–") for m in metrics]) + " |")
+        cells = list(map(str, key)) + [values.get(m, "–") for m in metrics]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -88,12 +94,13 @@ def ratio_table(summary, numerator, denominator, metrics):
     means = summary.set_index(["dataset", "setting", "model", "metric"])["mean"]
     header = ["dataset", "setting"] + [f"{m} {numerator}/{denominator}" for m in metrics]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for dataset, setting in summary[["dataset", "setting"]].drop_duplicates().itertuples(index=False):
+    pairs = summary[["dataset", "setting"]].drop_duplicates()
+    for dataset, setting in pairs.itertuples(index=False):
         ratios = [means.get((dataset, setting, numerator, m), math.nan)
                   / means.get((dataset, setting, denominator, m), math.nan) for m in metrics]
         if not all(math.isnan(r) for r in ratios):
-            lines.append("| " + " | ".join([dataset, setting] + [f"{r:.3g}" if not math.isnan(r) else "–"
-                                                                 for r in ratios]) + " |")
+            cells = [f"{r:.3g}" if not math.isnan(r) else "–" for r in ratios]
+            lines.append("| " + " | ".join([dataset, setting] + cells) + " |")
     return "\n".join(lines)
 
 
@@ -113,7 +120,8 @@ def provenance_bullets(metric_rows):
     other = set()
     scored = {}  # metric -> splits it was scored on
     for row in metric_rows:
-        prov = json.loads(row["provenance"]) if isinstance(row["provenance"], str) else row["provenance"]
+        prov = row["provenance"]
+        prov = json.loads(prov) if isinstance(prov, str) else prov
         if "extractor" in prov:
             # Keyed by weights too: a network retrained elsewhere is another network.
             entry = by_extractor.setdefault((prov["extractor"], prov["weights_sha256"]),
@@ -140,7 +148,8 @@ def provenance_bullets(metric_rows):
         facts = entry["facts"]
         accuracy = f", test accuracy {facts['test accuracy']}" if "test accuracy" in facts else ""
         which = (f" for {', '.join(sorted(entry['models']))}" if versions[name] > 1 else "")
-        lines.append(f"- {metrics}{which} on `{name}` (weights sha256 {facts['sha256']}{accuracy}): "
+        lines.append(f"- {metrics}{which} on `{name}` "
+                     f"(weights sha256 {facts['sha256']}{accuracy}): "
                      f"{'; '.join(sorted(entry['samples']))}; resize: {facts['resize']}")
     lines += [f"- {text}" for text in sorted(other)]
     by_splits = {}

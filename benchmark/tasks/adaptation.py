@@ -132,7 +132,8 @@ def _align_features(run_ctx, method, train, settings, classifier, labelled_sourc
                                     y_a=y_source)
     workdir = ctx.workdir / stage if stage else ctx.workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    state = fit_resumable(model, model.optimizers, make_dataset, train, workdir, ctx.report, ctx.log)
+    state = fit_resumable(model, model.optimizers, make_dataset, train, workdir, ctx.report,
+                          ctx.log)
     save_history(run_ctx, state, prefix=f"{stage}_" if stage else "")
     adapted = model.target_classifier if method == "adda" else model.classifier
     if settings.target_batch_norm:

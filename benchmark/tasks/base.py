@@ -42,7 +42,7 @@ class TaskContext:
 
 @dataclass
 class TaskResult:
-    metrics: list[dict] = field(default_factory=list)    # {metric, value, unit, setting, provenance}
+    metrics: list[dict] = field(default_factory=list)  # {metric, value, unit, setting, provenance}
     artifacts: dict[str, str] = field(default_factory=dict)  # kind -> path
 
     def add(self, metric, value, unit="", setting="", **provenance):

@@ -30,7 +30,8 @@ def _assert_one_line_error(result, *fragments):
     (["run", "--suite", "gan", "--model", "vae"], ["unknown model 'vae'", "dcgan"]),
     (["run", "--suite", "gan", "--dataset", "imagenet"], ["unknown dataset 'imagenet'"]),
     (["run", "--profile", "huge"], ["unknown profile 'huge'", "smoke"]),
-    (["run", "--suite", "ssl", "--setting", "labels=7"], ["unknown setting 'labels=7'", "labels=100"]),
+    (["run", "--suite", "ssl", "--setting", "labels=7"],
+     ["unknown setting 'labels=7'", "labels=100"]),
     (["run", "--seeds", "0"], ["--seeds", "at least 1"]),
     (["run", "--set", "train.steps=-3"], ["train.steps must be a positive number"]),
     (["run", "--set", "train.batch_size=0"], ["train.batch_size must be a positive number"]),
@@ -58,7 +59,8 @@ def test_unwritable_output_directory(tmp_path):
 
 
 def test_missing_dataset_files(tmp_path, monkeypatch):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BENCHMARK_CACHE_DIR": str(tmp_path / "c")}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "BENCHMARK_CACHE_DIR": str(tmp_path / "c")}
     result = _cli("run", "--suite", "gan", "--dataset", "mnist", "--profile", "smoke", "--offline",
                   "--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "out"), env=env)
     _assert_one_line_error(result, "mnist: not found", "data download mnist")
@@ -94,7 +96,8 @@ def test_report_without_results(tmp_path):
 def test_list_names_everything():
     result = _cli("list")
     assert result.returncode == 0
-    for word in ("gan", "dcgan", "ring8", "mnist", "fashion_mnist", "cfid", "smoke", "standard", "paper"):
+    for word in ("gan", "dcgan", "ring8", "mnist", "fashion_mnist", "cfid", "smoke", "standard",
+                 "paper"):
         assert word in result.stdout
 
 

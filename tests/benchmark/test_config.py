@@ -35,9 +35,10 @@ def test_hash_depends_on_settings_not_on_suite():
 
 
 def test_overrides_by_section():
-    config = apply_overrides(_config(), ["train.steps=200", "eval.num_samples=50", "model.latent_dim=8",
-                                         "train.beta_1=0.9"])
-    assert (config.train.steps, config.eval.num_samples, config.model_params["latent_dim"]) == (200, 50, 8)
+    config = apply_overrides(_config(), ["train.steps=200", "eval.num_samples=50",
+                                         "model.latent_dim=8", "train.beta_1=0.9"])
+    assert (config.train.steps, config.eval.num_samples,
+            config.model_params["latent_dim"]) == (200, 50, 8)
     assert config.train.beta_1 == 0.9
     assert config.hash != _config().hash
 

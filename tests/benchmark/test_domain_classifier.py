@@ -1,4 +1,5 @@
-"""The classifiers the suite trains itself: the shared recipe and the classification accuracy score."""
+"""The classifiers the suite trains itself: the shared recipe and the classification accuracy
+score."""
 
 import numpy as np
 
@@ -12,11 +13,14 @@ def test_cas_of_real_images_matches_real_training_and_of_wrong_labels_is_chance(
     rng = np.random.default_rng(1)
     chosen = rng.permutation(len(x))[:500]
     # Samples that are real images with their true labels: as good as the real-data reference.
-    cas, real_accuracy, n_train, n_test = classification_accuracy_score(x[chosen], y[chosen], mnist, data_dir, seed=0)
+    cas, real_accuracy, n_train, n_test = classification_accuracy_score(x[chosen], y[chosen], mnist,
+                                                                        data_dir, seed=0)
     assert (n_train, n_test) == (500, 10000)
     assert real_accuracy > 0.85 and abs(cas - real_accuracy) < 0.05
-    # Labels that say nothing about the images (a generator ignoring its class input): chance level.
-    cas, _, _, _ = classification_accuracy_score(x[chosen], rng.permutation(y[chosen]), mnist, data_dir, seed=0)
+    # Labels that say nothing about the images (a generator ignoring its class input): chance
+    # level.
+    cas, _, _, _ = classification_accuracy_score(x[chosen], rng.permutation(y[chosen]), mnist,
+                                                 data_dir, seed=0)
     assert cas < 0.25
 
 

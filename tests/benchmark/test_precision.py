@@ -14,7 +14,8 @@ from genbench.benchmark.reporting import write_reports
 from genbench.benchmark.store import ResultsStore
 
 CONFIG = RunConfig(suite="gan", task="generation", model="gan", dataset="ring8", profile="smoke",
-                   train=TrainConfig(steps=10, batch_size=8), eval=EvalConfig(num_samples=10, num_real=10))
+                   train=TrainConfig(steps=10, batch_size=8),
+                   eval=EvalConfig(num_samples=10, num_real=10))
 
 
 @pytest.mark.parametrize("flags, expected", [({"amx_bf16", "avx2"}, "bfloat16"),

@@ -24,7 +24,8 @@ TINY = ["--set", "train.steps=20", "--set", "train.checkpoint_every=10"]
 
 def _runs(out):
     with sqlite3.connect(Path(out) / "results.sqlite") as db:
-        return db.execute("SELECT model, dataset, seed, status, reason FROM runs ORDER BY id").fetchall()
+        return db.execute("SELECT model, dataset, seed, status, reason FROM runs "
+                          "ORDER BY id").fetchall()
 
 
 def _metric_count(out):
@@ -34,7 +35,8 @@ def _metric_count(out):
 
 def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, capsys):
     out = tmp_path / "reports"
-    args = ["run", "--suite", "gan", "--profile", "smoke", "--out", str(out), "--data-dir", data_dir]
+    args = ["run", "--suite", "gan", "--profile", "smoke", "--out", str(out),
+            "--data-dir", data_dir]
     assert main(args) == 0
     runs = _runs(out)
     assert {(m, d) for m, d, *_ in runs} == {("gan", "ring8"), ("gan", "grid25"), ("gan", "mnist"),
@@ -45,17 +47,19 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
 
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["suite", "task", "model", "dataset", "setting", "profile", "metric", "mean",
-                             "std", "n_seeds", "unit"]
+    assert list(rows[0]) == ["suite", "task", "model", "dataset", "setting", "profile", "metric",
+                             "mean", "std", "n_seeds", "unit"]
     metrics = {(r["model"], r["dataset"], r["metric"]) for r in rows}
     for metric in ("modes_covered", "hq_share", "mode_kl", "train_img_per_s"):
         assert ("gan", "ring8", metric) in metrics
-    for metric in ("cfid", "ckid", "cis", "classes_covered", "class_kl", "precision", "recall", "density",
-                   "coverage", "c2st_acc", "memorization", "train_img_per_s", "sample_img_per_s"):
+    for metric in ("cfid", "ckid", "cis", "classes_covered", "class_kl", "precision", "recall",
+                   "density", "coverage", "c2st_acc", "memorization", "train_img_per_s",
+                   "sample_img_per_s"):
         assert ("dcgan", "mnist", metric) in metrics
     board = (out / "leaderboard.md").read_text()
     assert "## gan / generation (smoke profile)" in board and "*Provenance:*" in board
-    for name in ("generation_dcgan_mnist_smoke_samples.png", "generation_dcgan_mnist_smoke_latent_walk.png",
+    for name in ("generation_dcgan_mnist_smoke_samples.png",
+                 "generation_dcgan_mnist_smoke_latent_walk.png",
                  "generation_gan_ring8_smoke_samples.png", "generation_gan_mnist_smoke_curves.png"):
         assert (out / "figures" / name).stat().st_size > 1000
         assert f"figures/{name}" in board
@@ -77,12 +81,12 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
 
 def test_killed_run_resumes_without_duplicates(tmp_path, data_dir):
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "benchmark", "run", "--suite", "gan", "--dataset", "ring8", "--profile",
-            "smoke", "--out", str(out), "--data-dir", data_dir,
+    args = [sys.executable, "-m", "benchmark", "run", "--suite", "gan", "--dataset", "ring8",
+            "--profile", "smoke", "--out", str(out), "--data-dir", data_dir,
             "--set", "train.steps=3000", "--set", "train.checkpoint_every=100"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     for line in proc.stderr:  # wait for a checkpoint past the first, then kill -9 mid-training
         if "step 300/3000" in line or time.time() > deadline:
@@ -102,7 +106,8 @@ def test_killed_run_resumes_without_duplicates(tmp_path, data_dir):
     assert len(names) == len(set(names)) and "modes_covered" in names
 
 
-def test_diverged_and_crashed_runs_are_recorded_and_the_suite_goes_on(tmp_path, data_dir, monkeypatch):
+def test_diverged_and_crashed_runs_are_recorded_and_the_suite_goes_on(tmp_path, data_dir,
+                                                                      monkeypatch):
     real_run = generation.run
 
     def flaky_run(config, seed, ctx):
@@ -125,7 +130,8 @@ def test_diverged_and_crashed_runs_are_recorded_and_the_suite_goes_on(tmp_path, 
     assert "diverged at step 7" in board and "simulated crash" in board
 
 
-def test_skipped_run_records_nothing_and_runs_again_next_time(tmp_path, data_dir, monkeypatch, capsys):
+def test_skipped_run_records_nothing_and_runs_again_next_time(tmp_path, data_dir, monkeypatch,
+                                                              capsys):
     real_run = generation.run
     weights_installed = False
 
@@ -136,8 +142,8 @@ def test_skipped_run_records_nothing_and_runs_again_next_time(tmp_path, data_dir
 
     monkeypatch.setattr(generation, "run", needs_weights)
     out = tmp_path / "out"
-    args = ["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8", "--profile", "smoke", "--out",
-            str(out), "--data-dir", data_dir, *TINY]
+    args = ["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8", "--profile", "smoke",
+            "--out", str(out), "--data-dir", data_dir, *TINY]
     assert main(args) == 0
     assert _runs(out) == [] and "skipped (weights not installed)" in capsys.readouterr().err
     weights_installed = True
@@ -156,8 +162,8 @@ def test_same_seed_same_numbers(tmp_path, data_dir):
     values = []
     for name in ("a", "b"):
         out = tmp_path / name
-        assert main(["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8", "--profile", "smoke",
-                     "--out", str(out), "--data-dir", data_dir, *TINY]) == 0
+        assert main(["run", "--suite", "gan", "--model", "gan", "--dataset", "ring8",
+                     "--profile", "smoke", "--out", str(out), "--data-dir", data_dir, *TINY]) == 0
         values.append(_scores(out))
     assert values[0] == values[1] and "hq_share" in values[0]
 
@@ -193,8 +199,8 @@ def test_corrupt_store_is_reported_and_kept(tmp_path, data_dir, bad, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "results.sqlite").write_bytes(bad)
-    code = main(["run", "--suite", "gan", "--dataset", "ring8", "--profile", "smoke", "--out", str(out),
-                 "--data-dir", data_dir, *TINY])
+    code = main(["run", "--suite", "gan", "--dataset", "ring8", "--profile", "smoke",
+                 "--out", str(out), "--data-dir", data_dir, *TINY])
     if bad:
         assert code == 2 and "unusable" in capsys.readouterr().err
         assert (out / "results.sqlite").read_bytes() == bad

@@ -85,7 +85,8 @@ def test_real_data_floor_is_far_below_random_pixels(data_dir, mnist):
     assert abs(real["c2st_acc"]["value"] - 0.5) < 0.15 and broken["c2st_acc"]["value"] > 0.95
     assert real["precision"]["value"] > 0.7 and broken["precision"]["value"] < 0.05
     provenance = real["cfid"]["provenance"]
-    assert (provenance["n_fake"], provenance["n_real"], provenance["real_split"]) == (300, 300, "test")
+    assert (provenance["n_fake"], provenance["n_real"],
+            provenance["real_split"]) == (300, 300, "test")
     assert provenance["extractor"] == "mnist_smallcnn_150"
 
 
@@ -150,7 +151,8 @@ def test_cli_table_and_stored_run_rendered_as_an_external_row(tmp_path, data_dir
     table = capsys.readouterr().out
     assert "50 samples" in table and "cfid" in table and "mnist_smallcnn_150" in table
     with sqlite3.connect(out / "results.sqlite") as db:
-        run = db.execute("SELECT suite, task, model, dataset, profile, status, config FROM runs").fetchone()
+        run = db.execute("SELECT suite, task, model, dataset, profile, status, config "
+                         "FROM runs").fetchone()
     assert run[:6] == ("gan", "generation", "tiny", "mnist", "smoke", "done")
     assert json.loads(run[6])["train"] is None
     assert main(["report", "--out", str(out)]) == 0

@@ -7,7 +7,8 @@ from genbench.benchmark.errors import BenchmarkError
 from genbench.benchmark.store import ResultsStore
 
 CONFIG = RunConfig(suite="gan", task="generation", model="gan", dataset="ring8", profile="smoke",
-                   train=TrainConfig(steps=10, batch_size=8), eval=EvalConfig(num_samples=10, num_real=10))
+                   train=TrainConfig(steps=10, batch_size=8),
+                   eval=EvalConfig(num_samples=10, num_real=10))
 
 
 def test_run_lifecycle_and_metrics(tmp_path):

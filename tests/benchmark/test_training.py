@@ -31,7 +31,8 @@ def _optimizers(model):
 
 
 def test_resumed_training_matches_uninterrupted(tmp_path):
-    """Stop after the first checkpoint, resume in a fresh model: same weights as one straight run."""
+    """Stop after the first checkpoint, resume in a fresh model: same weights as one straight
+    run."""
     train = TrainConfig(steps=40, batch_size=32, checkpoint_every=20)
     make = _make_dataset(_points())
 

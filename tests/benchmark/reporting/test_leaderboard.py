@@ -10,7 +10,8 @@ from genbench.benchmark.store import ResultsStore
 
 ENV = {"cpu": "test cpu", "cores": 2, "gpus": []}
 OLD = RunConfig(suite="gan", task="generation", model="gan", dataset="ring8", profile="smoke",
-                train=TrainConfig(steps=10, batch_size=8), eval=EvalConfig(num_samples=10, num_real=10))
+                train=TrainConfig(steps=10, batch_size=8),
+                eval=EvalConfig(num_samples=10, num_real=10))
 
 
 def _finish(store, config, seed, value):
@@ -24,7 +25,8 @@ def test_a_row_averages_only_its_newest_configuration(tmp_path):
     store = ResultsStore(tmp_path / "results.sqlite")
     _finish(store, OLD, 0, 2.0)
     _finish(store, OLD, 1, 4.0)
-    new = dataclasses.replace(OLD, train=dataclasses.replace(OLD.train, steps=20))  # e.g. --set train.steps=20
+    # e.g. --set train.steps=20
+    new = dataclasses.replace(OLD, train=dataclasses.replace(OLD.train, steps=20))
     _finish(store, new, 0, 8.0)
     write_reports(store, tmp_path)
     with open(tmp_path / "results.csv") as f:
@@ -37,8 +39,10 @@ def test_a_row_averages_only_its_newest_configuration(tmp_path):
 def test_rows_follow_the_suite_order_not_the_run_order(tmp_path):
     store = ResultsStore(tmp_path / "results.sqlite")
     ssl = dataclasses.replace(OLD, suite="ssl", task="ssl", dataset="mnist", setting="labels=100")
-    # Run (and rerun) in reverse: the ssl suite lists ssgan before supervised, and both after the gan suite.
-    for config in (dataclasses.replace(ssl, model="supervised"), dataclasses.replace(ssl, model="ssgan"), OLD):
+    # Run (and rerun) in reverse: the ssl suite lists ssgan before supervised, and both after the
+    # gan suite.
+    for config in (dataclasses.replace(ssl, model="supervised"),
+                   dataclasses.replace(ssl, model="ssgan"), OLD):
         _finish(store, config, 0, 1.0)
     write_reports(store, tmp_path)
     with open(tmp_path / "results.csv") as f:

@@ -1,4 +1,5 @@
-"""The semi-supervised task and its baselines: splits, every method end to end, and the GMM on a toy set."""
+"""The semi-supervised task and its baselines: splits, every method end to end, and the GMM on a
+toy set."""
 
 import dataclasses
 import sqlite3
@@ -34,13 +35,16 @@ def test_suite_has_every_method_for_every_label_count():
     counts = {"mnist": {20, 50, 100, 1000}, "fashion_mnist": {100, 1000, 4000}}
     for model in ssl.METHODS:
         for dataset, expected in counts.items():
-            found = {ssl.num_labels(s.setting) for s in specs if s.model == model and s.dataset == dataset}
+            found = {ssl.num_labels(s.setting) for s in specs
+                     if s.model == model and s.dataset == dataset}
             assert found == expected, (model, dataset)
     # CIFAR-10 (4000 labels) runs on the paper profile only.
     assert {c.dataset for c in build_configs("ssl", "standard")} == {"mnist", "fashion_mnist"}
-    assert {c.dataset for c in build_configs("ssl", "paper")} == {"mnist", "fashion_mnist", "cifar10-jpeg"}
+    assert {c.dataset for c in build_configs("ssl", "paper")} == {"mnist", "fashion_mnist",
+                                                                  "cifar10-jpeg"}
     one_count = build_configs("ssl", "standard", dataset="mnist", setting="labels=100")
-    assert {(c.model, c.setting) for c in one_count} == {(model, "labels=100") for model in ssl.METHODS}
+    assert {(c.model, c.setting) for c in one_count} == {(model, "labels=100")
+                                                         for model in ssl.METHODS}
     for spec in specs:
         assert set(BUDGETS[spec.budget]) >= ({"paper"} if spec.dataset == "cifar10-jpeg" else
                                              {"smoke", "standard", "paper"})
@@ -53,7 +57,8 @@ def test_every_method_trains_and_scores_on_the_official_test_split(tmp_path, dat
     if model == "gmm":
         config = dataclasses.replace(config, model_params=dataclasses.replace(
             config.model_params, components=10, iterations=2))
-    result = ssl.run(config, 0, TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path))
+    ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path)
+    result = ssl.run(config, 0, ctx)
     values = {m["metric"]: m for m in result.metrics}
     assert set(values) == {"accuracy", "error_pct", "train_seconds"}
     assert all(m["setting"] == "labels=20" for m in result.metrics)
@@ -84,7 +89,8 @@ def test_gaussian_mixture_uses_the_unlabelled_data():
     labelled = np.array([np.argmin(np.abs(points[:, 0] + 3) + 9 * labels),
                          np.argmin(np.abs(points[:, 0] - 5) + 9 * (1 - labels))])
     gmm = baselines.GaussianMixtureClassifier(2, components=2, iterations=20, regularization=1e-6)
-    accuracy = np.mean(gmm.fit(images, labels, labelled).log_probabilities(images).argmax(1) == labels)
+    predicted = gmm.fit(images, labels, labelled).log_probabilities(images).argmax(1)
+    accuracy = np.mean(predicted == labels)
     nearest = np.argmin(np.linalg.norm(points[:, None] - points[labelled][None], axis=-1), axis=1)
     assert accuracy > 0.97 and np.mean(nearest == labels) < 0.85
 
@@ -108,17 +114,19 @@ def test_pseudo_labels_fill_their_share_of_every_batch_however_many_there_are():
     for x, y in baselines.training_batches(*real, 10, seed=0, pseudo=pseudo).take(4):
         assert list(y.numpy()) == [0] * 5 + [1] * 5
         assert (x.numpy()[:5] == -1).all() and (x.numpy()[5:] == 1).all()
-    _, y = next(iter(baselines.training_batches(*real, 10, seed=0, pseudo=(pseudo[0][:0], pseudo[1][:0], 0.5))))
+    no_pseudo = (pseudo[0][:0], pseudo[1][:0], 0.5)
+    _, y = next(iter(baselines.training_batches(*real, 10, seed=0, pseudo=no_pseudo)))
     assert list(y.numpy()) == [0] * 10  # no pseudo-labels yet: every example is a real label
 
 
 def test_smoke_run_through_the_cli_writes_error_rows(tmp_path, data_dir):
     out = tmp_path / "reports"
-    assert main(["run", "--suite", "ssl", "--profile", "smoke", "--model", "supervised", "--dataset", "mnist",
-                 "--out", str(out), "--data-dir", data_dir, "--set", "train.steps=10",
-                 "--set", "train.checkpoint_every=5"]) == 0
+    assert main(["run", "--suite", "ssl", "--profile", "smoke", "--model", "supervised",
+                 "--dataset", "mnist", "--out", str(out), "--data-dir", data_dir,
+                 "--set", "train.steps=10", "--set", "train.checkpoint_every=5"]) == 0
     with sqlite3.connect(out / "results.sqlite") as db:
-        settings = {s for (s,) in db.execute("SELECT DISTINCT setting FROM metrics WHERE metric = 'error_pct'")}
+        settings = {s for (s,) in db.execute("SELECT DISTINCT setting FROM metrics "
+                                             "WHERE metric = 'error_pct'")}
     assert settings == {"labels=20", "labels=50", "labels=100", "labels=1000"}
     board = (out / "leaderboard.md").read_text()
     assert "| supervised | mnist | labels=100 |" in board

@@ -35,23 +35,28 @@ def test_select_classes_keeps_the_split_and_renumbers_in_its_order():
     ("finetune_l2sp", True, True), ("finetune_conv", True, True), ("scratch", True, True)])
 def test_strategy_trains_only_its_layers(strategy, conv_trains, features_train):
     pretrained = build_small_cnn(SHAPE, 3)
-    pretrained.set_weights([w + 0.1 for w in pretrained.get_weights()])  # unlike any fresh initialisation
+    # unlike any fresh initialisation
+    pretrained.set_weights([w + 0.1 for w in pretrained.get_weights()])
     model = transfer.target_network(strategy, pretrained, SHAPE, 2, TRAIN, l2sp_weight=0.1)
     start = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers}
-    # Which layers start as the pretrained ones: all but the new head, the conv blocks only, or none.
+    # Which layers start as the pretrained ones: all but the new head, the conv blocks only, or
+    # none.
     transferred = {"scratch": (), "finetune_conv": ("conv",)}.get(strategy, ("conv", "features"))
     for layer, source_layer in zip(model.layers, pretrained.layers, strict=True):
         if layer.get_weights() and layer.name != "logits":
             kind = "features" if layer.name == "features" else "conv"
-            same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), source_layer.get_weights(),
-                                                             strict=True))
+            same = all(np.array_equal(a, b)
+                       for a, b in zip(layer.get_weights(), source_layer.get_weights(),
+                                       strict=True))
             assert same == (kind in transferred), layer.name
     rng = np.random.default_rng(0)
-    model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 2, 32), epochs=2, verbose=0)
+    model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 2, 32), epochs=2,
+              verbose=0)
     for layer in model.layers:
         if not layer.get_weights():
             continue
-        changed = not all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), start[layer.name], strict=True))
+        changed = not all(np.array_equal(a, b)
+                          for a, b in zip(layer.get_weights(), start[layer.name], strict=True))
         expected = {"logits": True, "features": features_train}.get(layer.name, conv_trains)
         assert changed == expected, layer.name
 
@@ -62,19 +67,22 @@ def test_l2sp_penalises_the_squared_distance_from_the_transferred_weights_only()
     assert float(sum(model.losses)) == pytest.approx(0.0)  # at the source weights
     kernel = model.get_layer("features").kernel
     kernel.assign(kernel + 0.5)
-    assert float(sum(model.losses)) == pytest.approx(0.5 * 2.0 * 0.25 * np.prod(kernel.shape), rel=1e-5)
+    penalty = 0.5 * 2.0 * 0.25 * np.prod(kernel.shape)
+    assert float(sum(model.losses)) == pytest.approx(penalty, rel=1e-5)
     head = model.get_layer("logits").kernel
     head.assign(head + 3.0)  # the new head is not pulled anywhere
-    assert float(sum(model.losses)) == pytest.approx(0.5 * 2.0 * 0.25 * np.prod(kernel.shape), rel=1e-5)
+    assert float(sum(model.losses)) == pytest.approx(penalty, rel=1e-5)
 
 
 def test_dcgan_features_train_only_a_linear_head_on_the_discriminators_last_conv_block():
     discriminator = build_dcgan_discriminator(SHAPE, base_filters=4)
     before = [w.copy() for w in discriminator.get_weights()]
     model = transfer.target_network("dcgan_features", discriminator, SHAPE, 3, TRAIN)
-    assert model.get_layer("logits").kernel.shape == (2 * 2 * 8, 3)  # 8 px -> two stride-2 convs, 2*4 filters
+    # 8 px -> two stride-2 convs, 2*4 filters
+    assert model.get_layer("logits").kernel.shape == (2 * 2 * 8, 3)
     rng = np.random.default_rng(0)
-    model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 3, 32), epochs=2, verbose=0)
+    model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 3, 32), epochs=2,
+              verbose=0)
     for after, start in zip(discriminator.get_weights(), before, strict=True):
         np.testing.assert_array_equal(after, start)  # batch-norm statistics included
     assert len(model.trainable_weights) == 2
@@ -86,10 +94,12 @@ def test_transfer_suite_scores_every_label_fraction(tmp_path, data_dir):
             "--set", 'model.source={"steps": 10, "batch_size": 32, "classifier_lr": 0.001}',
             "--set", 'model.dcgan={"steps": 3, "batch_size": 32}']
     for strategy in ("frozen", "scratch", "dcgan_features"):
-        assert main(["run", "--suite", "transfer", "--profile", "smoke", "--model", strategy, "--dataset",
-                     "mnist:mnist", "--out", str(out), "--data-dir", data_dir, *tiny]) == 0
+        assert main(["run", "--suite", "transfer", "--profile", "smoke", "--model", strategy,
+                     "--dataset", "mnist:mnist", "--out", str(out), "--data-dir", data_dir,
+                     *tiny]) == 0
     with open(out / "results.csv") as f:
-        rows = {(r["model"], r["setting"], r["metric"]): float(r["mean"]) for r in csv.DictReader(f)}
+        rows = {(r["model"], r["setting"], r["metric"]): float(r["mean"])
+                for r in csv.DictReader(f)}
     for strategy in ("frozen", "scratch", "dcgan_features"):
         for fraction in ("1", "100"):
             accuracy = rows[(strategy, f"digits 0-4->5-9, labels={fraction}%", "accuracy")]
@@ -100,14 +110,17 @@ def test_suite_compares_the_four_strategies_on_three_pairs_and_pretrained_featur
     configs = build_configs("transfer", "standard")
     pairs = {("mnist:mnist", "digits 0-4->5-9"), ("mnist:fashion_mnist", ""),
              ("cifar10-jpeg:cifar10-jpeg", "animals->vehicles")}
-    for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top", "scratch"):
+    for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top",
+                     "scratch"):
         assert {(c.dataset, c.setting) for c in configs if c.model == strategy} == pairs
     assert {c.setting for c in configs if c.model == "dcgan_features"} == {"digits 0-4->5-9"}
     assert {c.setting for c in configs if c.model.startswith("imagenet_")} == {"animals->vehicles"}
 
 
-def test_imagenet_backbone_without_cached_weights_is_skipped_with_one_message(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty Keras cache: nothing may be downloaded
+def test_imagenet_backbone_without_cached_weights_is_skipped_with_one_message(tmp_path,
+                                                                              monkeypatch):
+    # an empty Keras cache: nothing may be downloaded
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     config = next(c for c in build_configs("transfer", "smoke") if c.model == "imagenet_resnet50")
     ctx = TaskContext(tmp_path / "work", "unused", tmp_path / "cache")
     with pytest.raises(RunSkipped, match="resnet50 skipped") as skipped:
@@ -115,12 +128,14 @@ def test_imagenet_backbone_without_cached_weights_is_skipped_with_one_message(tm
     assert str(tmp_path / "models" / BACKBONES["resnet50"][2]) in str(skipped.value)
 
 
-def test_imagenet_backbone_classifier_loads_cached_weights_and_trains_only_its_head(tmp_path, monkeypatch):
+def test_imagenet_backbone_classifier_loads_cached_weights_and_trains_only_its_head(
+        tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     (tmp_path / "models").mkdir()
     # Stand-in for Keras' download: the no-top network's own (random) weights, in the legacy h5
     # format Keras' ImageNet files use (save_weights writes only the new .weights.h5 format).
-    reference = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3), alpha=1.0)
+    reference = keras.applications.MobileNetV2(include_top=False, weights=None,
+                                               input_shape=(32, 32, 3), alpha=1.0)
     with h5py.File(tmp_path / "models" / BACKBONES["mobilenet_v2"][2], "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, reference)
     model = build_backbone_classifier("mobilenet_v2", (32, 32, 3), 4)

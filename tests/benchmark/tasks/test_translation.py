@@ -1,4 +1,5 @@
-"""The translation task: end to end through the CLI, and its scoring against independent references."""
+"""The translation task: end to end through the CLI, and its scoring against independent
+references."""
 
 import csv
 import dataclasses
@@ -21,15 +22,16 @@ from genbench.benchmark.tasks.base import TaskContext, TaskResult
 # One model per pair keeps the test short; together they cover both models, both pairs and
 # both kinds of common format (USPS up-sampled to 28 px; MNIST to 32 px RGB).
 RUNS = {("cyclegan", "mnist:usps"): 28, ("discogan", "mnist:mnist_m"): 32}
-TINY = ["--set", "train.steps=2", "--set", "train.checkpoint_every=1", "--set", "eval.num_samples=100",
-        "--set", "eval.num_real=100", "--set", "eval.classifier_steps=50"]
+TINY = ["--set", "train.steps=2", "--set", "train.checkpoint_every=1",
+        "--set", "eval.num_samples=100", "--set", "eval.num_real=100",
+        "--set", "eval.classifier_steps=50"]
 
 
 def test_translation_suite_scores_both_directions_and_draws_the_grids(tmp_path, data_dir):
     out = tmp_path / "reports"
     for model, pair in RUNS:
-        assert main(["run", "--suite", "translation", "--profile", "smoke", "--model", model, "--dataset", pair,
-                     "--out", str(out), "--data-dir", data_dir, *TINY]) == 0
+        assert main(["run", "--suite", "translation", "--profile", "smoke", "--model", model,
+                     "--dataset", pair, "--out", str(out), "--data-dir", data_dir, *TINY]) == 0
     with sqlite3.connect(out / "results.sqlite") as db:
         runs = db.execute("SELECT model, dataset, status FROM runs").fetchall()
         provenance = {(setting, json.loads(prov)["extractor"]) for setting, prov in db.execute(
@@ -40,7 +42,8 @@ def test_translation_suite_scores_both_directions_and_draws_the_grids(tmp_path, 
     assert dict(provenance) == {"a2b": "usps_28x28x1_smallcnn_50", "b2a": "mnist_smallcnn_50"}
 
     with open(out / "results.csv") as f:
-        rows = {(r["model"], r["dataset"], r["setting"], r["metric"]): float(r["mean"]) for r in csv.DictReader(f)}
+        rows = {(r["model"], r["dataset"], r["setting"], r["metric"]): float(r["mean"])
+                for r in csv.DictReader(f)}
     for model, pair in RUNS:
         for direction in ("a2b", "b2a"):
             assert 0 <= rows[(model, pair, direction, "label_preservation")] <= 1
@@ -52,7 +55,8 @@ def test_translation_suite_scores_both_directions_and_draws_the_grids(tmp_path, 
     board = (out / "leaderboard.md").read_text()
     assert "## translation / translation (smoke profile)" in board
     assert "| model | dataset | setting | cfid ↓ | label_preservation ↑ | cycle_error ↓ |" in board
-    assert "| cyclegan | mnist:usps | a2b |" in board and "| discogan | mnist:mnist_m | b2a |" in board
+    assert ("| cyclegan | mnist:usps | a2b |" in board
+            and "| discogan | mnist:mnist_m | b2a |" in board)
     for (model, pair), size in RUNS.items():
         for kind in ("grid_a2b", "grid_b2a", "curves"):
             name = f"translation_{model}_{pair.replace(':', '-')}_smoke_{kind}.png"
@@ -74,7 +78,8 @@ def test_scores_of_an_identity_translation_match_direct_computation(tmp_path, da
     images, the cycle error is 0 and the Fréchet distance of a set to itself is 0."""
     usps = get_dataset("usps")
     config = build_configs("translation", "smoke")[0]
-    config = dataclasses.replace(config, eval=dataclasses.replace(config.eval, num_samples=300, num_real=300,
+    config = dataclasses.replace(config, eval=dataclasses.replace(config.eval, num_samples=300,
+                                                                  num_real=300,
                                                                   classifier_steps=100))
     ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path / "cache")
     result = TaskResult()
@@ -87,7 +92,8 @@ def test_scores_of_an_identity_translation_match_direct_computation(tmp_path, da
     extractor = domain_extractor("usps", data_dir, ctx.cache_dir, 100)
     logits = extractor.classifier.predict(x_test[:300].astype("float32") / 127.5 - 1, verbose=0)
     assert count == 300 and seconds > 0
-    assert scores["label_preservation"] == pytest.approx(np.mean(logits.argmax(axis=1) == y_test[:300]))
+    accuracy = np.mean(logits.argmax(axis=1) == y_test[:300])
+    assert scores["label_preservation"] == pytest.approx(accuracy)
     assert scores["cycle_error"] == 0.0
     assert scores["cfid"] == pytest.approx(0.0, abs=1e-3)
     assert (tmp_path / "grid_a2b.png").exists()
@@ -130,27 +136,29 @@ def test_a_cyclegan_folder_set_trains_through_the_cli_with_cycle_error_and_grids
                 tmp_path / "horse2zebra" / folder / f"{i}.png")
     dataset = f"unpaired:{tmp_path / 'horse2zebra'}"
     out = tmp_path / "reports"
-    assert main(["run", "--suite", "translation", "--profile", "smoke", "--model", "cyclegan", "--dataset",
-                 dataset, "--out", str(out), *TINY]) == 0
-    assert "label_preservation and cfid skipped: they need labelled domains" in capsys.readouterr().err
+    assert main(["run", "--suite", "translation", "--profile", "smoke", "--model", "cyclegan",
+                 "--dataset", dataset, "--out", str(out), *TINY]) == 0
+    assert ("label_preservation and cfid skipped: they need labelled domains"
+            in capsys.readouterr().err)
     with open(out / "results.csv") as f:
         rows = {(r["setting"], r["metric"]): float(r["mean"]) for r in csv.DictReader(f)}
     assert {metric for _, metric in rows} == {"cycle_error", "train_seconds", "train_img_per_s",
                                               "sample_img_per_s"}
-    assert [p.name for p in (out / "work").iterdir()][0].startswith("cyclegan-unpaired-")  # one folder
+    # one folder
+    assert [p.name for p in (out / "work").iterdir()][0].startswith("cyclegan-unpaired-")
     assert 0 <= rows[("a2b", "cycle_error")] <= 2 and 0 <= rows[("b2a", "cycle_error")] <= 2
     grid = matplotlib.image.imread(next((out / "figures").glob("*grid_b2a.png")))
     assert grid.shape[:2] == ((3 * 33 + 1) * 3, (4 * 33 + 1) * 3)  # the 4 test images of domain B
 
 
-def test_a_pair_no_suite_lists_gets_every_translation_and_adaptation_model_and_an_unknown_one_is_refused():
+def test_a_pair_no_suite_lists_gets_every_translation_and_adaptation_model_and_an_unknown_one_is_refused():  # noqa: E501 (the name)
     configs = build_configs("all", "standard", dataset="svhn_cropped:mnist")
     assert {(c.suite, c.model) for c in configs} == {
         ("translation", "cyclegan"), ("translation", "discogan"), ("adaptation", "source_only"),
         ("adaptation", "dann"), ("adaptation", "adda"), ("adaptation", "pixel_cyclegan"),
         ("adaptation", "pixel_dann")}
     assert {c.dataset for c in configs} == {"svhn_cropped:mnist"}
-    assert {c.model for c in build_configs("all", "standard", dataset="unpaired:/data/horse2zebra")} == {
-        "cyclegan", "discogan"}
+    unpaired = build_configs("all", "standard", dataset="unpaired:/data/horse2zebra")
+    assert {c.model for c in unpaired} == {"cyclegan", "discogan"}
     with pytest.raises(ConfigError, match="unknown dataset 'mnist:nope'"):
         build_configs("translation", "standard", dataset="mnist:nope")
