@@ -182,31 +182,42 @@ def _parse_value(text):
         return text
 
 
-def _set(target, path, value, where):
-    """``target`` with the key ``path`` (a list of names, nested sections first) set to ``value``.
-    A JSON object given for a nested section sets the keys it names; for a dict, replaces it."""
+def _change(target, path, value, where, changes):
+    """Record in ``changes`` (key of ``target`` -> new value) the key ``path`` (a list of names,
+    nested sections first) set to ``value``. A JSON object given for a nested section sets the
+    keys it names; for a dict, replaces it."""
     name, rest = path[0], path[1:]
     if isinstance(target, dict):
-        return {**target, name: _set(target.get(name, {}), rest, value, f"{where}.{name}")
-                if rest else value}
-    if not dataclasses.is_dataclass(target):
+        current = changes.get(name, target.get(name, {}))
+    elif dataclasses.is_dataclass(target):
+        known = [f.name for f in dataclasses.fields(target)]
+        if name not in known:
+            raise ConfigError(f"{where} has no key {name!r} (known: {', '.join(known)})")
+        current = changes.get(name, getattr(target, name))
+    else:
         raise ConfigError(f"{where} is a value, not a section")
-    known = [f.name for f in dataclasses.fields(target)]
-    if name not in known:
-        raise ConfigError(f"{where} has no key {name!r} (known: {', '.join(known)})")
-    current = getattr(target, name)
     if rest:
-        value = _set(current, rest, value, f"{where}.{name}")
+        value = _with_changes(current, _change(current, rest, value, f"{where}.{name}", {}))
     elif dataclasses.is_dataclass(current) and isinstance(value, dict):
-        for key, nested in value.items():
-            current = _set(current, [key], nested, f"{where}.{name}")
-        value = current
-    return dataclasses.replace(target, **{name: value})
+        nested = {}
+        for key, item in value.items():
+            _change(current, [key], item, f"{where}.{name}", nested)
+        value = _with_changes(current, nested)
+    changes[name] = value
+    return changes
+
+
+def _with_changes(target, changes):
+    """``target`` with its ``changes`` applied together (a section is checked once, after all)."""
+    if isinstance(target, dict):
+        return {**target, **changes}
+    return dataclasses.replace(target, **changes)
 
 
 def apply_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
     """Apply ``section.key=value`` overrides (sections: train, eval, model; nested keys as
-    ``model.source.steps=50``) and re-validate."""
+    ``model.source.steps=50``) and re-validate each section once all its overrides are in."""
+    changes = {}  # RunConfig field -> (its overrides, {key: new value})
     for item in overrides:
         key, sep, raw = item.partition("=")
         section, *path = key.split(".")
@@ -216,16 +227,23 @@ def apply_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
         if section not in SECTIONS:
             raise ConfigError(f"override {item!r}: unknown section {section!r}; "
                               "use train, eval or model")
-        current = getattr(config, SECTIONS[section])
-        if current is None:
+        target = getattr(config, SECTIONS[section])
+        if target is None:
             continue  # a run that trains nothing ignores the suite's train overrides
+        items, section_changes = changes.setdefault(SECTIONS[section], ([], {}))
+        items.append(item)
         try:
-            changed = _set(current, path, _parse_value(raw), section)
+            _change(target, path, _parse_value(raw), section, section_changes)
         except (TypeError, ConfigError) as exc:
             raise ConfigError(f"override {item!r}: {exc}") from None
-        config = dataclasses.replace(config, **{SECTIONS[section]: changed})
-    if any(item.startswith("model.") for item in overrides):
-        from .tasks.configs import check_constructor_arguments
+    for field_name, (items, section_changes) in changes.items():
+        try:
+            changed = _with_changes(getattr(config, field_name), section_changes)
+        except (TypeError, ConfigError) as exc:
+            raise ConfigError(f"override {', '.join(map(repr, items))}: {exc}") from None
+        config = dataclasses.replace(config, **{field_name: changed})
+    if "model_params" in changes:
+        from benchmark.tasks.configs import check_constructor_arguments
 
         check_constructor_arguments(config)
     return config

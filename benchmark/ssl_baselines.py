@@ -2,8 +2,8 @@
 
 Every neural baseline uses one classifier network: the SSGAN discriminator body
 (``models.ssgan.build_ssgan_discriminator`` with K outputs, Gaussian noise and weight-normalised
-layers), trained with Adam on cross-entropy from logits (``benchmark.tasks.common.train_classifier``,
-at ``train.classifier_lr``). The Gaussian-mixture classifier is the classic generative approach
+layers), trained with Adam at ``train.classifier_lr`` on cross-entropy from logits
+(``benchmark.tasks.common.train_classifier``). The Gaussian-mixture classifier is the classic generative approach
 and has no network. ``params`` are the method's model section (benchmark/tasks/configs.py).
 
 Images are uint8 NHWC arrays throughout (scaled to [-1, 1] by ``make_pipeline``); labels int64.

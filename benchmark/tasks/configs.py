@@ -201,7 +201,7 @@ class LdmParams(DdpmParams):
 CONSTRUCTORS = {"generation": {"gan": "GAN", "dcgan": "DCGAN"},
                 "translation": {"cyclegan": "CycleGAN", "discogan": "DiscoGAN"},
                 "ssl": {"ssgan": "SSGAN", "ssgan_explicit": "SSGAN"}}
-TASK_SET = {"data_shape", "image_shape", "num_classes", "fake_class", "seed"}  # not settable
+SET_BY_TASK = {"data_shape", "image_shape", "num_classes", "fake_class", "seed"}  # not settable
 
 
 def constructor_arguments(cls):
@@ -225,7 +225,7 @@ def check_constructor_arguments(config):
     name = CONSTRUCTORS.get(config.task, {}).get(config.model)
     if name is None:
         return
-    known = constructor_arguments(getattr(importlib.import_module("models"), name)) - TASK_SET
+    known = constructor_arguments(getattr(importlib.import_module("models"), name)) - SET_BY_TASK
     unknown = set(config.model_params) - known
     if unknown:
         raise ConfigError(f"{config.model} has no model key {', '.join(map(repr, sorted(unknown)))}"

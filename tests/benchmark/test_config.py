@@ -90,3 +90,9 @@ def test_nested_keys_and_objects_set_only_what_they_name():
     assert (source.steps, source.batch_size) == (7, 5)
     assert source.classifier_lr == config.model_params.source.classifier_lr
     assert changed.model_params.network == {"domain_batch_norm": True}
+
+
+def test_a_section_is_checked_once_all_its_overrides_are_in():
+    config = apply_overrides(_built("ldm", "mnist"),
+                             ['model.diffusion={"num_classes": 10}', "model.guidance=2"])
+    assert (config.model_params.diffusion, config.model_params.guidance) == ({"num_classes": 10}, 2)
