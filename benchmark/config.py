@@ -243,7 +243,7 @@ def apply_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
             raise ConfigError(f"override {', '.join(map(repr, items))}: {exc}") from None
         config = dataclasses.replace(config, **{field_name: changed})
     if "model_params" in changes:
-        from benchmark.tasks.configs import check_constructor_arguments
+        from .tasks.configs import check_constructor_arguments
 
         check_constructor_arguments(config)
     return config

@@ -93,6 +93,11 @@ class DDPM(keras.Model):
         self.optimizer.build(self.unet.trainable_variables)  # outside any traced step (tf.distribute)
 
     @property
+    def optimizers(self):
+        """The optimizers a checkpoint saves: the one that steps every network."""
+        return [self.optimizer]
+
+    @property
     def metrics(self):
         return [self.loss_tracker]
 

@@ -87,6 +87,11 @@ class VAE(keras.Model):
         self.optimizer.build(self.trainable_variables)
 
     @property
+    def optimizers(self):
+        """The optimizers a checkpoint saves: the one that steps every network."""
+        return [self.optimizer]
+
+    @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 

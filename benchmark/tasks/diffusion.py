@@ -78,7 +78,7 @@ def _build_ddpm(data_shape, config, seed):
 
 
 def _train_noise_predictor(ddpm, make_dataset, config, ctx):
-    state = fit_resumable(ddpm, [ddpm.optimizer], make_dataset, config.train, ctx.workdir / "unet",
+    state = fit_resumable(ddpm, ddpm.optimizers, make_dataset, config.train, ctx.workdir / "unet",
                           ctx.report, ctx.log)
     # Sample with the averaged weights. fit already swapped them in, but not when a run resumes
     # after its last checkpoint; swapping again is harmless (the average is copied over).
@@ -96,7 +96,7 @@ def _train_ldm(x_train, y_train, config, seed, ctx):
         ddpm = _build_ddpm(vae.latent_shape, config, seed)  # checks its settings before stage 1
     vae_train = TrainConfig(steps=train.vae_steps, batch_size=train.vae_batch_size,
                             checkpoint_every=min(train.checkpoint_every, train.vae_steps))
-    vae_state = fit_resumable(vae, [vae.optimizer], lambda skip: make_pipeline(
+    vae_state = fit_resumable(vae, vae.optimizers, lambda skip: make_pipeline(
         x_train, batch_size=vae_train.batch_size, seed=seed).skip(skip), vae_train,
         ctx.workdir / "vae", ctx.report, ctx.log)
 
