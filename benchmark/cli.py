@@ -86,8 +86,8 @@ def _add_run(sub):
                           "GPUs), multiworker (hosts in TF_CONFIG)")
     run.add_argument("--precision", choices=PRECISIONS,
                      help="float32 (default), bfloat16 or float16 (mixed precision: 16-bit "
-                          "compute, float32 weights, outputs and losses), or auto: bfloat16 where the "
-                          "hardware computes it natively, float32 elsewhere")
+                          "compute, float32 weights, outputs and losses), or auto: bfloat16 "
+                          "where the hardware computes it natively, float32 elsewhere")
     run.add_argument("--jobs", type=_positive_int,
                      help="runs at once, each in a worker process with its own GPU or share of "
                           "the CPU cores (default: the number of GPUs, else 1)")
@@ -207,7 +207,8 @@ def _cmd_run(args):
 
     precision = resolve_precision(args.precision)
     configs = [dataclasses.replace(apply_overrides(c, args.overrides), precision=precision)
-               for c in build_configs(args.suite, args.profile, args.model, args.dataset, args.setting)]
+               for c in build_configs(args.suite, args.profile, args.model, args.dataset,
+                                      args.setting)]
     seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
     plan = [(config, seed) for config in configs for seed in seeds]
     counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(),
@@ -263,7 +264,8 @@ def _cmd_list(args):
 
     print("suites:")
     for name, specs in SUITES.items():
-        print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}" + (f"[{s.setting}]" if s.setting else "")
+        print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}"
+                                        + (f"[{s.setting}]" if s.setting else "")
                                         for s in specs))
     print("tasks: " + ", ".join(sorted({s.task for specs in SUITES.values() for s in specs})))
     print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs}))
@@ -292,7 +294,8 @@ def _cmd_data(args):
         for name in args.names:
             dataset = get_dataset(name)
             if not isinstance(dataset, ImageDataset):
-                raise BenchmarkError(f"{name}: nothing to download (generated, or read from its own path)")
+                raise BenchmarkError(f"{name}: nothing to download "
+                                     "(generated, or read from its own path)")
             source = dataset.locate(data_dir)
             if source is not None:
                 print(f"{name}: already present at {source.path}")
@@ -300,7 +303,8 @@ def _cmd_data(args):
             dataset.download(data_dir)
         return 0
     if not data_dir:
-        raise BenchmarkError("data import needs a destination: pass --data-dir or set BENCHMARK_DATA_DIR")
+        raise BenchmarkError("data import needs a destination: "
+                             "pass --data-dir or set BENCHMARK_DATA_DIR")
     print(import_dataset(args.name, args.path, data_dir))
     return 0
 

@@ -29,10 +29,12 @@ def make_strategy(name):
         try:
             cluster = json.loads(os.environ["TF_CONFIG"])["cluster"]
         except (KeyError, ValueError, TypeError):
-            raise BenchmarkError("--strategy multiworker needs TF_CONFIG with a cluster and this task's "
-                                 "index (see the README section on multi-host runs)") from None
+            raise BenchmarkError("--strategy multiworker needs TF_CONFIG with a cluster and this "
+                                 "task's index (see the README section on multi-host runs)"
+                                 ) from None
         if not cluster.get("worker"):
-            raise BenchmarkError("TF_CONFIG names no workers; list every host:port under cluster.worker")
+            raise BenchmarkError("TF_CONFIG names no workers; "
+                                 "list every host:port under cluster.worker")
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise BenchmarkError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
 

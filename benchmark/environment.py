@@ -23,8 +23,9 @@ def _cpu_model():
 
 def _git_commit():
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=Path(__file__).parent,
+                              timeout=5).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
 

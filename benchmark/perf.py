@@ -88,7 +88,8 @@ def measure_extractors(data_dir, cache_dir, classifier_steps, n_classifier=10000
     classifier = domain_extractor("mnist", data_dir, cache_dir, classifier_steps)
     classifier.features(x_test[:1000])
     seconds = _timed(lambda: classifier.features(x_test[:n_classifier]))
-    rows.append({"extractor": classifier.name, "images": n_classifier, "img_per_s": n_classifier / seconds})
+    rows.append({"extractor": classifier.name, "images": n_classifier,
+                 "img_per_s": n_classifier / seconds})
     try:
         inception = load_fid_inception(str(cache_dir))
     except ExtractorUnavailable as exc:
@@ -96,8 +97,8 @@ def measure_extractors(data_dir, cache_dir, classifier_steps, n_classifier=10000
         return rows
     inception.features(x_test[:50])
     seconds = _timed(lambda: inception.features(x_test[:n_inception]), repeats=1)
-    rows.append({"extractor": inception.name, "images": n_inception, "img_per_s": n_inception / seconds,
-                 "resize": inception.resize})
+    rows.append({"extractor": inception.name, "images": n_inception,
+                 "img_per_s": n_inception / seconds, "resize": inception.resize})
     return rows
 
 
@@ -109,7 +110,8 @@ def sqrtm_frechet(mu_a, cov_a, mu_b, cov_b):
 
 
 def measure_frechet(samples=10_000, dim=2048, seed=0):
-    """``frechet_distance_from_moments`` against the sqrtm formula on the same two 2048-d Gaussians."""
+    """``frechet_distance_from_moments`` against the sqrtm formula on the same two 2048-d
+    Gaussians."""
     rng = np.random.default_rng(seed)
     mixing = np.eye(dim) + rng.normal(scale=0.5 / np.sqrt(dim), size=(dim, dim))
     a = rng.normal(size=(samples, dim))
@@ -121,8 +123,9 @@ def measure_frechet(samples=10_000, dim=2048, seed=0):
     started = time.perf_counter()
     reference = sqrtm_frechet(*moments)
     sqrtm_seconds = time.perf_counter() - started
-    return {"samples": samples, "dim": dim, "eigvalsh_seconds": fast_seconds, "sqrtm_seconds": sqrtm_seconds,
-            "speedup": sqrtm_seconds / fast_seconds, "relative_difference": abs(fast - reference) / abs(reference)}
+    return {"samples": samples, "dim": dim, "eigvalsh_seconds": fast_seconds,
+            "sqrtm_seconds": sqrtm_seconds, "speedup": sqrtm_seconds / fast_seconds,
+            "relative_difference": abs(fast - reference) / abs(reference)}
 
 
 ENGINE_PLAN = ["--suite", "gan", "--profile", "smoke"]  # 8 runs: GAN, DCGAN, real-data floor
@@ -137,7 +140,8 @@ def measure_engines(data_dir, jobs=(1, 2)):
 
         def run(name, n):
             command = [sys.executable, "-m", "genbench", "run", *ENGINE_PLAN, "--jobs", str(n),
-                       "--out", str(Path(scratch) / name)] + (["--data-dir", data_dir] if data_dir else [])
+                       "--out", str(Path(scratch) / name)]
+            command += ["--data-dir", data_dir] if data_dir else []
             started = time.perf_counter()
             subprocess.run(command, env=env, check=True, capture_output=True)
             return time.perf_counter() - started
@@ -155,9 +159,11 @@ def run_perf(out_dir, data_dir, cache_dir, steps=200, classifier_steps=None, n_i
     """Measure and write perf.md/perf.json; ``classifier_steps`` defaults to the standard profile's;
     ``engines`` adds the ``--jobs`` comparison (several minutes)."""
     env = environment()
-    configs = [build_configs(suite, "standard", model, dataset)[0] for suite, model, dataset in CASES]
+    configs = [build_configs(suite, "standard", model, dataset)[0]
+               for suite, model, dataset in CASES]
     training = [measure_training(config, data_dir, steps) for config in configs]
-    extractors = measure_extractors(data_dir, cache_dir, classifier_steps or configs[0].eval.classifier_steps,
+    extractors = measure_extractors(data_dir, cache_dir,
+                                    classifier_steps or configs[0].eval.classifier_steps,
                                     n_inception=n_inception)
     report = {"machine": machine_summary(env), "environment": env, "training": training,
               "extractors": extractors, "frechet": measure_frechet(dim=frechet_dim)}
@@ -171,20 +177,23 @@ def run_perf(out_dir, data_dir, cache_dir, steps=200, classifier_steps=None, n_i
 
 
 def render_perf(report):
+    packages = report["environment"]["packages"]
     lines = ["# Performance", "", f"Machine: {report['machine']}; TensorFlow "
-             f"{report['environment']['packages'].get('tensorflow') or report['environment']['packages'].get('tensorflow-cpu')}, "
-             f"Keras {report['environment']['packages'].get('keras')}. Best of 3 timings each.", "",
+             f"{packages.get('tensorflow') or packages.get('tensorflow-cpu')}, "
+             f"Keras {packages.get('keras')}. Best of 3 timings each.", "",
              "## Training (standard-profile networks and batch sizes)", "",
-             "| model | dataset | batch | fit img/s | bare loop img/s (pipeline) | bare loop img/s (in memory) "
+             "| model | dataset | batch | fit img/s | bare loop img/s (pipeline) "
+             "| bare loop img/s (in memory) "
              "| fit overhead vs bare loop | input share of step time | sampling img/s |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in report["training"]:
-        lines.append(f"| {r['model']} | {r['dataset']} | {r['batch_size']} | {r['fit_img_per_s']:.0f} | "
-                     f"{r['bare_pipeline_img_per_s']:.0f} | {r['bare_memory_img_per_s']:.0f} | "
+        lines.append(f"| {r['model']} | {r['dataset']} | {r['batch_size']} | "
+                     f"{r['fit_img_per_s']:.0f} | {r['bare_pipeline_img_per_s']:.0f} | "
+                     f"{r['bare_memory_img_per_s']:.0f} | "
                      f"{100 * r['fit_overhead']:+.1f}% | {100 * r['input_share']:.1f}% | "
                      f"{r['sample_img_per_s']:.0f} |")
-    lines += ["", "Targets: fit within 5% of the bare loop; input pipeline under 5% of step time.", "",
-              "## Feature extractors", "", "| extractor | images | img/s |", "|---|---|---|"]
+    lines += ["", "Targets: fit within 5% of the bare loop; input pipeline under 5% of step time.",
+              "", "## Feature extractors", "", "| extractor | images | img/s |", "|---|---|---|"]
     for r in report["extractors"]:
         if "skipped" in r:
             lines.append(f"| {r['extractor']} | skipped: {r['skipped']} | |")
@@ -192,14 +201,17 @@ def render_perf(report):
             lines.append(f"| {r['extractor']} | {r['images']} | {r['img_per_s']:.1f} |")
     f = report["frechet"]
     lines += ["", "## Fréchet distance", "",
-              f"Two {f['dim']}-d Gaussians from {f['samples']} samples each, same moments: Cholesky + `eigvalsh` "
-              f"route {f['eigvalsh_seconds']:.2f} s, `scipy.linalg.sqrtm` formula {f['sqrtm_seconds']:.2f} s "
-              f"({f['speedup']:.1f}x faster; target 5x); relative difference {f['relative_difference']:.1e}."]
+              f"Two {f['dim']}-d Gaussians from {f['samples']} samples each, same moments: "
+              f"Cholesky + `eigvalsh` route {f['eigvalsh_seconds']:.2f} s, "
+              f"`scipy.linalg.sqrtm` formula {f['sqrtm_seconds']:.2f} s "
+              f"({f['speedup']:.1f}x faster; target 5x); "
+              f"relative difference {f['relative_difference']:.1e}."]
     if "engines" in report:
         e = report["engines"]
         lines += ["", "## Parallel runs", "",
-                  f"`python -m benchmark run {e['plan']} --jobs N` ({e['runs']} runs; default threads: "
-                  "TensorFlow's for one job, cores / N each for N jobs), wall time of the whole plan "
-                  "in one perf run:", "", "| jobs | seconds | speed-up over --jobs 1 |", "|---|---|---|"]
+                  f"`python -m benchmark run {e['plan']} --jobs N` ({e['runs']} runs; "
+                  "default threads: TensorFlow's for one job, cores / N each for N jobs), "
+                  "wall time of the whole plan in one perf run:", "",
+                  "| jobs | seconds | speed-up over --jobs 1 |", "|---|---|---|"]
         lines += [f"| {r['jobs']} | {r['seconds']:.0f} | {r['speedup']:.2f}x |" for r in e["rows"]]
     return "\n".join(lines) + "\n"

@@ -5,9 +5,10 @@ layers compute in 16 bits and keep float32 weights; their output layers and ever
 in float32. The networks a run takes from the cache (domain classifiers, source CNNs, the
 DCGAN features of transfer) and the scoring networks (the FID Inception network) are built
 outside that scope and stay float32: they are shared by runs of every precision, so a score
-depends on the precision only through the model under test. float16 needs loss scaling: models wrap their optimizers in Keras'
-``LossScaleOptimizer`` (``models.base.for_policy``) and train steps differentiate
-``models.base.training_loss``, which applies its loss scale (1 for the other precisions).
+depends on the precision only through the model under test. float16 needs loss scaling: models
+wrap their optimizers in Keras' ``LossScaleOptimizer`` (``models.base.for_policy``) and train
+steps differentiate ``models.base.training_loss``, which applies its loss scale (1 for the other
+precisions).
 """
 
 from __future__ import annotations

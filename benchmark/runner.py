@@ -33,13 +33,15 @@ RATE_GUESS = {"gan": 60000.0, "dcgan": 1200.0, "cyclegan": 110.0, "discogan": 70
               "frozen": 1000.0, "finetune_all": 800.0, "finetune_top": 900.0, "scratch": 800.0,
               "dcgan_features": 250.0,  # mostly its DCGAN's 500 steps
               "source_only": 1e9, "dann": 1500.0, "adda": 1200.0, "pixel_cyclegan": 80.0,
-              # ssl (counted per step as one batch, 100 images; 33 steps/s measured); baselines use the default
+              # ssl (counted per step as one batch, 100 images; 33 steps/s measured); baselines
+              # use the default
               "ssgan": 3700.0, "ssgan_explicit": 3700.0}
 
 
 def run_workdir(out_dir, config, seed):
     name = f"{config.model}-{config.dataset}-{config.profile}-{config.training_hash}-s{seed}"
-    # One folder, whatever the dataset string holds (the ":" of a pair, the path of "unpaired:PATH").
+    # One folder, whatever the dataset string holds (the ":" of a pair, the path of
+    # "unpaired:PATH").
     return Path(out_dir) / "work" / re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
 
 
@@ -64,7 +66,9 @@ def check_data(configs, data_dir, download=False):
     names = {name for c in configs for name in dataset_parts(c.dataset)}
     for name in sorted(names):
         dataset = get_dataset(name)
-        for part in [dataset.domain(d) for d in dataset.domains] if isinstance(dataset, UnpairedDataset) else [dataset]:
+        parts = ([dataset.domain(d) for d in dataset.domains]
+                 if isinstance(dataset, UnpairedDataset) else [dataset])
+        for part in parts:
             part.load("train", data_dir, download=download)
 
 
@@ -94,10 +98,12 @@ class Progress:
 
     def line(self, index, text):
         elapsed = time.time() - self.started
-        others = [f"{_short(self.plan[i])} {f:.0%}" for i, f in sorted(self.running.items()) if i != index]
+        others = [f"{_short(self.plan[i])} {f:.0%}"
+                  for i, f in sorted(self.running.items()) if i != index]
         also = f" | also running: {', '.join(others)}" if others else ""
-        print(f"[{index + 1}/{len(self.plan)}] {text}{also} | suite ETA {_fmt_minutes(self.eta())}, "
-              f"elapsed {elapsed / 60:.1f} min", file=sys.stderr, flush=True)
+        print(f"[{index + 1}/{len(self.plan)}] {text}{also} | "
+              f"suite ETA {_fmt_minutes(self.eta())}, elapsed {elapsed / 60:.1f} min",
+              file=sys.stderr, flush=True)
 
 
 def _short(item):
@@ -150,7 +156,8 @@ class InlineExecutor:
     slots = 1
 
     def __init__(self, data_dir, cache_dir, strategy, progress):
-        self.data_dir, self.cache_dir, self.strategy, self.progress = data_dir, cache_dir, strategy, progress
+        self.data_dir, self.cache_dir = data_dir, cache_dir
+        self.strategy, self.progress = strategy, progress
         self.queued = []
 
     def __enter__(self):
@@ -178,8 +185,8 @@ class InlineExecutor:
                                 report, log))]
 
 
-def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, jobs=1, threads=None,
-             experiment=None, cluster=None, cluster_strategy="default"):
+def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, jobs=1,
+             threads=None, experiment=None, cluster=None, cluster_strategy="default"):
     """Run every (config, seed) of ``plan`` not finished yet; returns counts by status.
 
     ``strategy`` is a ``tf.distribute`` strategy (default: one device), used with ``jobs=1``;
@@ -193,7 +200,8 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
     check_writable(out_dir)
     store = ResultsStore(Path(out_dir) / "results.sqlite")
     try:
-        todo = [(c, s) for c, s in plan if not (store.find(c.hash, s) and store.find(c.hash, s)["status"] in FINAL)]
+        todo = [(c, s) for c, s in plan
+                if not (store.find(c.hash, s) and store.find(c.hash, s)["status"] in FINAL)]
         if len(todo) < len(plan):
             print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
                   "skipping them", file=sys.stderr)
@@ -249,7 +257,8 @@ def _dispatch(todo, executor, store, env, progress, out_dir):
             run_id = store.start(config, seed, env)
             started[index] = (run_id, claim, label, config, workdir)
             progress.running[index] = 0.0
-            progress.line(index, f"{label}: {'resuming from checkpoint' if resumed else 'starting'}")
+            progress.line(index,
+                          f"{label}: {'resuming from checkpoint' if resumed else 'starting'}")
             executor.submit(index, config, seed, workdir, label)
         for index, outcome in executor.wait() if executor.busy() else ():
             run_id, claim, label, config, workdir = started.pop(index)

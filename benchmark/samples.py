@@ -34,8 +34,8 @@ def as_images(array, what):
     if array.ndim == 3:
         array = array[..., None]
     if array.ndim != 4 or array.shape[-1] not in (1, 3) or not len(array):
-        raise BenchmarkError(f"{what}: expected a batch of images (N, H, W) or (N, H, W, C) with C = "
-                             f"1 or 3 (channels last), got shape {array.shape}")
+        raise BenchmarkError(f"{what}: expected a batch of images (N, H, W) or (N, H, W, C) "
+                             f"with C = 1 or 3 (channels last), got shape {array.shape}")
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
         raise BenchmarkError(f"{what}: expected numbers, got {array.dtype}")
     if not np.isfinite(array).all():
@@ -121,7 +121,8 @@ def load_images(source, num_samples=None, seed=0, what="samples"):
         described = str(path) if kind != ".keras" else f"{path} (latents seeded {seed})"
     if num_samples is not None:
         if num_samples > len(images):
-            raise BenchmarkError(f"{what}: {num_samples} images asked for, only {len(images)} given")
+            raise BenchmarkError(f"{what}: {num_samples} images asked for, "
+                                 f"only {len(images)} given")
         images = images[:num_samples]
     return images, described
 
@@ -232,5 +233,6 @@ def print_table(scores, file):
     for metric, score in metrics.items():
         print(f"  {metric:<{width}}  {format_value(score['value'], None):>8}  {score['unit']:<7}  "
               f"{direction(metric)}", file=file)
-    rows = [{"metric": metric, "provenance": score["provenance"]} for metric, score in metrics.items()]
+    rows = [{"metric": metric, "provenance": score["provenance"]}
+            for metric, score in metrics.items()]
     print("provenance:", *provenance_bullets(rows), sep="\n", file=file)

@@ -72,8 +72,8 @@ def score_images(fake, reference, seed, eval_config, ctx, result):
     extractor, or None.
     """
     if fake.shape[1:] != reference.images.shape[1:]:
-        raise BenchmarkError("samples are {}x{}x{} (height x width x channels), the reference {} is "
-                             "{}x{}x{}".format(*fake.shape[1:], reference.name,
+        raise BenchmarkError("samples are {}x{}x{} (height x width x channels), "
+                             "the reference {} is {}x{}x{}".format(*fake.shape[1:], reference.name,
                                                *reference.images.shape[1:]))
     real = reference.images[:eval_config.num_real]
     check_sample_counts(fake, real)

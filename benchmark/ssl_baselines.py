@@ -2,9 +2,10 @@
 
 Every neural baseline uses one classifier network: the SSGAN discriminator body
 (``models.ssgan.build_ssgan_discriminator`` with K outputs, Gaussian noise and weight-normalised
-layers), trained with Adam at ``train.classifier_lr`` on cross-entropy from logits
-(``benchmark.tasks.common.train_classifier``). The Gaussian-mixture classifier is the classic generative approach
-and has no network. ``params`` are the method's model section (benchmark/tasks/configs.py).
+layers), trained with Adam on cross-entropy from logits
+(``benchmark.tasks.common.train_classifier``, at ``train.classifier_lr``). The Gaussian-mixture
+classifier is the classic generative approach and has no network. ``params`` are the method's
+model section (benchmark/tasks/configs.py).
 
 Images are uint8 NHWC arrays throughout (scaled to [-1, 1] by ``make_pipeline``); labels int64.
 """
@@ -25,7 +26,8 @@ PREDICT_BATCH = 1000
 
 def init_batch(images, seed, size=500):
     """The images that initialise a weight-normalised network (Salimans et al. use 500)."""
-    return images[np.random.default_rng(seed).choice(len(images), min(size, len(images)), replace=False)]
+    chosen = np.random.default_rng(seed).choice(len(images), min(size, len(images)), replace=False)
+    return images[chosen]
 
 
 def build_classifier(data_shape, num_classes, network):
@@ -36,22 +38,25 @@ def build_classifier(data_shape, num_classes, network):
 def labelled_batches(images, labels, batch_size, seed):
     """Infinite shuffled (x, y) batches; a set smaller than a batch is repeated to fill one."""
     repeat = -(-batch_size // len(images))
-    return make_pipeline(np.tile(images, (repeat, 1, 1, 1)), np.tile(labels, repeat), batch_size=batch_size,
-                         seed=seed)
+    return make_pipeline(np.tile(images, (repeat, 1, 1, 1)), np.tile(labels, repeat),
+                         batch_size=batch_size, seed=seed)
 
 
 def training_batches(images, labels, batch_size, seed, pseudo=None):
     """Infinite (x, y) batches of the real labels. ``pseudo``: optional (images, predicted labels,
     share) added by self- or co-training; that share of every batch then comes from the
     pseudo-labelled set and the rest from the real labels, so the real labels keep their weight
-    however large that set grows (three rounds of 10% of MNIST: 17700 pseudo-labels, 20-1000 real)."""
+    however large that set grows (three rounds of 10% of MNIST: 17700 pseudo-labels, 20-1000
+    real)."""
     if pseudo is None or len(pseudo[0]) == 0:
         return labelled_batches(images, labels, batch_size, seed)
     pseudo_images, pseudo_labels, share = pseudo
     guessed = round(share * batch_size)
-    return tf.data.Dataset.zip((labelled_batches(images, labels, batch_size - guessed, seed),
-                                labelled_batches(pseudo_images, pseudo_labels, guessed, seed + 1))).map(
-        lambda real, pseudo: (tf.concat([real[0], pseudo[0]], 0), tf.concat([real[1], pseudo[1]], 0)))
+    real_batches = labelled_batches(images, labels, batch_size - guessed, seed)
+    pseudo_batches = labelled_batches(pseudo_images, pseudo_labels, guessed, seed + 1)
+    return tf.data.Dataset.zip((real_batches, pseudo_batches)).map(
+        lambda real, pseudo: (tf.concat([real[0], pseudo[0]], 0),
+                              tf.concat([real[1], pseudo[1]], 0)))
 
 
 def supervised(images, labels, num_classes, network, train, seed, pseudo=None):
@@ -77,7 +82,8 @@ def most_confident(log_probs, count):
     predicted, confidence = log_probs.argmax(axis=1), log_probs.max(axis=1)
     share = count // log_probs.shape[1]
     chosen = np.concatenate([rows[np.argsort(-confidence[rows], kind="stable")[:share]]
-                             for rows in (np.flatnonzero(predicted == c) for c in range(log_probs.shape[1]))])
+                             for rows in (np.flatnonzero(predicted == c)
+                                          for c in range(log_probs.shape[1]))])
     return chosen, predicted[chosen]
 
 
@@ -120,7 +126,8 @@ class CoTrainingEnsemble:
         self.classifiers = classifiers
 
     def log_probabilities(self, images):
-        return sum(log_probabilities(c, half_view(images, view)) for view, c in enumerate(self.classifiers))
+        return sum(log_probabilities(c, half_view(images, view))
+                   for view, c in enumerate(self.classifiers))
 
 
 def co_training(images, labels, labelled, num_classes, params, train, seed, variant):
@@ -152,7 +159,8 @@ def co_training(images, labels, labelled, num_classes, params, train, seed, vari
             students = (0, 1) if variant == "shared" else (1 - teacher,)
             for student in students:
                 idx, y = pseudo_sets[student]
-                pseudo_sets[student] = (np.concatenate([idx, pool[chosen]]), np.concatenate([y, predicted]))
+                pseudo_sets[student] = (np.concatenate([idx, pool[chosen]]),
+                                        np.concatenate([y, predicted]))
         pool = np.delete(pool, np.union1d(picks[0][0], picks[1][0]))
     return CoTrainingEnsemble(train_views(params.rounds))
 
@@ -169,7 +177,8 @@ class PseudoLabelTrainer(keras.Model):
         self.classifier = classifier
         self.alpha, self.ramp_start, self.ramp_end = alpha, ramp_start, ramp_end
         self.cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        self.trackers = [keras.metrics.Mean(name="supervised_loss"), keras.metrics.Mean(name="pseudo_loss")]
+        self.trackers = [keras.metrics.Mean(name="supervised_loss"),
+                         keras.metrics.Mean(name="pseudo_loss")]
 
     @property
     def metrics(self):
@@ -178,7 +187,8 @@ class PseudoLabelTrainer(keras.Model):
     def train_step(self, data):
         (labelled_x, labels), unlabelled_x = data
         step = tf.cast(self.optimizer.iterations, "float32")
-        ramp = tf.clip_by_value((step - self.ramp_start) / max(self.ramp_end - self.ramp_start, 1), 0.0, 1.0)
+        ramp = tf.clip_by_value((step - self.ramp_start) / max(self.ramp_end - self.ramp_start, 1),
+                                0.0, 1.0)
         pseudo_labels = tf.argmax(self.classifier(unlabelled_x, training=False), axis=-1)
         with tf.GradientTape() as tape:
             supervised = self.cross_entropy(labels, self.classifier(labelled_x, training=True))
@@ -200,8 +210,10 @@ def pseudo_labelling(images, labels, labelled, num_classes, params, train, seed)
     initialize_weight_norm(classifier, from_uint8(init_batch(images, seed)))
     trainer = PseudoLabelTrainer(classifier, params.alpha, params.ramp_start, params.ramp_end)
     trainer.compile(optimizer=keras.optimizers.Adam(train.classifier_lr, beta_1=train.beta_1))
-    batches = tf.data.Dataset.zip((labelled_batches(images[labelled], labels[labelled], train.batch_size, seed),
-                                   make_pipeline(images, batch_size=train.batch_size, seed=seed + 1)))
+    batches = tf.data.Dataset.zip((labelled_batches(images[labelled], labels[labelled],
+                                                    train.batch_size, seed),
+                                   make_pipeline(images, batch_size=train.batch_size,
+                                                 seed=seed + 1)))
     trainer.fit(batches, steps_per_epoch=train.steps, epochs=1, shuffle=False, verbose=0)
     return classifier
 
@@ -221,7 +233,8 @@ class GaussianMixtureClassifier:
         x = images.reshape(len(images), -1).astype("float64") / 255.0
         self.mean = x.mean(axis=0)
         # PCA on all training images (no labels needed), via the SVD of a centred sample.
-        sample = x[np.random.default_rng(0).choice(len(x), min(len(x), 10000), replace=False)] - self.mean
+        rows = np.random.default_rng(0).choice(len(x), min(len(x), 10000), replace=False)
+        sample = x[rows] - self.mean
         self.basis = np.linalg.svd(sample, full_matrices=False)[2][:self.components].T
         z = (x - self.mean) @ self.basis
         responsibilities = np.zeros((len(z), self.num_classes))
@@ -238,8 +251,9 @@ class GaussianMixtureClassifier:
         self.log_priors = np.log(counts / counts.sum())
         self.means = (responsibilities.T @ z) / counts[:, None]
         self.covariances = np.stack([
-            ((responsibilities[:, k, None] * (z - self.means[k])).T @ (z - self.means[k])) / counts[k]
-            + self.regularization * np.eye(z.shape[1]) for k in range(self.num_classes)])
+            ((responsibilities[:, k, None] * (z - self.means[k])).T @ (z - self.means[k]))
+            / counts[k] + self.regularization * np.eye(z.shape[1])
+            for k in range(self.num_classes)])
 
     def _log_joint(self, z):
         columns = []

@@ -58,7 +58,8 @@ class ResultsStore:
             raise BenchmarkError(f"results store {self.path} is unusable ({exc}); "
                                  "move it aside or pick another --out") from None
         except OSError as exc:
-            raise BenchmarkError(f"cannot create results store {self.path}: {exc.strerror}") from None
+            raise BenchmarkError(f"cannot create results store {self.path}: {exc.strerror}"
+                                 ) from None
         self.db.row_factory = sqlite3.Row
 
     def close(self):
@@ -73,7 +74,8 @@ class ResultsStore:
         """Insert the run as 'running', or reset a failed/killed one for another attempt."""
         with self.db:
             self.db.execute(
-                """INSERT INTO runs (config_hash, seed, suite, task, model, dataset, setting, profile,
+                """INSERT INTO runs (config_hash, seed, suite, task, model, dataset, setting, """
+                """profile,
                                      config, status, started, environment)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
                    ON CONFLICT (config_hash, seed) DO UPDATE SET
@@ -84,7 +86,8 @@ class ResultsStore:
         return self.find(config.hash, seed)["id"]
 
     def finish(self, run_id, status, wall_seconds, metrics=(), artifacts=None, reason=None):
-        """Record the outcome; ``metrics`` are dicts with setting, metric, value, unit, provenance."""
+        """Record the outcome; ``metrics`` are dicts with setting, metric, value, unit,
+        provenance."""
         with self.db:
             self.db.execute("DELETE FROM metrics WHERE run_id=?", (run_id,))
             self.db.executemany(
@@ -92,9 +95,10 @@ class ResultsStore:
                 [(run_id, m.get("setting", ""), m["metric"], float(m["value"]), m.get("unit", ""),
                   json.dumps(m.get("provenance", {}), sort_keys=True)) for m in metrics])
             self.db.executemany("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)",
-                                [(run_id, kind, str(path)) for kind, path in (artifacts or {}).items()])
-            self.db.execute("UPDATE runs SET status=?, reason=?, finished=?, wall_seconds=? WHERE id=?",
-                            (status, reason, time.time(), wall_seconds, run_id))
+                                [(run_id, kind, str(path))
+                                 for kind, path in (artifacts or {}).items()])
+            self.db.execute("UPDATE runs SET status=?, reason=?, finished=?, wall_seconds=? "
+                            "WHERE id=?", (status, reason, time.time(), wall_seconds, run_id))
 
     def discard(self, run_id):
         """Forget a run that was started but recorded nothing (skipped): it will run next time."""

@@ -30,7 +30,8 @@ class TaskSpec:
     model: str
     dataset: str    # a registry name, or "source:target" for a pair of domains
     budget: str     # key into BUDGETS (benchmark/budgets/)
-    setting: str = ""  # what varies inside a task family (e.g. "labels=100"); part of the config hash
+    # what varies inside a task family (e.g. "labels=100"); part of the config hash
+    setting: str = ""
 
 
 SUITES = {
@@ -54,8 +55,8 @@ SUITES = {
     "diffusion": [
         TaskSpec("diffusion", "ldm", "mnist", "ldm-images"),
         TaskSpec("diffusion", "ldm", "fashion_mnist", "ldm-images"),
-        # Class-conditional with classifier-free guidance: also scored by the classification accuracy score
-        # (add fashion_mnist here for a second dataset; ~4 min per seed on 2 cores).
+        # Class-conditional with classifier-free guidance: also scored by the classification
+        # accuracy score (add fashion_mnist here for a second dataset; ~4 min per seed on 2 cores).
         TaskSpec("diffusion", "ldm", "mnist", "ldm-cfg-images", setting="cfg=2"),
         TaskSpec("diffusion", "ddpm", "mnist", "ddpm-images"),
         TaskSpec("diffusion", "ddpm", "fashion_mnist", "ddpm-images"),
@@ -66,11 +67,13 @@ SUITES = {
     # without cached Keras weights logs one line, records nothing and runs again next time) on
     # CIFAR-10 animals -> vehicles, the natural images they were trained for.
     "transfer": [
-        TaskSpec("transfer", strategy, pair, "transfer-l2sp" if strategy == "finetune_l2sp" else "transfer-small-cnn",
+        TaskSpec("transfer", strategy, pair,
+                 "transfer-l2sp" if strategy == "finetune_l2sp" else "transfer-small-cnn",
                  setting=split)
         for pair, split in (("mnist:mnist", "digits 0-4->5-9"), ("mnist:fashion_mnist", ""),
                             ("cifar10-jpeg:cifar10-jpeg", "animals->vehicles"))
-        for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top", "scratch")
+        for strategy in ("frozen", "finetune_all", "finetune_l2sp", "finetune_conv", "finetune_top",
+                         "scratch")
         + {"digits 0-4->5-9": ("dcgan_features",),
            "animals->vehicles": ("imagenet_vgg16", "imagenet_resnet50", "imagenet_mobilenet_v2",
                                  "imagenet_efficientnet_b0")}.get(split, ())
@@ -80,19 +83,24 @@ SUITES = {
         TaskSpec("adaptation", method, pair, budget)
         for pair in ("mnist:usps", "usps:mnist", "mnist:mnist_m")
         for method, budget in (("source_only", "adapt-source-only"),
-                               ("dann", "adapt-dann-mnist-m" if pair == "mnist:mnist_m" else "adapt-dann"),
+                               ("dann",
+                                "adapt-dann-mnist-m" if pair == "mnist:mnist_m" else "adapt-dann"),
                                ("adda", "adapt-adda"))
-    ] + [TaskSpec("adaptation", "pixel_cyclegan", "mnist:usps", "adapt-pixel-cyclegan"),  # ~5 min a seed
+    ] + [TaskSpec("adaptation", "pixel_cyclegan", "mnist:usps",
+                  "adapt-pixel-cyclegan"),  # ~5 min a seed
          TaskSpec("adaptation", "pixel_cyclegan", "mnist:mnist_m", "adapt-pixel-cyclegan-rgb"),
          TaskSpec("adaptation", "pixel_dann", "mnist:usps", "adapt-pixel-dann"),  # ~6 min a seed
-         TaskSpec("adaptation", "pixel_dann", "mnist:mnist_m", "adapt-pixel-dann-rgb")],  # ~5 min a seed
+         TaskSpec("adaptation", "pixel_dann", "mnist:mnist_m",
+                  "adapt-pixel-dann-rgb")],  # ~5 min a seed
     # Semi-supervised: every method on the same class-balanced labelled splits (one per seed);
     # CIFAR-10 has a budget on the paper profile only.
-    "ssl": [TaskSpec("ssl", model, dataset, f"ssl-{model}" + ("-paper-only" if dataset == "cifar10-jpeg" else ""),
+    "ssl": [TaskSpec("ssl", model, dataset,
+                     f"ssl-{model}" + ("-paper-only" if dataset == "cifar10-jpeg" else ""),
                      setting=f"labels={count}")
             for model in ("ssgan", "ssgan_explicit", "supervised", "self_training", "pseudo_label",
                           "cotraining_shared", "cotraining_teach", "gmm")
-            for dataset, counts in (("mnist", (20, 50, 100, 1000)), ("fashion_mnist", (100, 1000, 4000)),
+            for dataset, counts in (("mnist", (20, 50, 100, 1000)),
+                                    ("fashion_mnist", (100, 1000, 4000)),
                                     ("cifar10-jpeg", (4000,)))
             for count in counts],
 }
@@ -103,16 +111,20 @@ def all_specs():
 
 
 def _user_pair_specs(dataset):
-    """Specs for a domain pair no suite lists: every translation model and adaptation method on a pair
-    of labelled datasets ("svhn_cropped:mnist"), every translation model on "unpaired:PATH" (e.g.
-    horse2zebra), each with the budget of its first listed pair (override sizes and steps with --set)."""
+    """Specs for a domain pair no suite lists: every translation model and adaptation method on a
+    pair of labelled datasets ("svhn_cropped:mnist"), every translation model on "unpaired:PATH"
+    (e.g. horse2zebra), each with the budget of its first listed pair (override sizes and steps
+    with --set)."""
     from .data import dataset_names, dataset_parts
 
     parts = dataset_parts(dataset)
-    if not (dataset.startswith("unpaired:") or (len(parts) == 2 and set(parts) <= set(dataset_names()))):
+    if not (dataset.startswith("unpaired:")
+            or (len(parts) == 2 and set(parts) <= set(dataset_names()))):
         return []
     first = {}
-    for suite in ("translation",) if dataset.startswith("unpaired:") else ("translation", "adaptation"):
+    suites = (("translation",) if dataset.startswith("unpaired:")
+              else ("translation", "adaptation"))
+    for suite in suites:
         for spec in SUITES[suite]:
             first.setdefault((suite, spec.model), spec)
     return [(suite, replace(spec, dataset=dataset)) for (suite, _), spec in first.items()]
@@ -154,7 +166,8 @@ def _choose(value, known, what):
 
 
 def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, setting=None):
-    """The run configs of a suite at a profile, optionally narrowed to one model, dataset and/or setting."""
+    """The run configs of a suite at a profile, optionally narrowed to one model, dataset and/or
+    setting."""
     from .data import dataset_names
 
     _choose(suite, [*SUITES, "all"], "suite")
@@ -168,17 +181,19 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
         extra = _external_specs(model)
     _choose(setting, {spec.setting for _, spec in all_specs() + extra}, "setting")
     specs = [(name, spec) for name, spec in all_specs() + extra if suite in ("all", name)
-             and model in (None, spec.model) and dataset in (None, spec.dataset) and setting in (None, spec.setting)]
+             and model in (None, spec.model) and dataset in (None, spec.dataset)
+             and setting in (None, spec.setting)]
     if not specs:
-        raise ConfigError(f"suite {suite!r} has no task for model={model} dataset={dataset} setting={setting}; "
-                          f"see `python -m benchmark list`")
+        raise ConfigError(f"suite {suite!r} has no task for model={model} dataset={dataset} "
+                          f"setting={setting}; see `python -m benchmark list`")
     configs = []
     for suite_name, spec in specs:
         if profile not in BUDGETS[spec.budget]:
             continue  # a task listed for some profiles only (e.g. CIFAR-10 SSL: paper)
         budget = BUDGETS[spec.budget][profile]
-        configs.append(RunConfig(suite=suite_name, task=spec.task, model=spec.model, dataset=spec.dataset,
-                                 profile=profile, train=budget.train, eval=budget.eval,
+        configs.append(RunConfig(suite=suite_name, task=spec.task, model=spec.model,
+                                 dataset=spec.dataset, profile=profile, train=budget.train,
+                                 eval=budget.eval,
                                  model_params={} if external else budget.model_params,
                                  setting=spec.setting))
     return configs

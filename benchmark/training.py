@@ -163,7 +163,8 @@ def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None, 
     # One fit call: with steps_per_epoch set, Keras keeps one iterator across epochs.
     tensorboard = keras.callbacks.TensorBoard(workdir / "tensorboard", write_graph=False)
     model.fit(make_dataset(state["step"]), steps_per_epoch=chunk, epochs=total_chunks,
-              initial_epoch=done_chunks, verbose=0, shuffle=False, callbacks=[guard, checkpointer, tensorboard])
+              initial_epoch=done_chunks, verbose=0, shuffle=False,
+              callbacks=[guard, checkpointer, tensorboard])
     if guard.bad:
         raise Diverged(*guard.bad)
     return state

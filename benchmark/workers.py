@@ -120,9 +120,11 @@ class WorkerPool:
 
     def __enter__(self):
         self.workers = [self._start(n) for n in range(self.slots)]
-        each = f"GPU {self.gpus and 'each'}" if self.gpus else f"{self.threads} TensorFlow threads each"
+        each = (f"GPU {self.gpus and 'each'}" if self.gpus
+                else f"{self.threads} TensorFlow threads each")
         print(f"{self.slots} worker processes ({each}; pids "
-              f"{', '.join(str(w.process.pid) for w in self.workers)})", file=sys.stderr, flush=True)
+              f"{', '.join(str(w.process.pid) for w in self.workers)})", file=sys.stderr,
+              flush=True)
         return self
 
     def __exit__(self, error_type, *exc):

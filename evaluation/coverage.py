@@ -1,4 +1,5 @@
-"""Mode-collapse metrics: modes of a Gaussian mixture and classes a classifier finds among samples."""
+"""Mode-collapse metrics: modes of a Gaussian mixture and classes a classifier finds among
+samples."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from .distances import as_feature_matrix, check_same_feature_size
 
 
 def _kl_to_uniform(counts: np.ndarray) -> float:
-    """KL(p || uniform) = Σ p_k log(p_k K) of the histogram ``counts``; empty bins add 0 (0 log 0 = 0)."""
+    """KL(p || uniform) = Σ p_k log(p_k K) of the histogram ``counts``; empty bins add 0
+    (0 log 0 = 0)."""
     p = counts / counts.sum()
     return float(xlogy(p, p * counts.size).sum())
 
 
 def mode_coverage(samples, centers, std, threshold=3.0, min_share=20 / 2500) -> dict:
-    """Mode coverage on a Gaussian mixture with equal isotropic components (VEEGAN, Srivastava et al. 2017).
+    """Mode coverage on a Gaussian mixture with equal isotropic components (VEEGAN, Srivastava et
+    al. 2017).
 
     The 8-on-a-ring / 25-on-a-grid protocol of Unrolled GAN, VEEGAN and PacGAN:
     a sample is *high quality* (hq) when its Euclidean distance to the nearest

@@ -11,13 +11,15 @@ _BLOCK_BYTES = 256 * 2**20  # memory budget of one block of pairwise distances
 
 
 def as_feature_matrix(features, name: str, min_rows: int = 1) -> np.ndarray:
-    """Return ``features`` as a finite float64 array (N, D) with N >= min_rows, or raise ValueError."""
+    """Return ``features`` as a finite float64 array (N, D) with N >= min_rows, or raise
+    ValueError."""
     array = np.asarray(features, dtype=np.float64)
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (samples, features), got shape {array.shape}")
     if array.shape[0] < min_rows or array.shape[1] == 0:
         raise ValueError(
-            f"{name} needs at least {min_rows} sample(s) of at least 1 feature, got shape {array.shape}"
+            f"{name} needs at least {min_rows} sample(s) of at least 1 feature, "
+            f"got shape {array.shape}"
         )
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or infinite values")

@@ -56,12 +56,14 @@ class ClassifierExtractor:
         self.batch_size = batch_size
         self.weights_hash = _weights_sha256(classifier)
         self.feature_model = keras.Model(classifier.input,
-                                         [classifier.get_layer("features").output, classifier.output])
+                                         [classifier.get_layer("features").output,
+                                          classifier.output])
 
     def _run(self, images):
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 4:
-            raise ValueError(f"expected uint8 images (N, H, W, C), got {images.dtype} {images.shape}")
+            raise ValueError("expected uint8 images (N, H, W, C), "
+                             f"got {images.dtype} {images.shape}")
         x = from_uint8(images)
         features, logits = self.feature_model.predict(x, batch_size=self.batch_size, verbose=0)
         return features.astype(np.float64), logits.astype(np.float64)

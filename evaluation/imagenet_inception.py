@@ -39,8 +39,9 @@ class ImageNetInception:
     """Class probabilities (N, 1000) of Keras' InceptionV3 for uint8 images of any size."""
 
     name = "keras_inception_v3_imagenet"
-    resize = ("grey repeated to 3 channels; bilinear resize to 299x299 (tf.image.resize, half-pixel "
-              "centres, no antialias) on [0, 255]; scaled to [-1, 1] (keras inception_v3.preprocess_input)")
+    resize = ("grey repeated to 3 channels; bilinear resize to 299x299 (tf.image.resize, "
+              "half-pixel centres, no antialias) on [0, 255]; scaled to [-1, 1] "
+              "(keras inception_v3.preprocess_input)")
 
     def __init__(self, model, weights_hash):
         self.model = model
@@ -51,7 +52,8 @@ class ImageNetInception:
 
         images = np.asarray(images)
         if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
-            raise ValueError(f"expected uint8 images (N, H, W, 1 or 3), got {images.dtype} {images.shape}")
+            raise ValueError("expected uint8 images (N, H, W, 1 or 3), "
+                             f"got {images.dtype} {images.shape}")
         out = []
         for start in range(0, len(images), batch_size):
             x = tf.cast(images[start:start + batch_size], tf.float32)
@@ -63,12 +65,13 @@ class ImageNetInception:
 
 
 def load_imagenet_inception(weights_path=None):
-    """The network with Keras' cached ImageNet weights; ExtractorUnavailable when they are absent."""
+    """The network with Keras' cached ImageNet weights; ExtractorUnavailable when they are
+    absent."""
     path = Path(weights_path) if weights_path else keras_weights_path()
     if not path.exists():
         raise ExtractorUnavailable(
-            f"ImageNet InceptionV3 weights not found at {path}; with a network, get them by running "
-            "python -c \"import keras; keras.applications.InceptionV3()\"")
+            f"ImageNet InceptionV3 weights not found at {path}; with a network, "
+            "get them by running python -c \"import keras; keras.applications.InceptionV3()\"")
     import keras
 
     model = keras.applications.InceptionV3(weights=str(path), classifier_activation="softmax")

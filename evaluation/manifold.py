@@ -1,4 +1,5 @@
-"""k-NN manifold metrics: precision/recall (Kynkäänniemi et al. 2019), density/coverage (Naeem et al. 2020).
+"""k-NN manifold metrics: precision/recall (Kynkäänniemi et al. 2019), density/coverage (Naeem et
+al. 2020).
 
 A set's manifold is estimated as the union of balls around its samples, each
 ball's radius being the distance to the sample's k-th nearest neighbour within

@@ -1,4 +1,5 @@
-"""Memorization: how often generated samples sit closer to the training set than real unseen images do."""
+"""Memorization: how often generated samples sit closer to the training set than real unseen
+images do."""
 
 from __future__ import annotations
 

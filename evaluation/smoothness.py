@@ -1,4 +1,5 @@
-"""Smoothness of latent interpolations, a perceptual-path-length style figure (Karras et al. 2019)."""
+"""Smoothness of latent interpolations, a perceptual-path-length style figure (Karras et al.
+2019)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def latent_path_smoothness(path_features) -> float:
         or features.shape[2] == 0
     ):
         raise ValueError(
-            f"path_features must have shape (num_paths >= 1, steps >= 2, D >= 1), got {features.shape}"
+            "path_features must have shape (num_paths >= 1, steps >= 2, D >= 1), "
+            f"got {features.shape}"
         )
     if not np.isfinite(features).all():
         raise ValueError("path_features contains NaN or infinite values")

@@ -10,6 +10,6 @@ from .gan import GAN
 from .ssgan import SSGAN
 from .vae import VAE
 
-__all__ = ["GAN", "DCGAN", "build_small_cnn", "feature_model", "CycleGAN", "DiscoGAN", "LinearDecay",
-           "VAE", "DDPM", "LatentDiffusion", "DANN", "ADDA", "AnnealedLearningRate", "GradientReversal", "adapt_batch_norm",
-           "SSGAN"]
+__all__ = ["GAN", "DCGAN", "build_small_cnn", "feature_model", "CycleGAN", "DiscoGAN",
+           "LinearDecay", "VAE", "DDPM", "LatentDiffusion", "DANN", "ADDA", "AnnealedLearningRate",
+           "GradientReversal", "adapt_batch_norm", "SSGAN"]

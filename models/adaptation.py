@@ -26,7 +26,8 @@ LAMBDA_SCHEDULES = ("ganin", "constant")
 
 @keras.saving.register_keras_serializable(package="models")
 class GradientReversal(layers.Layer):
-    """Identity in the forward pass; multiplies the gradient by ``-lambda`` in the backward pass.
+    """Identity in the forward pass; multiplies the gradient by ``-lambda`` in the backward
+    pass.
 
     ``lambda`` is a non-trainable variable (``self.grl_lambda``) so a schedule can
     change it during training without retracing. Written with ``stop_gradient``
@@ -36,7 +37,8 @@ class GradientReversal(layers.Layer):
     def __init__(self, initial_lambda=1.0, **kwargs):
         super().__init__(**kwargs)
         self.initial_lambda = initial_lambda
-        self.grl_lambda = self.add_weight(shape=(), initializer=keras.initializers.Constant(initial_lambda),
+        self.grl_lambda = self.add_weight(shape=(),
+                                          initializer=keras.initializers.Constant(initial_lambda),
                                           trainable=False, name="lambda")
 
     def call(self, x):
@@ -47,7 +49,8 @@ class GradientReversal(layers.Layer):
 
 
 def build_domain_discriminator(feature_dim, hidden_units=(500, 500), name="domain_discriminator"):
-    """features -> ReLU MLP -> one logit (source = 1, target = 0). ADDA's is 500-500 (Tzeng et al. 2017)."""
+    """features -> ReLU MLP -> one logit (source = 1, target = 0). ADDA's is 500-500 (Tzeng et
+    al. 2017)."""
     f = keras.Input((feature_dim,), name="features")
     h = f
     for units in hidden_units:
@@ -57,7 +60,8 @@ def build_domain_discriminator(feature_dim, hidden_units=(500, 500), name="domai
 
 def _with_features(classifier):
     """classifier input -> (logits, features), sharing the classifier's layers."""
-    return keras.Model(classifier.input, [classifier.output, classifier.get_layer("features").output],
+    return keras.Model(classifier.input,
+                       [classifier.output, classifier.get_layer("features").output],
                        name=f"{classifier.name}_with_features")
 
 
@@ -69,7 +73,8 @@ def balanced_domain_accuracy(source_logits, target_logits):
 
 @keras.saving.register_keras_serializable(package="models")
 class AnnealedLearningRate(keras.optimizers.schedules.LearningRateSchedule):
-    """DANN's rate annealing (Ganin et al. 2016, sec. 5.2.2): lr0 / (1 + alpha p)^beta, p = step / total_steps.
+    """DANN's rate annealing (Ganin et al. 2016, sec. 5.2.2): lr0 / (1 + alpha p)^beta,
+    p = step / total_steps.
 
     With the paper's alpha 10 and beta 0.75 the rate ends at lr0 / 6.05.
     """
@@ -87,12 +92,13 @@ class AnnealedLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         return self.initial_learning_rate / (1.0 + self.alpha * progress) ** self.beta
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "total_steps": self.total_steps,
-                "alpha": self.alpha, "beta": self.beta}
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "total_steps": self.total_steps, "alpha": self.alpha, "beta": self.beta}
 
 
 def adapt_batch_norm(model, images, batch_size=500):
-    """AdaBN (Li et al. 2016): set every batch-norm layer's moving statistics to those of ``images``.
+    """AdaBN (Li et al. 2016): set every batch-norm layer's moving statistics to those of
+    ``images``.
 
     Layers are visited in order, each reading its input through the already
     adapted layers before it (inference mode), so the statistics are exact
@@ -101,7 +107,8 @@ def adapt_batch_norm(model, images, batch_size=500):
     for layer in model.layers:
         if not isinstance(layer, layers.BatchNormalization):
             continue
-        inputs = keras.Model(model.input, layer.input).predict(images, batch_size=batch_size, verbose=0)
+        inputs = keras.Model(model.input, layer.input).predict(images, batch_size=batch_size,
+                                                               verbose=0)
         axes = tuple(range(inputs.ndim - 1))
         layer.moving_mean.assign(inputs.mean(axis=axes))
         layer.moving_variance.assign(inputs.var(axis=axes))
@@ -116,19 +123,22 @@ class DANN(keras.Model):
     normalises both domains with mixed statistics, as the test network's moving
     statistics then do); True passes each domain alone, so batch norm
     normalises each with its own statistics (Li et al. 2016's AdaBN; pair it
-    with ``adapt_batch_norm`` on target images before testing). Loss: cross-entropy on the source
-    labels + ``domain_weight`` x the domain discriminator's cross-entropy on
+    with ``adapt_batch_norm`` on target images before testing). Loss:
+    cross-entropy on the source labels + ``domain_weight`` x the domain
+    discriminator's cross-entropy on
     the reversed features (mean over both domains). ``lambda_schedule``:
     "ganin" raises the reversal weight from 0 to ``grl_lambda`` over
     ``schedule_steps`` steps (the paper's 2/(1+exp(-10p))-1); "constant" holds it.
     """
 
     def __init__(self, image_shape=(28, 28, 1), num_classes=10, feature_dim=128, dropout=0.3,
-                 domain_units=(500, 500), grl_lambda=1.0, lambda_schedule="ganin", schedule_gamma=10.0,
-                 schedule_steps=1000, domain_weight=1.0, domain_batch_norm=False, **kwargs):
+                 domain_units=(500, 500), grl_lambda=1.0, lambda_schedule="ganin",
+                 schedule_gamma=10.0, schedule_steps=1000, domain_weight=1.0,
+                 domain_batch_norm=False, **kwargs):
         super().__init__(**kwargs)
         if lambda_schedule not in LAMBDA_SCHEDULES:
-            raise ValueError(f"lambda_schedule must be one of {LAMBDA_SCHEDULES}, got {lambda_schedule!r}")
+            raise ValueError(f"lambda_schedule must be one of {LAMBDA_SCHEDULES}, "
+                             f"got {lambda_schedule!r}")
         if schedule_steps < 1:
             raise ValueError(f"schedule_steps must be >= 1, got {schedule_steps}")
         self.image_shape = tuple(image_shape)
@@ -142,19 +152,21 @@ class DANN(keras.Model):
         self.schedule_steps = schedule_steps
         self.domain_weight = domain_weight
         self.domain_batch_norm = domain_batch_norm
-        self.classifier = build_small_cnn(self.image_shape, num_classes, feature_dim, dropout, name="classifier")
+        self.classifier = build_small_cnn(self.image_shape, num_classes, feature_dim, dropout,
+                                          name="classifier")
         self.domain_discriminator = build_domain_discriminator(feature_dim, self.domain_units)
         self.gradient_reversal = GradientReversal(float(self.current_lambda(0)))
         self._classifier_with_features = _with_features(self.classifier)
-        self.step_counter = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False,
-                                            name="step")
+        self.step_counter = self.add_weight(shape=(), dtype="int64", initializer="zeros",
+                                            trainable=False, name="step")
         self.label_loss_tracker = keras.metrics.Mean(name="label_loss")
         self.domain_loss_tracker = keras.metrics.Mean(name="domain_loss")
         self.domain_accuracy_tracker = keras.metrics.Mean(name="domain_accuracy")
         self.built = True
 
     def current_lambda(self, step):
-        """The reversal weight at a step: Ganin et al. 2016 (sec. 5.2.2), 2 / (1 + exp(-gamma p)) - 1."""
+        """The reversal weight at a step: Ganin et al. 2016 (sec. 5.2.2),
+        2 / (1 + exp(-gamma p)) - 1."""
         if self.lambda_schedule == "constant":
             return self.grl_lambda
         progress = ops.minimum(ops.cast(step, "float32") / self.schedule_steps, 1.0)
@@ -180,18 +192,21 @@ class DANN(keras.Model):
     def train_step(self, data):
         (x_source, y_source), x_target = data
         n_source = ops.shape(x_source)[0]
-        self.gradient_reversal.grl_lambda.assign(ops.cast(self.current_lambda(self.step_counter), "float32"))
+        grl_lambda = ops.cast(self.current_lambda(self.step_counter), "float32")
+        self.gradient_reversal.grl_lambda.assign(grl_lambda)
         variables = self._trained_variables()
         with tf.GradientTape() as tape:
             if self.domain_batch_norm:
-                outputs = [self._classifier_with_features(x, training=True) for x in (x_source, x_target)]
+                outputs = [self._classifier_with_features(x, training=True)
+                           for x in (x_source, x_target)]
                 logits, features = (ops.concatenate(pair) for pair in zip(*outputs, strict=True))
             else:
-                logits, features = self._classifier_with_features(ops.concatenate([x_source, x_target]),
-                                                                  training=True)
+                logits, features = self._classifier_with_features(
+                    ops.concatenate([x_source, x_target]), training=True)
             label_loss = ops.mean(keras.losses.sparse_categorical_crossentropy(
                 y_source, logits[:n_source], from_logits=True))
-            domain_logits = self.domain_discriminator(self.gradient_reversal(features), training=True)
+            domain_logits = self.domain_discriminator(self.gradient_reversal(features),
+                                                      training=True)
             source_logits, target_logits = domain_logits[:n_source], domain_logits[n_source:]
             domain_loss = 0.5 * minimax_discriminator_loss(source_logits, target_logits)
             loss = training_loss(label_loss + self.domain_weight * domain_loss, self.optimizer)
@@ -208,8 +223,9 @@ class DANN(keras.Model):
         return self.classifier(x, training=training)
 
     def get_config(self):
-        return {**super().get_config(), "image_shape": self.image_shape, "num_classes": self.num_classes,
-                "feature_dim": self.feature_dim, "dropout": self.dropout, "domain_units": self.domain_units,
+        return {**super().get_config(), "image_shape": self.image_shape,
+                "num_classes": self.num_classes, "feature_dim": self.feature_dim,
+                "dropout": self.dropout, "domain_units": self.domain_units,
                 "grl_lambda": self.grl_lambda, "lambda_schedule": self.lambda_schedule,
                 "schedule_gamma": self.schedule_gamma, "schedule_steps": self.schedule_steps,
                 "domain_weight": self.domain_weight, "domain_batch_norm": self.domain_batch_norm}
@@ -237,21 +253,23 @@ class ADDA(keras.Model):
         self.feature_dim = feature_dim
         self.dropout = dropout
         self.discriminator_units = tuple(discriminator_units)
-        self.source_classifier = build_small_cnn(self.image_shape, num_classes, feature_dim, dropout,
-                                                 name="source_classifier")
-        self.target_classifier = build_small_cnn(self.image_shape, num_classes, feature_dim, dropout,
-                                                 name="target_classifier")
+        self.source_classifier = build_small_cnn(self.image_shape, num_classes, feature_dim,
+                                                 dropout, name="source_classifier")
+        self.target_classifier = build_small_cnn(self.image_shape, num_classes, feature_dim,
+                                                 dropout, name="target_classifier")
         self.source_classifier.trainable = False
         self.source_encoder = feature_model(self.source_classifier)
         self.target_encoder = feature_model(self.target_classifier)
-        self.domain_discriminator = build_domain_discriminator(feature_dim, self.discriminator_units)
+        self.domain_discriminator = build_domain_discriminator(feature_dim,
+                                                               self.discriminator_units)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.e_loss_tracker = keras.metrics.Mean(name="encoder_loss")
         self.domain_accuracy_tracker = keras.metrics.Mean(name="domain_accuracy")
         self.built = True
 
     def init_from_source(self, classifier):
-        """Copy a trained ``build_small_cnn`` source classifier into the source and target networks."""
+        """Copy a trained ``build_small_cnn`` source classifier into the source and target
+        networks."""
         weights = classifier.get_weights()
         self.source_classifier.set_weights(weights)
         self.target_classifier.set_weights(weights)
@@ -289,7 +307,8 @@ class ADDA(keras.Model):
 
         encoder_vars = self.target_encoder.trainable_variables
         with tf.GradientTape() as tape:
-            fooled = self.domain_discriminator(self.target_encoder(x_target, training=True), training=True)
+            fooled = self.domain_discriminator(self.target_encoder(x_target, training=True),
+                                               training=True)
             e_loss = non_saturating_generator_loss(fooled)
             scaled = training_loss(e_loss, self.e_optimizer)
         grads = tape.gradient(scaled, encoder_vars)
@@ -306,6 +325,6 @@ class ADDA(keras.Model):
         return self.target_classifier(x, training=training)
 
     def get_config(self):
-        return {**super().get_config(), "image_shape": self.image_shape, "num_classes": self.num_classes,
-                "feature_dim": self.feature_dim, "dropout": self.dropout,
-                "discriminator_units": self.discriminator_units}
+        return {**super().get_config(), "image_shape": self.image_shape,
+                "num_classes": self.num_classes, "feature_dim": self.feature_dim,
+                "dropout": self.dropout, "discriminator_units": self.discriminator_units}

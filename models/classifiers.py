@@ -22,7 +22,8 @@ def build_small_cnn(input_shape, num_classes, feature_dim=128, dropout=0.3, bn_m
         h = layers.MaxPooling2D()(h)
     h = layers.Flatten()(h)
     features = layers.Dense(feature_dim, activation="relu", name="features")(h)
-    logits = layers.Dense(num_classes, name="logits", dtype="float32")(layers.Dropout(dropout)(features))
+    logits = layers.Dense(num_classes, name="logits", dtype="float32")(
+        layers.Dropout(dropout)(features))
     return keras.Model(x, logits, name=name)
 
 

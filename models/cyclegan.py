@@ -35,13 +35,15 @@ from .translator import UnpairedTranslator, check_divisible
 
 
 def _paper_init():
-    """N(0, 0.02) weights, as in the paper (a fresh initializer per layer: Keras reuses a seeded one)."""
+    """N(0, 0.02) weights, as in the paper (a fresh initializer per layer: Keras reuses a seeded
+    one)."""
     return keras.initializers.RandomNormal(stddev=0.02)
 
 
 @keras.saving.register_keras_serializable(package="models")
 class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """CycleGAN's schedule: ``initial_learning_rate`` for ``constant_steps``, then linearly to 0 at ``total_steps``.
+    """CycleGAN's schedule: ``initial_learning_rate`` for ``constant_steps``, then linearly to 0
+    at ``total_steps``.
 
     The paper keeps the rate for 100 epochs and decays it over the next 100, so
     ``constant_steps`` defaults to half of ``total_steps``.
@@ -51,18 +53,20 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         if constant_steps is None:
             constant_steps = total_steps // 2
         if not 0 <= constant_steps < total_steps:
-            raise ValueError(f"need 0 <= constant_steps < total_steps, got {constant_steps} and {total_steps}")
+            raise ValueError("need 0 <= constant_steps < total_steps, "
+                             f"got {constant_steps} and {total_steps}")
         self.initial_learning_rate = initial_learning_rate
         self.total_steps = total_steps
         self.constant_steps = constant_steps
 
     def __call__(self, step):
-        decayed = (ops.cast(step, "float32") - self.constant_steps) / (self.total_steps - self.constant_steps)
+        decayed = ((ops.cast(step, "float32") - self.constant_steps)
+                   / (self.total_steps - self.constant_steps))
         return self.initial_learning_rate * (1.0 - ops.clip(decayed, 0.0, 1.0))
 
     def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "total_steps": self.total_steps,
-                "constant_steps": self.constant_steps}
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "total_steps": self.total_steps, "constant_steps": self.constant_steps}
 
 
 def _conv_norm_relu(h, filters, kernel_size, strides=1, padding="same", transpose=False):
@@ -75,11 +79,13 @@ def _conv_norm_relu(h, filters, kernel_size, strides=1, padding="same", transpos
 def _residual_block(h, filters):
     """Two reflection-padded 3x3 convolutions with instance norm, added to the input."""
     r = _conv_norm_relu(ReflectionPadding2D(1)(h), filters, 3, padding="valid")
-    r = layers.Conv2D(filters, 3, use_bias=False, kernel_initializer=_paper_init())(ReflectionPadding2D(1)(r))
+    r = layers.Conv2D(filters, 3, use_bias=False,
+                      kernel_initializer=_paper_init())(ReflectionPadding2D(1)(r))
     return layers.Add()([h, InstanceNormalization()(r)])
 
 
-def build_resnet_generator(image_shape, base_filters=64, res_blocks=9, downsamplings=2, name="generator"):
+def build_resnet_generator(image_shape, base_filters=64, res_blocks=9, downsamplings=2,
+                           name="generator"):
     """c7s1-k, ``downsamplings`` stride-2 convs (x2 filters each), residual blocks, as many
     stride-2 transposed convs, c7s1-channels with tanh (the paper's ResNet generator)."""
     check_divisible(image_shape, downsamplings)
@@ -106,7 +112,8 @@ def build_patchgan_discriminator(image_shape, base_filters=64, downsamplings=3, 
     map of least-squares scores, one per overlapping patch (no sigmoid)."""
     check_divisible(image_shape, downsamplings)
     x = keras.Input(image_shape, name="image")
-    h = layers.Conv2D(base_filters, 4, strides=2, padding="same", kernel_initializer=_paper_init())(x)
+    h = layers.Conv2D(base_filters, 4, strides=2, padding="same",
+                      kernel_initializer=_paper_init())(x)
     h = layers.LeakyReLU(negative_slope)(h)
     filters = base_filters
     for strides in [2] * (downsamplings - 1) + [1]:
@@ -114,17 +121,19 @@ def build_patchgan_discriminator(image_shape, base_filters=64, downsamplings=3, 
         h = layers.Conv2D(filters, 4, strides=strides, padding="same", use_bias=False,
                           kernel_initializer=_paper_init())(h)
         h = layers.LeakyReLU(negative_slope)(InstanceNormalization()(h))
-    scores = layers.Conv2D(1, 4, padding="same", kernel_initializer=_paper_init(), dtype="float32")(h)
+    scores = layers.Conv2D(1, 4, padding="same", kernel_initializer=_paper_init(),
+                           dtype="float32")(h)
     return keras.Model(x, scores, name=name)
 
 
 @keras.saving.register_keras_serializable(package="models")
 class CycleGAN(UnpairedTranslator):
-    loss_names = ("d_a_loss", "d_b_loss", "adversarial_loss", "cycle_loss", "identity_loss", "g_loss")
+    loss_names = ("d_a_loss", "d_b_loss", "adversarial_loss", "cycle_loss", "identity_loss",
+                  "g_loss")
 
     def __init__(self, image_shape=(28, 28, 1), base_filters=64, res_blocks=6, downsamplings=2,
-                 discriminator_downsamplings=3, lambda_cycle=10.0, lambda_identity=0.5, pool_size=50,
-                 **kwargs):
+                 discriminator_downsamplings=3, lambda_cycle=10.0, lambda_identity=0.5,
+                 pool_size=50, **kwargs):
         self.base_filters = base_filters
         self.res_blocks = res_blocks
         self.downsamplings = downsamplings
@@ -153,7 +162,8 @@ class CycleGAN(UnpairedTranslator):
 
     @staticmethod
     def make_optimizer(learning_rate, beta_1, total_steps):
-        """The paper's Adam with the rate held for the first half of training, then decayed to 0."""
+        """The paper's Adam with the rate held for the first half of training, then decayed to
+        0."""
         return keras.optimizers.Adam(LinearDecay(learning_rate, total_steps), beta_1=beta_1)
 
     def train_step(self, data):
@@ -163,16 +173,19 @@ class CycleGAN(UnpairedTranslator):
             fake_a = self.generator_ba(real_b, training=True)
             cycle = (cycle_consistency_loss(real_a, self.generator_ba(fake_b, training=True))
                      + cycle_consistency_loss(real_b, self.generator_ab(fake_a, training=True)))
-            # The paper's generator term is E[(D(G(x)) - 1)^2], twice the LSGAN loss (which has 1/2).
-            adversarial = 2.0 * (least_squares_generator_loss(self.discriminator_b(fake_b, training=True))
-                                 + least_squares_generator_loss(self.discriminator_a(fake_a, training=True)))
+            # The paper's generator term is E[(D(G(x)) - 1)^2], twice the LSGAN loss (which has
+            # 1/2).
+            adversarial = 2.0 * (
+                least_squares_generator_loss(self.discriminator_b(fake_b, training=True))
+                + least_squares_generator_loss(self.discriminator_a(fake_a, training=True)))
             g_loss = adversarial + self.lambda_cycle * cycle
             if self.lambda_identity:
                 identity = self.identity_term(real_a, real_b)
                 g_loss += self.lambda_cycle * self.lambda_identity * identity
             scaled_loss = training_loss(g_loss, self.g_optimizer)
         self.apply_step(tape, scaled_loss, self.g_optimizer, self.generator_variables)
-        if not self.lambda_identity:  # still tracked, outside the tape: no backward pass for a zero weight
+        # still tracked, outside the tape: no backward pass for a zero weight
+        if not self.lambda_identity:
             identity = self.identity_term(real_a, real_b)
 
         # The discriminators see the fakes made before this generator update, through the pools.
@@ -184,8 +197,8 @@ class CycleGAN(UnpairedTranslator):
                                                    self.discriminator_b(pooled_b, training=True))
             scaled_loss = training_loss(d_a + d_b, self.d_optimizer)
         self.apply_step(tape, scaled_loss, self.d_optimizer, self.discriminator_variables)
-        return self.track(d_a_loss=d_a, d_b_loss=d_b, adversarial_loss=adversarial, cycle_loss=cycle,
-                          identity_loss=identity, g_loss=g_loss)
+        return self.track(d_a_loss=d_a, d_b_loss=d_b, adversarial_loss=adversarial,
+                          cycle_loss=cycle, identity_loss=identity, g_loss=g_loss)
 
     def identity_term(self, real_a, real_b):
         """How much each generator changes images already in its output domain (L1)."""
@@ -193,8 +206,8 @@ class CycleGAN(UnpairedTranslator):
                 + identity_loss(real_a, self.generator_ba(real_a, training=True)))
 
     def get_config(self):
-        return {**super().get_config(), "base_filters": self.base_filters, "res_blocks": self.res_blocks,
-                "downsamplings": self.downsamplings,
+        return {**super().get_config(), "base_filters": self.base_filters,
+                "res_blocks": self.res_blocks, "downsamplings": self.downsamplings,
                 "discriminator_downsamplings": self.discriminator_downsamplings,
                 "lambda_cycle": self.lambda_cycle, "lambda_identity": self.lambda_identity,
                 "pool_size": self.pool_size}

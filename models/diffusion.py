@@ -18,7 +18,8 @@ module (the denoiser ``DDPM`` and ``LatentDiffusion``) and ``models.unet`` (the 
 
 Training a latent diffusion model::
 
-    vae = VAE(data_shape=(28, 28, 1)); vae.compile(keras.optimizers.Adam(1e-3)); vae.fit(images, ...)
+    vae = VAE(data_shape=(28, 28, 1)); vae.compile(keras.optimizers.Adam(1e-3))
+    vae.fit(images, ...)
     latents = vae.encode(train_images)
     scale = latent_scale_factor(latents)
     ddpm = DDPM(data_shape=vae.latent_shape); ddpm.compile(keras.optimizers.Adam(2e-4))
@@ -57,16 +58,18 @@ class DDPM(keras.Model):
     when it ends.
     """
 
-    def __init__(self, data_shape=(28, 28, 1), channels=(32, 64), blocks_per_level=1, attention=True,
-                 embedding_dim=128, dropout=0.0, num_classes=None, cond_drop_prob=0.1, schedule="linear",
-                 timesteps=1000, beta_start=1e-4, beta_end=0.02, clip_denoised=False, seed=0, **kwargs):
+    def __init__(self, data_shape=(28, 28, 1), channels=(32, 64), blocks_per_level=1,
+                 attention=True, embedding_dim=128, dropout=0.0, num_classes=None,
+                 cond_drop_prob=0.1, schedule="linear", timesteps=1000, beta_start=1e-4,
+                 beta_end=0.02, clip_denoised=False, seed=0, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= cond_drop_prob < 1.0:
             raise ValueError(f"cond_drop_prob must be in [0, 1), got {cond_drop_prob}")
         if timesteps < 1:
             raise ValueError(f"timesteps must be >= 1, got {timesteps}")
         if len(data_shape) != 3:
-            raise ValueError(f"the U-Net needs (height, width, channels) data, got shape {data_shape}")
+            raise ValueError("the U-Net needs (height, width, channels) data, "
+                             f"got shape {data_shape}")
         self.data_shape = tuple(data_shape)
         self.channels = tuple(channels)
         self.blocks_per_level = blocks_per_level
@@ -82,15 +85,16 @@ class DDPM(keras.Model):
         self.clip_denoised = clip_denoised
         self.seed = seed
         self.alpha_bar = np.cumprod(1.0 - beta_schedule(schedule, timesteps, beta_start, beta_end))
-        self.unet = build_unet(self.data_shape, self.channels, blocks_per_level, attention, embedding_dim,
-                               num_classes, dropout)
+        self.unet = build_unet(self.data_shape, self.channels, blocks_per_level, attention,
+                               embedding_dim, num_classes, dropout)
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.loss_tracker = keras.metrics.Mean(name="noise_loss")
         self.built = True
 
     def compile(self, optimizer, **kwargs):
         super().compile(optimizer=for_policy(optimizer, self), **kwargs)
-        self.optimizer.build(self.unet.trainable_variables)  # outside any traced step (tf.distribute)
+        # outside any traced step (tf.distribute)
+        self.optimizer.build(self.unet.trainable_variables)
 
     @property
     def optimizers(self):
@@ -108,8 +112,8 @@ class DDPM(keras.Model):
     def train_step(self, data):
         x0, labels = data if isinstance(data, tuple) else (data, None)
         batch = ops.shape(x0)[0]
-        t = replica_draw(lambda shape: keras.random.randint(shape, 0, self.timesteps, seed=self.noise_seed),
-                         batch)
+        t = replica_draw(lambda shape: keras.random.randint(shape, 0, self.timesteps,
+                                                            seed=self.noise_seed), batch)
         noise = replica_draw(lambda shape: keras.random.normal(shape, seed=self.noise_seed), batch,
                              self.data_shape)
         inputs = [self.diffuse(x0, t, noise), ops.cast(t, "float32")]
@@ -132,13 +136,15 @@ class DDPM(keras.Model):
             raise ValueError("labels given to an unconditional DDPM (built with num_classes=None)")
         labels = np.broadcast_to(np.asarray(labels, np.int32), (n,))
         if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(f"labels must be in [0, {self.num_classes}), got {labels.min()}..{labels.max()}")
+            raise ValueError(f"labels must be in [0, {self.num_classes}), "
+                             f"got {labels.min()}..{labels.max()}")
         return labels
 
     def predict_noise(self, x_t, t, labels=None, guidance=1.0):
         """eps_theta(x_t, t) (numpy). With labels, classifier-free guidance mixes the conditional
         and unconditional predictions: uncond + guidance * (cond - uncond); guidance 1 is purely
-        conditional, 0 purely unconditional. A conditional model without labels is unconditional."""
+        conditional, 0 purely unconditional. A conditional model without labels is
+        unconditional."""
         x_t = np.asarray(x_t, np.float32)
         n = len(x_t)
         t = np.broadcast_to(np.asarray(t, np.float32), (n,))
@@ -161,7 +167,8 @@ class DDPM(keras.Model):
         return ddim_timesteps(self.timesteps, steps)
 
     def _ddim(self, x, labels, steps, guidance, record=()):
-        """DDIM (eta = 0) from x = x_T; returns x_0 and the states after the step counts in ``record``."""
+        """DDIM (eta = 0) from x = x_T; returns x_0 and the states after the step counts in
+        ``record``."""
         timesteps = self.sampling_timesteps(steps)
         states = [x] if 0 in record else []
         for i, t in enumerate(timesteps):
@@ -174,15 +181,16 @@ class DDPM(keras.Model):
         return x, states
 
     def _start(self, n, seed, labels):
-        noise = np.random.default_rng(seed).standard_normal((n, *self.data_shape), dtype=np.float32)
+        noise = np.random.default_rng(seed).standard_normal((n, *self.data_shape),
+                                                            dtype=np.float32)
         return noise, None if labels is None else self._check_labels(labels, n)
 
     def generate(self, n, seed=0, steps=50, labels=None, guidance=1.0, batch_size=500):
         """n samples (numpy, data space), reproducible by seed, by ``steps`` DDIM steps."""
         noise, labels = self._start(n, seed, labels)
         return np.concatenate([
-            self._ddim(noise[i:i + batch_size], None if labels is None else labels[i:i + batch_size],
-                       steps, guidance)[0]
+            self._ddim(noise[i:i + batch_size],
+                       None if labels is None else labels[i:i + batch_size], steps, guidance)[0]
             for i in range(0, n, batch_size)])
 
     def denoising_trajectory(self, n, seed=0, steps=50, frames=8, labels=None, guidance=1.0):
@@ -200,8 +208,9 @@ class DDPM(keras.Model):
                 "blocks_per_level": self.blocks_per_level, "attention": self.attention,
                 "embedding_dim": self.embedding_dim, "dropout": self.dropout,
                 "num_classes": self.num_classes, "cond_drop_prob": self.cond_drop_prob,
-                "schedule": self.schedule, "timesteps": self.timesteps, "beta_start": self.beta_start,
-                "beta_end": self.beta_end, "clip_denoised": self.clip_denoised, "seed": self.seed}
+                "schedule": self.schedule, "timesteps": self.timesteps,
+                "beta_start": self.beta_start, "beta_end": self.beta_end,
+                "clip_denoised": self.clip_denoised, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="models")
@@ -215,8 +224,8 @@ class LatentDiffusion(keras.Model):
     def __init__(self, vae, diffusion, latent_scale=1.0, **kwargs):
         super().__init__(**kwargs)
         if tuple(diffusion.data_shape) != tuple(vae.latent_shape):
-            raise ValueError(f"the DDPM's data shape {diffusion.data_shape} must be the VAE's latent "
-                             f"shape {vae.latent_shape}")
+            raise ValueError(f"the DDPM's data shape {diffusion.data_shape} must be the VAE's "
+                             f"latent shape {vae.latent_shape}")
         self.vae = vae
         self.diffusion = diffusion
         self.latent_scale = float(latent_scale)
@@ -227,7 +236,8 @@ class LatentDiffusion(keras.Model):
 
     def generate(self, n, seed=0, steps=50, labels=None, guidance=1.0, batch_size=500):
         """n images in [-1, 1] (numpy), reproducible by seed."""
-        return self._decode(self.diffusion.generate(n, seed, steps, labels, guidance, batch_size), batch_size)
+        latents = self.diffusion.generate(n, seed, steps, labels, guidance, batch_size)
+        return self._decode(latents, batch_size)
 
     def denoising_trajectory(self, n, seed=0, steps=50, frames=8, labels=None, guidance=1.0):
         """(n, frames, *image_shape): the reverse process in latent space, each state decoded."""

@@ -29,10 +29,12 @@ def _conv_bn(h, filters, transpose=False):
 
 
 def _downsampling_stack(image_shape, base_filters, downsamplings, negative_slope):
-    """Input, then conv (no norm) and conv-BN-LeakyReLU stride-2 stages: (input, output, filters)."""
+    """Input, then conv (no norm) and conv-BN-LeakyReLU stride-2 stages: (input, output,
+    filters)."""
     check_divisible(image_shape, downsamplings)
     x = keras.Input(image_shape, name="image")
-    h = layers.LeakyReLU(negative_slope)(layers.Conv2D(base_filters, 4, strides=2, padding="same")(x))
+    h = layers.Conv2D(base_filters, 4, strides=2, padding="same")(x)
+    h = layers.LeakyReLU(negative_slope)(h)
     filters = base_filters
     for _ in range(downsamplings - 1):
         filters *= 2
@@ -40,9 +42,10 @@ def _downsampling_stack(image_shape, base_filters, downsamplings, negative_slope
     return x, h, filters
 
 
-def build_encoder_decoder_generator(image_shape, base_filters=64, downsamplings=4, negative_slope=0.2,
-                                    name="generator"):
-    """Conv (no norm) then conv-BN-LeakyReLU down to 1/2**downsamplings, deconv-BN-ReLU back up, tanh."""
+def build_encoder_decoder_generator(image_shape, base_filters=64, downsamplings=4,
+                                    negative_slope=0.2, name="generator"):
+    """Conv (no norm) then conv-BN-LeakyReLU down to 1/2**downsamplings, deconv-BN-ReLU back up,
+    tanh."""
     x, h, filters = _downsampling_stack(image_shape, base_filters, downsamplings, negative_slope)
     for _ in range(downsamplings - 1):
         filters //= 2
@@ -64,13 +67,15 @@ def build_discogan_discriminator(image_shape, base_filters=64, downsamplings=4, 
 class DiscoGAN(UnpairedTranslator):
     loss_names = ("d_a_loss", "d_b_loss", "adversarial_loss", "reconstruction_loss", "g_loss")
 
-    def __init__(self, image_shape=(28, 28, 1), base_filters=64, downsamplings=4, lambda_reconstruction=1.0,
-                 reconstruction_loss="mse", generator_loss="non_saturating", **kwargs):
+    def __init__(self, image_shape=(28, 28, 1), base_filters=64, downsamplings=4,
+                 lambda_reconstruction=1.0, reconstruction_loss="mse",
+                 generator_loss="non_saturating", **kwargs):
         if reconstruction_loss not in RECONSTRUCTION_LOSSES:
             raise ValueError(f"reconstruction_loss must be one of {sorted(RECONSTRUCTION_LOSSES)}, "
                              f"got {reconstruction_loss!r}")
         if generator_loss not in GENERATOR_LOSSES:
-            raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, got {generator_loss!r}")
+            raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, "
+                             f"got {generator_loss!r}")
         self.base_filters = base_filters
         self.downsamplings = downsamplings
         self.lambda_reconstruction = lambda_reconstruction
@@ -81,12 +86,12 @@ class DiscoGAN(UnpairedTranslator):
 
     def build_networks(self):
         def generator(name):
-            return build_encoder_decoder_generator(self.image_shape, self.base_filters, self.downsamplings,
-                                                   name=name)
+            return build_encoder_decoder_generator(self.image_shape, self.base_filters,
+                                                   self.downsamplings, name=name)
 
         def discriminator(name):
-            return build_discogan_discriminator(self.image_shape, self.base_filters, self.downsamplings,
-                                                name=name)
+            return build_discogan_discriminator(self.image_shape, self.base_filters,
+                                                self.downsamplings, name=name)
 
         return (generator("generator_ab"), generator("generator_ba"),
                 discriminator("discriminator_a"), discriminator("discriminator_b"))
@@ -122,6 +127,8 @@ class DiscoGAN(UnpairedTranslator):
                           reconstruction_loss=reconstruction, g_loss=g_loss)
 
     def get_config(self):
-        return {**super().get_config(), "base_filters": self.base_filters, "downsamplings": self.downsamplings,
+        return {**super().get_config(), "base_filters": self.base_filters,
+                "downsamplings": self.downsamplings,
                 "lambda_reconstruction": self.lambda_reconstruction,
-                "reconstruction_loss": self.reconstruction_loss, "generator_loss": self.generator_loss}
+                "reconstruction_loss": self.reconstruction_loss,
+                "generator_loss": self.generator_loss}

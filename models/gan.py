@@ -13,7 +13,8 @@ from .losses import GENERATOR_LOSSES, minimax_discriminator_loss
 
 
 def build_mlp_generator(latent_dim, data_shape, hidden_units=(256, 256)):
-    """z -> ReLU MLP -> data. Images (3-D ``data_shape``) end in tanh ([-1, 1]), points are linear."""
+    """z -> ReLU MLP -> data. Images (3-D ``data_shape``) end in tanh ([-1, 1]), points are
+    linear."""
     z = keras.Input((latent_dim,), name="z")
     h = z
     for units in hidden_units:
@@ -54,7 +55,8 @@ class GAN(TwoPlayerModel):
                  d_steps=1, generator_loss="non_saturating", seed=0, **kwargs):
         super().__init__(**kwargs)
         if generator_loss not in GENERATOR_LOSSES:
-            raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, got {generator_loss!r}")
+            raise ValueError(f"generator_loss must be one of {sorted(GENERATOR_LOSSES)}, "
+                             f"got {generator_loss!r}")
         if d_steps < 1:
             raise ValueError(f"d_steps must be >= 1, got {d_steps}")
         self.latent_dim = latent_dim
@@ -89,21 +91,24 @@ class GAN(TwoPlayerModel):
                                                     self.discriminator(fake, training=True))
                 scaled_loss = training_loss(d_loss, self.d_optimizer)
             grads = tape.gradient(scaled_loss, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables,
+                                                 strict=True))
 
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(self.sample_noise(batch_size), training=True),
-                                             training=True)
+            fake = self.generator(self.sample_noise(batch_size), training=True)
+            fake_logits = self.discriminator(fake, training=True)
             g_loss = GENERATOR_LOSSES[self.generator_loss](fake_logits)
             scaled_loss = training_loss(g_loss, self.g_optimizer)
         grads = tape.gradient(scaled_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables,
+                                             strict=True))
 
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return tracker_logs(self.metrics)
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim, "data_shape": self.data_shape,
-                "hidden_units": self.hidden_units, "d_steps": self.d_steps,
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "data_shape": self.data_shape, "hidden_units": self.hidden_units,
+                "d_steps": self.d_steps,
                 "generator_loss": self.generator_loss, "seed": self.seed}

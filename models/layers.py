@@ -1,4 +1,5 @@
-"""Layers shared by the models: instance norm, reflection padding, the generated-image history pool."""
+"""Layers shared by the models: instance norm, reflection padding, the generated-image history
+pool."""
 
 import keras
 from keras import layers, ops
@@ -6,10 +7,12 @@ from keras import layers, ops
 
 @keras.saving.register_keras_serializable(package="models")
 class InstanceNormalization(layers.Layer):
-    """Instance norm (Ulyanov et al. 2016): each image's channels normalised over their H x W positions.
+    """Instance norm (Ulyanov et al. 2016): each image's channels normalised over their H x W
+    positions.
 
-    ``(x - mean) / sqrt(var + epsilon)`` with biased per-image, per-channel statistics (the same in
-    training and inference: no moving averages), then a learnt per-channel ``scale`` and ``center``.
+    ``(x - mean) / sqrt(var + epsilon)`` with biased per-image, per-channel statistics (the same
+    in training and inference: no moving averages), then a learnt per-channel ``scale`` and
+    ``center``.
     """
 
     def __init__(self, epsilon=1e-5, center=True, scale=True, **kwargs):
@@ -20,10 +23,13 @@ class InstanceNormalization(layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(f"InstanceNormalization takes NHWC feature maps, got shape {input_shape}")
+            raise ValueError("InstanceNormalization takes NHWC feature maps, "
+                             f"got shape {input_shape}")
         channels = input_shape[-1]
-        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma") if self.scale else None
-        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta") if self.center else None
+        self.gamma = (self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+                      if self.scale else None)
+        self.beta = (self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+                     if self.center else None)
 
     def call(self, x):
         mean, variance = ops.moments(x, axes=(1, 2), keepdims=True)
@@ -38,7 +44,8 @@ class InstanceNormalization(layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+        return {**super().get_config(), "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale}
 
 
 @keras.saving.register_keras_serializable(package="models")
@@ -90,7 +97,8 @@ class ImageHistoryPool(layers.Layer):
 
     def build(self, input_shape):
         self.images = self.add_weight(shape=(self.size, *input_shape[1:]), initializer="zeros",
-                                      trainable=False, aggregation="only_first_replica", name="images")
+                                      trainable=False, aggregation="only_first_replica",
+                                      name="images")
         self.stored = self.add_weight(shape=(), dtype="int32", initializer="zeros", trainable=False,
                                       aggregation="only_first_replica", name="stored")
 
@@ -144,31 +152,37 @@ class MinibatchDiscrimination(layers.Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 2:
-            raise ValueError(f"MinibatchDiscrimination takes flat features (N, A), got shape {input_shape}")
+            raise ValueError("MinibatchDiscrimination takes flat features (N, A), "
+                             f"got shape {input_shape}")
         self.kernel = self.add_weight(shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
-                                      initializer=keras.initializers.RandomNormal(stddev=0.05), name="kernel")
+                                      initializer=keras.initializers.RandomNormal(stddev=0.05),
+                                      name="kernel")
 
     def call(self, features):
         m = ops.reshape(ops.matmul(features, self.kernel), (-1, self.num_kernels, self.kernel_dim))
         l1 = ops.sum(ops.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # (N, N, B)
         others = ops.cast(ops.shape(features)[0] - 1, features.dtype)
-        closeness = (ops.sum(ops.exp(-l1), axis=1) - 1.0) / ops.maximum(others, 1.0)  # j = i gives exp(0)
+        # j = i gives exp(0)
+        closeness = (ops.sum(ops.exp(-l1), axis=1) - 1.0) / ops.maximum(others, 1.0)
         return ops.concatenate([features, closeness], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0], input_shape[1] + self.num_kernels
 
     def get_config(self):
-        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}
+        return {**super().get_config(), "num_kernels": self.num_kernels,
+                "kernel_dim": self.kernel_dim}
 
 
 @keras.saving.register_keras_serializable(package="models")
 class WeightNormDense(layers.Layer):
-    """Dense layer with weight normalisation (Salimans & Kingma 2016): y = act(g * (x . v / ||v||) + b).
+    """Dense layer with weight normalisation (Salimans & Kingma 2016):
+    y = act(g * (x . v / ||v||) + b).
 
     Each unit's weight vector has unit norm times the scale g. With ``train_scale=False`` g stays
     fixed (the improved-GAN MNIST discriminator's hidden layers): the network cannot grow its
-    activations to drown the Gaussian noise added between layers, so that noise keeps regularising.
+    activations to drown the Gaussian noise added between layers, so that noise keeps
+    regularising.
     ``initialize_from(x)`` is the paper's data-dependent initialisation: g and b such that the
     pre-activations on ``x`` have zero mean and standard deviation ``scale``.
     """
@@ -182,8 +196,10 @@ class WeightNormDense(layers.Layer):
 
     def build(self, input_shape):
         self.direction = self.add_weight(shape=(input_shape[-1], self.units),
-                                         initializer=keras.initializers.RandomNormal(stddev=0.05), name="direction")
-        self.gain = self.add_weight(shape=(self.units,), initializer=keras.initializers.Constant(self.scale),
+                                         initializer=keras.initializers.RandomNormal(stddev=0.05),
+                                         name="direction")
+        self.gain = self.add_weight(shape=(self.units,),
+                                    initializer=keras.initializers.Constant(self.scale),
                                     trainable=self.train_scale, name="gain")
         self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
 
@@ -195,7 +211,8 @@ class WeightNormDense(layers.Layer):
         self.bias.assign(-mean * gain)
 
     def unit_kernel(self):
-        return self.direction * ops.rsqrt(ops.sum(ops.square(self.direction), axis=0, keepdims=True) + 1e-12)
+        squared_norm = ops.sum(ops.square(self.direction), axis=0, keepdims=True)
+        return self.direction * ops.rsqrt(squared_norm + 1e-12)
 
     def call(self, x):
         return self.activation(ops.matmul(x, self.unit_kernel()) * self.gain + self.bias)
@@ -204,5 +221,6 @@ class WeightNormDense(layers.Layer):
         return (*input_shape[:-1], self.units)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": keras.activations.serialize(self.activation),
+        return {**super().get_config(), "units": self.units,
+                "activation": keras.activations.serialize(self.activation),
                 "train_scale": self.train_scale, "scale": self.scale}

@@ -19,7 +19,8 @@ def minimax_generator_loss(fake_logits):
 
 
 def non_saturating_generator_loss(fake_logits):
-    """-log D(G(z)), the heuristic of Goodfellow et al. 2014 (sec. 3) with strong early gradients."""
+    """-log D(G(z)), the heuristic of Goodfellow et al. 2014 (sec. 3) with strong early
+    gradients."""
     return ops.mean(ops.softplus(-fake_logits))
 
 
@@ -45,7 +46,8 @@ def cycle_consistency_loss(real, reconstructed):
 
 
 def identity_loss(real, same):
-    """CycleGAN's identity loss (Zhu et al. 2017, sec. 5.2): mean |G(y) - y| for y already in G's target domain."""
+    """CycleGAN's identity loss (Zhu et al. 2017, sec. 5.2): mean |G(y) - y| for y already in
+    G's target domain."""
     return ops.mean(ops.abs(same - real))
 
 
@@ -62,9 +64,11 @@ RECONSTRUCTION_LOSSES = {
 
 def feature_matching_loss(real_features, fake_features):
     """Salimans et al. 2016, sec. 3.1: ||E f(x) - E f(G(z))||^2, the squared distance between the
-    batch means of an intermediate discriminator layer (mean over feature units, as in their code)."""
+    batch means of an intermediate discriminator layer (mean over feature units, as in their
+    code)."""
     # Hidden features are 16-bit under mixed precision: the batch means are taken in float32.
-    real_features, fake_features = ops.cast(real_features, "float32"), ops.cast(fake_features, "float32")
+    real_features = ops.cast(real_features, "float32")
+    fake_features = ops.cast(fake_features, "float32")
     difference = ops.mean(real_features, axis=0) - ops.mean(fake_features, axis=0)
     return ops.mean(ops.square(difference))
 
@@ -93,10 +97,12 @@ def ssgan_supervised_loss(labels, logits):
 
 
 def ssgan_unsupervised_loss(unlabelled_logits, fake_logits, fake_class="implicit"):
-    """-E log D(x) - E log(1 - D(G(z))) with D(x) = Z(x) / (Z(x) + 1) (Salimans et al. 2016, sec. 5).
+    """-E log D(x) - E log(1 - D(G(z))) with D(x) = Z(x) / (Z(x) + 1) (Salimans et al. 2016,
+    sec. 5).
 
     With s = log Z: -log D = softplus(-s) and -log(1 - D) = softplus(s), so the sigmoid of the
-    real/fake odds is never formed. Their code halves the sum; SSGAN.unsupervised_weight (0.5) does.
+    real/fake odds is never formed. Their code halves the sum; SSGAN.unsupervised_weight (0.5)
+    does.
     """
     return (ops.mean(ops.softplus(-log_real_odds(unlabelled_logits, fake_class)))
             + ops.mean(ops.softplus(log_real_odds(fake_logits, fake_class))))

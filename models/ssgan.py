@@ -19,10 +19,10 @@ FAKE_CLASSES = ("implicit", "explicit")
 
 
 def build_ssgan_discriminator(data_shape, num_outputs, hidden_units=(1000, 500, 250, 250, 250),
-                              input_noise=0.6, hidden_noise=0.5, minibatch_kernels=0, minibatch_kernel_dim=5,
-                              name="discriminator"):
-    """Salimans et al.'s MNIST discriminator: an MLP with Gaussian noise on its input and after every
-    hidden layer, ``num_outputs`` linear logits (no softmax: the losses take logits).
+                              input_noise=0.6, hidden_noise=0.5, minibatch_kernels=0,
+                              minibatch_kernel_dim=5, name="discriminator"):
+    """Salimans et al.'s MNIST discriminator: an MLP with Gaussian noise on its input and after
+    every hidden layer, ``num_outputs`` linear logits (no softmax: the losses take logits).
 
     The last hidden layer is named "features" (feature matching compares its batch means);
     ``minibatch_kernels > 0`` inserts minibatch discrimination between it and the logits. Noise
@@ -38,12 +38,14 @@ def build_ssgan_discriminator(data_shape, num_outputs, hidden_units=(1000, 500, 
             h = layers.GaussianNoise(hidden_noise)(h)
     if minibatch_kernels:
         h = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim)(h)
-    logits = WeightNormDense(num_outputs, name="logits", dtype="float32")(layers.GaussianNoise(hidden_noise)(h))
+    h = layers.GaussianNoise(hidden_noise)(h)
+    logits = WeightNormDense(num_outputs, name="logits", dtype="float32")(h)
     return keras.Model(x, logits, name=name)
 
 
 def build_ssgan_generator(latent_dim, data_shape, hidden_units=(500, 500)):
-    """Salimans et al.'s MNIST generator: softplus layers with batch norm, tanh output in [-1, 1]."""
+    """Salimans et al.'s MNIST generator: softplus layers with batch norm, tanh output in
+    [-1, 1]."""
     z = keras.Input((latent_dim,), name="z")
     h = z
     for units in hidden_units:
@@ -81,9 +83,10 @@ class SSGAN(TwoPlayerModel):
     discriminator's weights, as Salimans et al. test.
     """
 
-    def __init__(self, data_shape=(28, 28, 1), num_classes=10, latent_dim=100, fake_class="implicit",
-                 discriminator_units=(1000, 500, 250, 250, 250), generator_units=(500, 500), input_noise=0.6,
-                 hidden_noise=0.5, minibatch_kernels=0, minibatch_kernel_dim=5, unsupervised_weight=0.5,
+    def __init__(self, data_shape=(28, 28, 1), num_classes=10, latent_dim=100,
+                 fake_class="implicit", discriminator_units=(1000, 500, 250, 250, 250),
+                 generator_units=(500, 500), input_noise=0.6, hidden_noise=0.5,
+                 minibatch_kernels=0, minibatch_kernel_dim=5, unsupervised_weight=0.5,
                  average_decay=0.999, generator_steps=1, seed=0, **kwargs):
         super().__init__(**kwargs)
         if fake_class not in FAKE_CLASSES:
@@ -117,7 +120,8 @@ class SSGAN(TwoPlayerModel):
         self.averaged_discriminator.set_weights(self.discriminator.get_weights())
         # The same layers with the features exposed too: one forward pass gives both.
         self.critic = keras.Model(self.discriminator.input,
-                                  [self.discriminator.output, self.discriminator.get_layer("features").output])
+                                  [self.discriminator.output,
+                                   self.discriminator.get_layer("features").output])
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.trackers = [keras.metrics.Mean(name=name) for name in
                          ("supervised_loss", "unsupervised_loss", "g_loss", "train_accuracy")]
@@ -136,31 +140,37 @@ class SSGAN(TwoPlayerModel):
                 self.discriminator, labelled_x, unlabelled_x, fake)
             supervised = ssgan_supervised_loss(labels, labelled_logits)
             unsupervised = ssgan_unsupervised_loss(unlabelled_logits, fake_logits, self.fake_class)
-            d_loss = training_loss(supervised + self.unsupervised_weight * unsupervised, self.d_optimizer)
+            d_loss = training_loss(supervised + self.unsupervised_weight * unsupervised,
+                                   self.d_optimizer)
         grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables,
+                                             strict=True))
         self.update_average()
 
         # The generator trails a fast-moving discriminator: several steps help it keep up.
         for _ in range(self.generator_steps):
             with tf.GradientTape() as tape:
                 fake = self.generator(self.sample_noise(batch_size), training=True)
-                (_, real_features), (_, fake_features) = self._discriminate(self.critic, unlabelled_x, fake)
+                (_, real_features), (_, fake_features) = self._discriminate(self.critic,
+                                                                            unlabelled_x, fake)
                 g_loss = feature_matching_loss(ops.stop_gradient(real_features), fake_features)
                 scaled = training_loss(g_loss, self.g_optimizer)
             grads = tape.gradient(scaled, self.generator.trainable_variables)
-            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
+            self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables,
+                                                 strict=True))
 
         predicted = ops.argmax(labelled_logits[:, :self.num_classes], axis=-1)
         accuracy = ops.mean(ops.cast(predicted == ops.cast(labels, predicted.dtype), "float32"))
-        for tracker, value in zip(self.trackers, (supervised, unsupervised, g_loss, accuracy), strict=True):
+        values = (supervised, unsupervised, g_loss, accuracy)
+        for tracker, value in zip(self.trackers, values, strict=True):
             tracker.update_state(value)
         return tracker_logs(self.trackers)
 
     def _discriminate(self, network, *batches):
-        """``network`` (the discriminator or the critic) on each batch, in training mode. One forward
-        pass on their concatenation (37 instead of 33 steps/s on 2 CPU cores) unless minibatch discrimination makes
-        each sample's output depend on its batch: Salimans et al. score each batch alone."""
+        """``network`` (the discriminator or the critic) on each batch, in training mode. One
+        forward pass on their concatenation (37 instead of 33 steps/s on 2 CPU cores) unless
+        minibatch discrimination makes each sample's output depend on its batch: Salimans et al.
+        score each batch alone."""
         if self.minibatch_kernels:
             return [network(x, training=True) for x in batches]
         bounds = [0]
@@ -181,7 +191,8 @@ class SSGAN(TwoPlayerModel):
         first steps do not leave the average stuck near the initial weights."""
         step = ops.cast(self.d_optimizer.iterations, "float32")
         decay = ops.minimum(self.average_decay, (1.0 + step) / (10.0 + step))
-        for average, weight in zip(self.averaged_discriminator.weights, self.discriminator.weights, strict=True):
+        for average, weight in zip(self.averaged_discriminator.weights, self.discriminator.weights,
+                                   strict=True):
             average.assign(average + (1.0 - decay) * (ops.cast(weight, average.dtype) - average))
 
     def initialize_from(self, x):
@@ -192,13 +203,16 @@ class SSGAN(TwoPlayerModel):
     def classify(self, x, batch_size=1000):
         """The K class logits of ``x`` from the averaged discriminator, as numpy (the fake output
         of the explicit variant dropped: it does not change which real class is most likely)."""
-        return self.averaged_discriminator.predict(x, batch_size=batch_size, verbose=0)[:, :self.num_classes]
+        logits = self.averaged_discriminator.predict(x, batch_size=batch_size, verbose=0)
+        return logits[:, :self.num_classes]
 
     def get_config(self):
-        return {**super().get_config(), "data_shape": self.data_shape, "num_classes": self.num_classes,
-                "latent_dim": self.latent_dim, "fake_class": self.fake_class,
-                "discriminator_units": self.discriminator_units, "generator_units": self.generator_units,
-                "input_noise": self.input_noise, "hidden_noise": self.hidden_noise,
-                "minibatch_kernels": self.minibatch_kernels, "minibatch_kernel_dim": self.minibatch_kernel_dim,
-                "unsupervised_weight": self.unsupervised_weight, "average_decay": self.average_decay,
-                "generator_steps": self.generator_steps, "seed": self.seed}
+        return {**super().get_config(), "data_shape": self.data_shape,
+                "num_classes": self.num_classes, "latent_dim": self.latent_dim,
+                "fake_class": self.fake_class, "discriminator_units": self.discriminator_units,
+                "generator_units": self.generator_units, "input_noise": self.input_noise,
+                "hidden_noise": self.hidden_noise, "minibatch_kernels": self.minibatch_kernels,
+                "minibatch_kernel_dim": self.minibatch_kernel_dim,
+                "unsupervised_weight": self.unsupervised_weight,
+                "average_decay": self.average_decay, "generator_steps": self.generator_steps,
+                "seed": self.seed}

@@ -20,7 +20,8 @@ NORM_GROUPS = 8
 
 @keras.saving.register_keras_serializable(package="models")
 class SinusoidalEmbedding(layers.Layer):
-    """Timesteps (batch,) -> sin/cos features (batch, dim) at geometric frequencies (Vaswani et al.)."""
+    """Timesteps (batch,) -> sin/cos features (batch, dim) at geometric frequencies (Vaswani et
+    al.)."""
 
     def __init__(self, dim, max_period=10000.0, **kwargs):
         super().__init__(**kwargs)
@@ -75,7 +76,8 @@ def build_unet(data_shape, channels=(32, 64), blocks_per_level=1, attention=True
     [0, num_classes]; ``num_classes`` itself is the null class.
     """
     if any(c % NORM_GROUPS for c in channels):
-        raise ValueError(f"U-Net channels must be multiples of {NORM_GROUPS} (group norm), got {channels}")
+        raise ValueError(f"U-Net channels must be multiples of {NORM_GROUPS} (group norm), "
+                         f"got {channels}")
     height, width, depth = data_shape
     factor = 2 ** (len(channels) - 1)
     pad_h, pad_w = -height % factor, -width % factor
@@ -90,7 +92,8 @@ def build_unet(data_shape, channels=(32, 64), blocks_per_level=1, attention=True
     if num_classes:
         label = keras.Input((), dtype="int32", name="label")
         inputs.append(label)
-        embedding = layers.Add()([embedding, layers.Embedding(num_classes + 1, embedding_dim)(label)])
+        label_embedding = layers.Embedding(num_classes + 1, embedding_dim)(label)
+        embedding = layers.Add()([embedding, label_embedding])
 
     h = layers.ZeroPadding2D(((0, pad_h), (0, pad_w)))(x) if pad_h or pad_w else x
     h = layers.Conv2D(channels[0], 3, padding="same")(h)
