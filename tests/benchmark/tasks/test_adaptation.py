@@ -47,7 +47,7 @@ def test_every_method_scores_the_whole_target_test_split_with_one_cached_source_
             and "| dann | mnist:usps |" in board)
 
 
-def test_suite_lists_feature_level_methods_on_three_pairs_pixel_level_on_two_and_rejects_an_unknown_method():  # noqa: E501 (the name)
+def test_suite_lists_feature_methods_on_three_pairs_pixel_methods_on_two_and_no_unknown_one():
     configs = build_configs("adaptation", "standard")
     assert {(c.model, c.dataset) for c in configs} == {
         (m, p) for m in ("source_only", "dann", "adda")

@@ -151,7 +151,7 @@ def test_a_cyclegan_folder_set_trains_through_the_cli_with_cycle_error_and_grids
     assert grid.shape[:2] == ((3 * 33 + 1) * 3, (4 * 33 + 1) * 3)  # the 4 test images of domain B
 
 
-def test_a_pair_no_suite_lists_gets_every_translation_and_adaptation_model_and_an_unknown_one_is_refused():  # noqa: E501 (the name)
+def test_an_unlisted_pair_gets_every_translation_and_adaptation_model_but_no_unknown_one():
     configs = build_configs("all", "standard", dataset="svhn_cropped:mnist")
     assert {(c.suite, c.model) for c in configs} == {
         ("translation", "cyclegan"), ("translation", "discogan"), ("adaptation", "source_only"),
