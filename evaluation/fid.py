@@ -176,8 +176,9 @@ def reference_features(extractor, images, cache_dir, dataset, split, cache):
     """``extractor``'s features of real ``images`` (the first ``len(images)`` of a dataset split),
     cached as ``<cache_dir>/reference_features/<dataset>-<split>-<count>-<extractor>-<hash>.npy``.
 
-    ``cache(path, compute)`` is the caller's policy for reading and writing that file (the suite's
-    locks out parallel workers and rebuilds a damaged file: ``benchmark.cache.cached_array``).
+    ``cache(path, compute)`` is the caller's policy for reading and writing that file: the
+    suite's, ``benchmark.cache.cached_array``, locks out parallel workers and rebuilds a damaged
+    file.
     """
     dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", dataset)
     path = Path(cache_dir) / "reference_features" / (

@@ -13,7 +13,8 @@ scored on the first ``eval.num_samples`` test images of its source domain:
   common format, labels the translations; accuracy against the source labels
   (the CyCADA protocol, Hoffman et al. 2018).
 - ``cfid``: Fréchet distance between that classifier's features of the
-  translations and of the real target test images.
+  translations and of the real target test images; ``cfid_inf`` the same extrapolated to
+  infinitely many translations (FID∞, ``evaluation.fid``).
 - ``cycle_error``: mean |F(G(x)) - x| on the [-1, 1] scale.
 """
 
@@ -193,9 +194,10 @@ def _score_with_target_classifier(run_ctx, direction, translated, labels, split)
     run_ctx.result.add("label_preservation", np.mean(np.argmax(fake_p, axis=1) == labels),
                        setting=direction.name, n_translated=len(labels), split=split,
                        labels=f"{direction.source.name} test labels", **classifier)
-    run_ctx.result.add("cfid", evaluation.frechet_distance(real_f, fake_f),
-                       setting=direction.name, n_real=len(real), n_fake=len(labels),
-                       real_split="test", **classifier)
+    for name, value in (("cfid", evaluation.frechet_distance(real_f, fake_f)),
+                        ("cfid_inf", evaluation.frechet_distance_infinity(real_f, fake_f))):
+        run_ctx.result.add(name, value, setting=direction.name, n_real=len(real),
+                           n_fake=len(labels), real_split="test", **classifier)
 
 
 def _save_grid(run_ctx, direction, labels, rows):

@@ -54,7 +54,8 @@ def test_translation_suite_scores_both_directions_and_draws_the_grids(tmp_path, 
 
     board = (out / "leaderboard.md").read_text()
     assert "## translation / translation (smoke profile)" in board
-    assert "| model | dataset | setting | cfid ↓ | label_preservation ↑ | cycle_error ↓ |" in board
+    assert ("| model | dataset | setting | cfid ↓ | cfid_inf ↓ | label_preservation ↑ "
+            "| cycle_error ↓ |" in board)
     assert ("| cyclegan | mnist:usps | a2b |" in board
             and "| discogan | mnist:mnist_m | b2a |" in board)
     for (model, pair), size in RUNS.items():
