@@ -10,6 +10,8 @@ and resizing.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -30,6 +32,8 @@ MIN_SAMPLES = 10
 SPLITS = ("train", "val", "validation", "test")
 # Memorization compares samples with this many training images, drawn once (seed 0).
 TRAIN_SUBSET_SEED = 0
+# Seconds between two progress lines of a slow feature extraction (the FID Inception network).
+PROGRESS_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -82,22 +86,52 @@ def score_images(fake, reference, seed, eval_config, ctx, result):
     if dataset is not None and dataset.num_classes:
         extractor = domain_extractor(dataset.name, ctx.data_dir, ctx.cache_dir,
                                      eval_config.classifier_steps, log=ctx.log)
-        _score_on_classifier(fake, real, reference, extractor, seed, ctx, result)
+        with _stage(ctx, f"domain-classifier metrics, {len(fake)} samples vs {len(real)} real"):
+            _score_on_classifier(fake, real, reference, extractor, seed, ctx, result)
     if eval_config.inception_samples:
         count = eval_config.inception_samples
-        _score_inception(fake[:count], reference.images[:count], reference, seed, ctx, result,
-                         knn=extractor is None)
-        _score_inception_score(fake[:count], ctx, result)
+        with _stage(ctx, f"FID Inception metrics, {len(fake[:count])} samples vs "
+                         f"{len(reference.images[:count])} real"):
+            _score_inception(fake[:count], reference.images[:count], reference, seed, ctx,
+                             result, knn=extractor is None)
+            _score_inception_score(fake[:count], ctx, result)
     return extractor
 
 
-def _reference_features(extractor, images, reference, split, ctx):
-    """``extractor``'s features of real ``images``, cached (``evaluation.fid.reference_features``)
-    when they are a registered dataset's."""
+@contextmanager
+def _stage(ctx, what):
+    """One line when a scoring stage starts and one with its time when it ends."""
+    started = time.perf_counter()
+    ctx.log(f"scoring: {what}")
+    yield
+    ctx.log(f"scoring: {what}: done in {time.perf_counter() - started:.0f} s")
+
+
+def _progress(ctx, what):
+    """A ``progress(done, total)`` callback logging ``what``'s progress every PROGRESS_EVERY s."""
+    started = last = time.perf_counter()
+
+    def progress(done, total):
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= PROGRESS_EVERY and done < total:
+            last = now
+            rate = done / (now - started)
+            ctx.log(f"scoring: {what} {done}/{total} images, {rate:.1f} img/s, "
+                    f"{(total - done) / rate:.0f} s to go")
+
+    return progress
+
+
+def _reference_features(extractor, images, reference, split, ctx, features=None):
+    """``extractor``'s features of real ``images`` (computed by ``features``, default
+    ``extractor.features``), cached (``evaluation.fid.reference_features``) when they are a
+    registered dataset's."""
+    features = features or extractor.features
     if reference.dataset is None:
-        return extractor.features(images)
+        return features(images)
     return fid.reference_features(extractor, images, ctx.cache_dir, reference.dataset.name, split,
-                                  partial(cached_array, log=ctx.log))
+                                  partial(cached_array, log=ctx.log), features)
 
 
 def memorization_subset(n_train, count):
@@ -160,8 +194,9 @@ def _score_inception(fake, real, reference, seed, ctx, result, knn):
     except ExtractorUnavailable as exc:
         ctx.log(f"fid/fid_inf/kid skipped: {exc}")
         return
-    real_f = _reference_features(inception, real, reference, reference.split, ctx)
-    fake_f = inception.features(fake)
+    real_f = _reference_features(inception, real, reference, reference.split, ctx, partial(
+        inception.features, progress=_progress(ctx, f"FID Inception features of {reference.name}")))
+    fake_f = inception.features(fake, progress=_progress(ctx, "FID Inception features of samples"))
     provenance = _provenance(inception, real, fake, reference)
     for name, value in fid.scores(real_f, fake_f, seed).items():
         result.add(name, value, **provenance)

@@ -172,18 +172,18 @@ def kernel_distance(
 # ---------------------------------------------------------------------------
 
 
-def reference_features(extractor, images, cache_dir, dataset, split, cache):
+def reference_features(extractor, images, cache_dir, dataset, split, cache, features=None):
     """``extractor``'s features of real ``images`` (the first ``len(images)`` of a dataset split),
     cached as ``<cache_dir>/reference_features/<dataset>-<split>-<count>-<extractor>-<hash>.npy``.
 
     ``cache(path, compute)`` is the caller's policy for reading and writing that file: the
     suite's, ``benchmark.cache.cached_array``, locks out parallel workers and rebuilds a damaged
-    file.
+    file. ``features`` computes them when the cache has none (default: ``extractor.features``).
     """
     dataset = re.sub(r"[^A-Za-z0-9_.-]+", "-", dataset)
     path = Path(cache_dir) / "reference_features" / (
         f"{dataset}-{split}-{len(images)}-{extractor.name}-{extractor.weights_hash[:16]}.npy")
-    return cache(path, lambda: extractor.features(images))
+    return cache(path, lambda: (features or extractor.features)(images))
 
 
 # ---------------------------------------------------------------------------
@@ -265,8 +265,9 @@ class FIDInception:
         """uint8 (N, H, W, C) -> float32 (N, 299, 299, 3) network input (see ``resize``)."""
         return self._preprocess_tf(self._rgb(self._check(images))).numpy()
 
-    def features(self, images: np.ndarray, batch_size: int = 50) -> np.ndarray:
-        """uint8 NHWC images (any H, W; C = 1 or 3) -> float64 (N, 2048) pool3 features."""
+    def features(self, images: np.ndarray, batch_size: int = 50, progress=None) -> np.ndarray:
+        """uint8 NHWC images (any H, W; C = 1 or 3) -> float64 (N, 2048) pool3 features.
+        ``progress(done, total)`` is called after each batch."""
         import tensorflow as tf
 
         images = self._check(images)
@@ -289,4 +290,6 @@ class FIDInception:
             if m < bs:  # pad the last batch: one traced shape per image size
                 batch = np.concatenate([batch, np.repeat(batch[-1:], bs - m, axis=0)])
             out[start : start + m] = self._fn(tf.constant(batch)).numpy()[:m]
+            if progress is not None:
+                progress(start + m, n)
         return out

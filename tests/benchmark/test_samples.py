@@ -3,6 +3,7 @@ suite's models, with one error line for bad input."""
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -90,10 +91,10 @@ def test_real_data_floor_is_far_below_random_pixels(data_dir, mnist):
     assert provenance["extractor"] == "mnist_smallcnn_150"
 
 
-def test_images_scored_against_themselves_on_the_fid_network(tmp_path, mnist):
+def test_images_scored_against_themselves_on_the_fid_network(tmp_path, mnist, capsys):
     """A folder or array reference has no classifier: FID/KID and the k-NN metrics on the FID
     Inception network; a set against itself is at Fréchet distance 0 and fully precise and
-    recalled."""
+    recalled. Scoring says what it does and how long it took."""
     from genbench.evaluation.extractors import ExtractorUnavailable
     from genbench.evaluation.fid_inception import find_weights
 
@@ -110,6 +111,8 @@ def test_images_scored_against_themselves_on_the_fid_network(tmp_path, mnist):
     assert "cfid" not in metrics and "memorization" not in metrics
     assert metrics["fid"]["provenance"]["real_split"] == "given"
     assert metrics["fid"]["provenance"]["extractor"] == "fid_inception_v3_tf2015_pool3"
+    assert re.search(r"scoring: FID Inception metrics, 12 samples vs 12 real: done in \d+ s",
+                     "".join(capsys.readouterr()))
 
 
 def test_reference_features_are_computed_once_then_loaded(data_dir, mnist, monkeypatch, tmp_path):
