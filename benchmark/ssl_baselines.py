@@ -19,7 +19,7 @@ import tensorflow as tf
 from ..evaluation.images import from_uint8
 from ..models.ssgan import build_ssgan_discriminator, initialize_weight_norm
 from .data import make_pipeline
-from .tasks.common import train_classifier
+from .tasks.common import construct, train_classifier
 
 PREDICT_BATCH = 1000
 
@@ -32,7 +32,8 @@ def init_batch(images, seed, size=500):
 
 def build_classifier(data_shape, num_classes, network):
     """The shared classifier: the SSGAN discriminator with K logits (no fake output)."""
-    return build_ssgan_discriminator(tuple(data_shape), num_classes, name="classifier", **network)
+    return construct(build_ssgan_discriminator, "classifier", network,
+                     data_shape=tuple(data_shape), num_outputs=num_classes, name="classifier")
 
 
 def labelled_batches(images, labels, batch_size, seed):

@@ -171,7 +171,7 @@ def _pixel_level(run_ctx, labelled_source, x_target, target, image_shape):
     x_source, y_source = labelled_source
     keras.utils.set_random_seed(seed)
     with ctx.model_scope():
-        cyclegan = build_translator(CycleGAN, image_shape, params.cyclegan, train)
+        cyclegan = build_translator(CycleGAN, image_shape, params.cyclegan, train, key="cyclegan")
     state = fit_resumable(cyclegan, cyclegan.optimizers,
                           unpaired_batches(x_source, x_target, train.batch_size, seed, size,
                                            channels), train, ctx.workdir, ctx.report, ctx.log)

@@ -57,12 +57,14 @@ def check_sections(config, sections):
 
 
 def construct(cls, key, settings, **fixed):
-    """A model from its constructor arguments ``settings`` (the model section's ``key``) and the
-    task's ``fixed`` ones; a bad argument is a ConfigError naming it."""
+    """A model from its constructor arguments ``settings`` (the model section's ``key``, or the
+    whole section for "") and the task's ``fixed`` ones; a bad argument is a ConfigError naming
+    it."""
     try:
         return cls(**fixed, **settings)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"model.{key} {json.dumps(settings)}: {exc}") from None
+        where = f"model.{key}" if key else "model"
+        raise ConfigError(f"{where} {json.dumps(settings)}: {exc}") from None
 
 
 def save_history(run_ctx, state, prefix="", label="training losses"):

@@ -34,7 +34,7 @@ from ..config import ConfigError
 from ..data import get_dataset, make_pipeline
 from ..domain_classifier import domain_extractor
 from ..training import fit_resumable
-from .common import EVAL_BATCH, RunContext, save_history, to_format
+from .common import EVAL_BATCH, RunContext, construct, save_history, to_format
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
 OPPOSITE = {"a2b": "b2a", "b2a": "a2b"}
@@ -80,10 +80,10 @@ def _format_note(dataset, size, channels):
     return f"{dataset.name} {', '.join(steps) or 'native'}"
 
 
-def build_translator(model_class, image_shape, params, train):
-    """A compiled CycleGAN or DiscoGAN (``params``: its constructor arguments) with its papers'
-    optimizers at ``train``'s rates."""
-    model = model_class(image_shape=image_shape, **params)
+def build_translator(model_class, image_shape, params, train, key=""):
+    """A compiled CycleGAN or DiscoGAN (``params``: its constructor arguments, the model section's
+    ``key``) with its papers' optimizers at ``train``'s rates."""
+    model = construct(model_class, key, params, image_shape=image_shape)
     model.compile(
         g_optimizer=model_class.make_optimizer(train.generator_lr, train.beta_1, train.steps),
         d_optimizer=model_class.make_optimizer(train.discriminator_lr, train.beta_1, train.steps))

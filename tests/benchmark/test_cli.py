@@ -114,3 +114,21 @@ def test_a_mistyped_model_key_is_one_error_line_naming_the_valid_keys(tmp_path, 
                  "model.init_from_sourse=true"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("error: ") and "known: init_from_source" in err
+
+
+@pytest.mark.parametrize("suite, model, dataset, override, fragment", [
+    ("adaptation", "pixel_cyclegan", "mnist:usps", '{"lamda_cycle": 5}',
+     "model.cyclegan {\"lamda_cycle\": 5}: Unrecognized keyword arguments passed to CycleGAN"),
+    ("ssl", "supervised", "mnist", '{"hiden_units": [10]}',
+     "model.classifier {\"hiden_units\": [10]}: build_ssgan_discriminator() got an unexpected"),
+])
+def test_a_mistyped_network_argument_is_one_error_line(tmp_path, capsys, data_dir, suite, model,
+                                                       dataset, override, fragment):
+    key = fragment.split()[0]
+    args = ["run", "--suite", suite, "--model", model, "--dataset", dataset, "--profile", "smoke",
+            "--out", str(tmp_path), "--data-dir", data_dir, "--set", f"{key}={override}"]
+    if suite == "ssl":
+        args += ["--setting", "labels=100"]
+    assert main(args) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and fragment in errors[0], errors
