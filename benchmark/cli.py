@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser():
-    parser = _Parser(prog="python -m benchmark",
+    parser = _Parser(prog="python -m genbench",
                      description="Train and score generative models; write leaderboards.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run(sub)
@@ -226,7 +226,7 @@ def _cmd_report(args):
 
     path = Path(args.out) / "results.sqlite"
     if not path.exists():
-        raise BenchmarkError(f"no results store at {path}; run `python -m benchmark run` first "
+        raise BenchmarkError(f"no results store at {path}; run `python -m genbench run` first "
                              "or pass --out with the folder of an earlier run")
     store = ResultsStore(path)
     try:

@@ -209,7 +209,7 @@ def render_perf(report):
     if "engines" in report:
         e = report["engines"]
         lines += ["", "## Parallel runs", "",
-                  f"`python -m benchmark run {e['plan']} --jobs N` ({e['runs']} runs; "
+                  f"`python -m genbench run {e['plan']} --jobs N` ({e['runs']} runs; "
                   "default threads: TensorFlow's for one job, cores / N each for N jobs), "
                   "wall time of the whole plan in one perf run:", "",
                   "| jobs | seconds | speed-up over --jobs 1 |", "|---|---|---|"]

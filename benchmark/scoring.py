@@ -54,7 +54,7 @@ def dataset_reference(text, data_dir, download=False):
     dataset = get_dataset(name)
     if not hasattr(dataset, "image_shape"):
         raise BenchmarkError(f"{name} is not an image dataset; score images against one of the "
-                             "image datasets of `python -m benchmark list`")
+                             "image datasets of `python -m genbench list`")
     images, _ = dataset.load(split, data_dir, download=download)
     return Reference(f"{dataset.name}:{split}", split, images, dataset)
 

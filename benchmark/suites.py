@@ -185,7 +185,7 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
              and setting in (None, spec.setting)]
     if not specs:
         raise ConfigError(f"suite {suite!r} has no task for model={model} dataset={dataset} "
-                          f"setting={setting}; see `python -m benchmark list`")
+                          f"setting={setting}; see `python -m genbench list`")
     configs = []
     for suite_name, spec in specs:
         if profile not in BUDGETS[spec.budget]:

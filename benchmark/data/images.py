@@ -13,7 +13,7 @@ from .paths import SYSTEM_FASHION_MNIST, keras_datasets_dir
 
 SHARED_COPY = ("copy {file} from the project's shared data folder (shared/data, see its README.md) "
                "into the data dir (--data-dir or BENCHMARK_DATA_DIR), or: "
-               "python -m benchmark data import {name} PATH/{file}")
+               "python -m genbench data import {name} PATH/{file}")
 
 
 def keras_download(module: str):
@@ -170,7 +170,7 @@ MNIST = NpzDataset(
      "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),  # Keras' download
     keras_module="mnist",
     how_to_get="put mnist.npz in the data dir, or with a network: "
-               "python -m benchmark data download mnist "
+               "python -m genbench data download mnist "
                '(the same as python -c "import keras; keras.datasets.mnist.load_data()")')
 
 USPS = NpzDataset(
@@ -192,4 +192,4 @@ FASHION_MNIST = IdxDataset(
      "t10k-labels-idx1-ubyte.gz":
          "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"},
     how_to_get="put the four IDX files in DATA_DIR/fashion-mnist/ (the project's shared/data has "
-               "them), or with a network: python -m benchmark data download fashion_mnist")
+               "them), or with a network: python -m genbench data download fashion_mnist")

@@ -195,7 +195,7 @@ def write_reports(store, out_dir):
              "Built from `results.csv` (long format: one row per suite, task, model, dataset, "
              "setting, profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of "
              "k seeds in a table whose other cells have more or fewer). Rebuild with "
-             "`python -m benchmark report`.", ""]
+             "`python -m genbench report`.", ""]
     lines += _overviews(summary)
     for key, part in summary.groupby(["suite", "task", "profile"], sort=False):
         lines += _section(key, part, report)

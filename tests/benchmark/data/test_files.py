@@ -97,7 +97,7 @@ def test_bad_gzip_idx(fashion_dir, tmp_path):
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"definitely not gzip")
     message = str(load_error("fashion_mnist", tmp_path, "test"))
     assert f"{folder / 't10k-labels-idx1-ubyte.gz'}: not a readable gzip file" in message
-    assert "python -m benchmark data download fashion_mnist" in message
+    assert "python -m genbench data download fashion_mnist" in message
 
 
 def test_truncated_gzip_idx_is_not_skipped_for_the_system_copy(fashion_dir, tmp_path):
