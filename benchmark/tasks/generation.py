@@ -24,7 +24,7 @@ from ..scoring import dataset_reference, memorization_subset, score_images
 from ..suites import REAL_DATA
 from ..training import fit_resumable
 from .base import TaskResult
-from .common import RunContext, adversarial_optimizers, save_history
+from .common import RunContext, adversarial_optimizers, construct, save_history
 
 MODELS = {"gan": GAN, "dcgan": DCGAN}
 
@@ -35,7 +35,7 @@ WALK_ROWS, WALK_STEPS = 8, 10
 def build_model(config, data_shape, seed):
     """The compiled model and its [discriminator, generator] optimizers (for the checkpoint)."""
     model_class = MODELS.get(config.model) or load_model_class(config.model, MODELS)
-    model = model_class(data_shape=data_shape, seed=seed, **config.model_params)
+    model = construct(model_class, "", config.model_params, data_shape=data_shape, seed=seed)
     d_optimizer, g_optimizer = adversarial_optimizers(config.train)
     model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
     # A model may wrap them (loss scaling under float16): checkpoint what it trains with.
