@@ -3,7 +3,7 @@
 - ``leaderboard``: :func:`write_reports`, what goes in the leaderboard and in which order;
 - ``tables``: pure formatting of plain metric rows (means over seeds, Markdown tables,
   provenance lines), no store needed;
-- ``references``: published values set beside ours.
+- ``references``: published values set beside ours, with the protocols compared.
 """
 
 from .leaderboard import write_reports

@@ -257,7 +257,8 @@ def _section(key, part, report):
     lines += _setting_tables(part)
     references = reference_table(part, task)
     if references:
-        lines += ["Published reference values (Δ = ours - paper):", "", references, ""]
+        lines += ["Published reference values (Δ = ours - paper, only where no protocol field "
+                  "differs):", "", references, ""]
     plot_name = re.sub(r"[^A-Za-z0-9_.-]+", "-",
                        f"{suite}_{task}_{profile}_{SETTING_PLOT_METRIC}.png")
     title = f"{suite} / {task} ({profile} profile)"

@@ -1,41 +1,70 @@
-"""Published reference values next to ours."""
+"""Published reference values next to ours, with the protocols compared."""
 
 import pandas as pd
 
-from genbench.benchmark.reporting.references import REFERENCES, Reference, reference_table
+from genbench.benchmark.reporting.references import (
+    REFERENCES,
+    Protocol,
+    Reference,
+    reference_table,
+)
 
 
-def test_reference_rows_show_ours_the_paper_and_the_difference():
+def _ssgan(profile, n_seeds, labels=100, mean=1.5):
+    return {"suite": "ssl", "task": "ssl", "model": "ssgan", "dataset": "mnist",
+            "setting": f"labels={labels}", "profile": profile, "metric": "error_pct",
+            "mean": mean, "std": 0.25, "n_seeds": n_seeds}
+
+
+def test_delta_only_where_no_protocol_field_differs():
     summary = pd.DataFrame([
-        {"model": "ssgan", "dataset": "mnist", "setting": "labels=100", "metric": "error_pct",
-         "mean": 1.5, "std": 0.25, "n_seeds": 3},
-        {"model": "ssgan", "dataset": "mnist", "setting": "labels=100", "metric": "accuracy",
-         "mean": 0.9, "std": 0.0025, "n_seeds": 3},
-        {"model": "supervised", "dataset": "mnist", "setting": "labels=100", "metric": "error_pct",
-         "mean": 20.0, "std": 1.0, "n_seeds": 3},
+        _ssgan("standard", 3),
+        {**_ssgan("standard", 3), "metric": "accuracy", "mean": 0.9},
+        {**_ssgan("standard", 3), "model": "supervised"},
     ])
     table = reference_table(summary, "ssl").splitlines()
-    assert table[0] == "| model | dataset | setting | metric | ours | paper | Δ | source |"
+    assert table[0] == ("| model | dataset | setting | metric | ours | paper | Δ | differs | "
+                        "source |")
     assert len(table) == 3  # header, rule, and the one row with a published value
-    assert table[2].startswith("| ssgan | mnist | labels=100 | error_pct | "
-                               "1.50 ± 0.250 | 0.93 ± 0.065 | +0.57 |")
+    # Our training length and seed count come from the standard budget and the row.
+    assert table[2].startswith(
+        "| ssgan | mnist | labels=100 | error_pct | 1.50 ± 0.250 | 0.93 ± 0.065 | "
+        "—, protocol differs | training (paper: 180000 steps of batch 100; ours: 40000 steps of "
+        "batch 100); runs (paper: 10; ours: 3) |")
+    # The paper profile trains as long; 3 seeds still differ, 10 (or more) do not.
+    assert "| —, protocol differs | runs (paper: 10; ours: 3) |" in reference_table(
+        pd.DataFrame([_ssgan("paper", 3)]), "ssl")
+    assert "| +0.57 | nothing |" in reference_table(pd.DataFrame([_ssgan("paper", 10)]), "ssl")
     assert reference_table(summary, "transfer") == ""
-    own = {("t", "m", "d", "", "accuracy"): Reference(0.5, None, "someone")}
-    renamed = summary.assign(model="m", dataset="d", setting="")
-    assert "| 0.5 | +0.40 | someone |" in reference_table(renamed, "t", own)
+
+
+def test_a_paper_that_does_not_state_a_field_gets_no_delta():
+    adaptation = pd.DataFrame([
+        {"suite": "adaptation", "task": "adaptation", "model": method, "dataset": "mnist:usps",
+         "setting": "", "profile": "standard", "metric": "error_pct", "mean": 10.0, "std": 1.0,
+         "n_seeds": 3} for method in ("source_only", "dann")])
+    rows = reference_table(adaptation, "adaptation").splitlines()[2:]
+    assert len(rows) == 2 and all("| —, protocol differs |" in row for row in rows)
+    assert "data (paper: 2000 MNIST + 1800 USPS train images; ours: full train" in rows[0]
+    assert "network (paper: LeNet; ours: build_small_cnn)" in rows[0]
+    assert "network (paper: LeNet; ours: build_small_cnn, from the source CNN)" in rows[1]
+    assert ("training (paper: not stated; ours: source CNN 1000 steps of batch 64, then 1500 "
+            "steps of batch 64); runs (paper: not stated; ours: 3)") in rows[1]
+    # A row no suite budget describes has no protocol of ours to compare.
+    own = {("t", "m", "d", "", "error_pct"): Reference(
+        0.5, None, "someone", Protocol("all", "mlp", "1 step", 1, "error"))}
+    renamed = adaptation.assign(model="m", dataset="d", task="t")
+    assert "| —, protocol differs | our protocol unknown" in reference_table(renamed, "t", own)
 
 
 def test_a_value_from_fewer_seeds_than_its_neighbours_is_marked():
-    summary = pd.DataFrame([
-        {"model": "ssgan", "dataset": "mnist", "setting": f"labels={n}", "metric": "error_pct",
-         "mean": 2.0, "std": 0.5, "n_seeds": seeds} for n, seeds in ((20, 3), (50, 3), (100, 1))])
-    assert "| 2.00 ± 0.500 (n=1) | 0.93 ± 0.065 |" in reference_table(summary, "ssl")
-    assert "| 2.00 ± 0.500 | 16.77 ± 4.52 |" in reference_table(summary, "ssl")
+    summary = pd.DataFrame([_ssgan("standard", seeds, labels=n, mean=2.0)
+                            for n, seeds in ((20, 3), (50, 3), (100, 1))])
+    assert "| 2.00 ± 0.250 (n=1) | 0.93 ± 0.065 |" in reference_table(summary, "ssl")
+    assert "| 2.00 ± 0.250 | 16.77 ± 4.52 |" in reference_table(summary, "ssl")
 
 
-def test_salimans_values_are_those_of_the_paper():
+def test_salimans_values_are_those_of_table_1_and_their_cifar10_svhn_values_are_out():
     assert REFERENCES[("ssl", "ssgan", "mnist", "labels=100", "error_pct")][:2] == (0.93, 0.065)
-    assert (REFERENCES[("ssl", "ssgan", "cifar10-jpeg", "labels=4000", "error_pct")][:2]
-            == (18.63, 2.32))
-    assert (REFERENCES[("ssl", "ssgan", "svhn_cropped", "labels=1000", "error_pct")][:2]
-            == (8.11, 1.3))
+    assert REFERENCES[("ssl", "ssgan", "mnist", "labels=20", "error_pct")][:2] == (16.77, 4.52)
+    assert {key[2] for key in REFERENCES if key[0] == "ssl"} == {"mnist"}
