@@ -154,14 +154,13 @@ def eval_budget(profile, overrides=()):
 
 def _load_samples(samples, num_samples, sizes, seed, log):
     """The samples to score: ``num_samples`` of them if given, else the profile's count (all
-    given images when there are fewer, with a line saying so)."""
+    given images when there are fewer: the leaderboard does not set them beside the models)."""
     generator = isinstance(samples, (str, Path)) and Path(samples).suffix.lower() == ".keras"
     fake, described = load_images(samples, num_samples or (sizes.num_samples if generator
                                                             else None), seed)
-    if num_samples is None and len(fake) != sizes.num_samples:
-        log(f"{len(fake)} samples given; scoring {min(len(fake), sizes.num_samples)}, as the "
-            f"suite scores {sizes.num_samples} of each model (the leaderboard sets side by side "
-            "only scores at one sample count)")
+    if num_samples is None and len(fake) > sizes.num_samples:
+        log(f"{len(fake)} samples given; scoring the first {sizes.num_samples}, as the suite "
+            "scores its models (--num-samples to change)")
         fake = fake[:sizes.num_samples]
     return fake, described
 
