@@ -147,24 +147,30 @@ def _overviews(summary, sample_counts):
             counts = {key: set().union(*(sample_counts.get((profile, *key, m), set())
                                          for m in metrics))
                       for key in keys.drop_duplicates().itertuples(index=False, name=None)}
-            single = Counter(next(iter(c)) for c in counts.values() if len(c) == 1)
-            if not single:
-                continue
-            common = single.most_common(1)[0][0]
-            kept = [key for key, c in counts.items() if c == {common}]
-            rows = rows.merge(pd.DataFrame(kept, columns=["model", "dataset", "setting"]),
-                              on=["model", "dataset", "setting"])
-            shown = [m for m in metrics if m in set(rows["metric"])]
-            n_fake, n_real, real_split = common
-            lines += [f"## {title} ({profile} profile, {n_fake} generated vs {n_real} real "
-                      "images)", "",
-                      "Each value is repeated from its section below. Every score of generated "
-                      f"against real images here was computed from {n_fake} generated samples "
-                      f"and {n_real} real images ({real_split}); rows at other counts are "
-                      "left out, since Fréchet distances grow as the sample count falls.", "",
-                      markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), ""]
-            lines += _left_out(counts, common)
+            if counts:
+                lines += _overview(f"{title} ({profile} profile", metrics, rows, counts)
     return lines
+
+
+def _overview(title, metrics, rows, counts):
+    """One overview table of the rows whose ``counts`` are the most frequent single count."""
+    single = Counter(next(iter(c)) for c in counts.values() if len(c) == 1)
+    if not single:
+        return [f"## {title})", "", "No row has all its scores at one sample count.", "",
+                *_left_out(counts, None)]
+    common = single.most_common(1)[0][0]
+    kept = [key for key, c in counts.items() if c == {common}]
+    rows = rows.merge(pd.DataFrame(kept, columns=["model", "dataset", "setting"]),
+                      on=["model", "dataset", "setting"])
+    shown = [m for m in metrics if m in set(rows["metric"])]
+    n_fake, n_real, real_split = common
+    return [f"## {title}, {n_fake} generated vs {n_real} real images)", "",
+            "Each value is repeated from its section below. Every score of generated against "
+            f"real images here was computed from {n_fake} generated samples and {n_real} real "
+            f"images ({real_split}); rows at other counts are left out, since Fréchet distances "
+            "grow as the sample count falls.", "",
+            markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), "",
+            *_left_out(counts, common)]
 
 
 def _left_out(counts, common):
