@@ -5,7 +5,8 @@ The GAN is a built-in one (``MODELS``) or a user's model that follows the protoc
 
 2-D mixtures are scored by mode coverage; image sets by the domain classifier's
 features (cfid, ckid, cis, precision/recall, density/coverage, c2st, memorization,
-class coverage) and, when its weights are installed, the FID Inception network.
+class coverage) and, when its weights are installed, the FID Inception network, all against a
+fixed subset of the train split (``benchmark/scoring.py``).
 """
 
 from __future__ import annotations
