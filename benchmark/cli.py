@@ -116,11 +116,11 @@ def _add_score(sub):
                                        "array (uint8 in [0, 255] or floats in [-1, 1]) or a "
                                        ".keras generator")
     score.add_argument("--real", required=True, metavar="DATASET[:SPLIT] | PATH",
-                       help="reference: a dataset and split (mnist:test; default split test), or "
-                            "images given like the samples")
+                       help="reference: a dataset and split (mnist:test; default: its train "
+                            "split, the suite's reference), or images given like the samples")
     score.add_argument("--num-samples", type=_positive_int,
                        help="images to score: the first N given, or N draws of a generator "
-                            "(required for one)")
+                            "(default: the profile's eval.num_samples, as the suite's models)")
     score.add_argument("--seed", type=int, default=0,
                        help="seed of the generator's latents and of the metrics' draws (default 0)")
     score.add_argument("--profile", default=DEFAULT_PROFILE,

@@ -111,8 +111,8 @@ class ClassifierTraining(TrainConfig):
 @dataclass(frozen=True, kw_only=True)
 class EvalConfig(Section):
     num_samples: int            # generated samples scored per run
-    num_real: int               # real test images scored against them
-    inception_samples: int = 0  # samples for Inception FID/KID (0: skip; ~36 img/s on 2 CPU cores)
+    num_real: int               # real images of the reference (the k-NN metrics: min of the two)
+    inception_samples: int = 0  # samples for Inception FID/KID (0: skip; 3-14 img/s on 2 CPU cores)
     classifier_steps: int = 4000  # domain classifier training steps (cached per dataset; 99% MNIST)
 
     def __post_init__(self):

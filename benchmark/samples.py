@@ -2,7 +2,8 @@
 
 Samples are an array, a folder of image files, an ``.npy``/``.npz`` file or a saved ``.keras``
 generator (sampled from standard normal latents, seeded); the reference is a registered dataset's
-split ("mnist:test") or images given the same ways. They are scored by ``benchmark.scoring``, as
+split ("mnist" for its train split in the suite's fixed order, "mnist:test") or images given the
+same ways. They are scored by ``benchmark.scoring``, as
 the suite scores its own models, at a profile's evaluation budget (the one DCGAN gets on images).
 ``score`` lives here, not in ``evaluation``, because resolving "mnist:test" needs the dataset
 registry, and ``evaluation`` does not import ``benchmark``.
@@ -135,13 +136,33 @@ def resolve_reference(real, data_dir=None, download=False):
     return Reference(described, "given", images)
 
 
-def eval_budget(profile):
-    """The evaluation sizes that the gan suite gives a user's model on images at ``profile``."""
+def eval_budget(profile, overrides=()):
+    """The evaluation sizes that every generation model gets on images at ``profile``, changed by
+    ``overrides`` ("eval.num_real=2000")."""
     from .budgets.common import IMAGE_EVAL
 
     if profile not in IMAGE_EVAL:
         raise BenchmarkError(f"unknown profile {profile!r}; known: {', '.join(IMAGE_EVAL)}")
-    return IMAGE_EVAL[profile]
+    for item in overrides:
+        if not item.startswith("eval."):
+            raise BenchmarkError(f"--set {item}: score takes eval.KEY=VALUE only "
+                                 "(e.g. eval.num_real=2000)")
+    sizes = RunConfig(suite="gan", task="generation", model="samples", dataset="", profile=profile,
+                      train=None, eval=IMAGE_EVAL[profile])
+    return apply_overrides(sizes, list(overrides)).eval
+
+
+def _load_samples(samples, num_samples, sizes, seed, log):
+    """The samples to score: ``num_samples`` of them if given, else the profile's count (all
+    given images when there are fewer: the leaderboard does not set them beside the models)."""
+    generator = isinstance(samples, (str, Path)) and Path(samples).suffix.lower() == ".keras"
+    fake, described = load_images(samples, num_samples or (sizes.num_samples if generator
+                                                            else None), seed)
+    if num_samples is None and len(fake) > sizes.num_samples:
+        log(f"{len(fake)} samples given; scoring the first {sizes.num_samples}, as the suite "
+            "scores its models (--num-samples to change)")
+        fake = fake[:sizes.num_samples]
+    return fake, described
 
 
 def score(samples, real, *, num_samples=None, seed=0, profile="standard",
@@ -150,7 +171,8 @@ def score(samples, real, *, num_samples=None, seed=0, profile="standard",
     """Score a user's samples against real images as the suite scores its own models.
 
     ``samples`` and ``real`` as in ``load_images`` / ``resolve_reference``; the evaluation sizes
-    are ``profile``'s (``eval_budget``), changed by ``overrides`` ("eval.num_real=2000").
+    are ``profile``'s (``eval_budget``), changed by ``overrides`` ("eval.num_real=2000"), and
+    ``num_samples`` defaults to theirs.
     Returns {"samples", "n_samples", "reference", "profile", "seed", "stored_as", "metrics"}, the
     metrics as {metric: {"value", "unit", "provenance"}}. With ``out``, the scores are stored in
     ``out``/results.sqlite as the external model ``name`` (default: the samples' file name) and
@@ -158,16 +180,13 @@ def score(samples, real, *, num_samples=None, seed=0, profile="standard",
     """
     from .cli import default_cache_dir
 
-    for item in overrides:
-        if not item.startswith("eval."):
-            raise BenchmarkError(f"--set {item}: score takes eval.KEY=VALUE only "
-                                 "(e.g. eval.num_real=2000)")
-    fake, described = load_images(samples, num_samples, seed)
+    sizes = eval_budget(profile, overrides)
+    fake, described = _load_samples(samples, num_samples, sizes, seed, log)
     reference = resolve_reference(real, data_dir, download)
     if out is not None and reference.dataset is None:
         raise BenchmarkError("storing scores (--out) needs a registered dataset as reference "
                              "(--real DATASET:SPLIT): the leaderboard's rows are per dataset")
-    config = _config(fake, described, reference, profile, overrides, name, samples)
+    config = _config(fake, described, reference, profile, sizes, name, samples)
     ctx = TaskContext(workdir=None, data_dir=data_dir, log=log,
                       cache_dir=Path(cache_dir) if cache_dir else default_cache_dir())
     result = TaskResult()
@@ -184,7 +203,7 @@ def score(samples, real, *, num_samples=None, seed=0, profile="standard",
                         for m in result.metrics}}
 
 
-def _config(fake, described, reference, profile, overrides, name, samples):
+def _config(fake, described, reference, profile, sizes, name, samples):
     """The run a score is stored as: the gan suite's generation task, no training, the samples'
     origin and sha256 as model parameters (so other samples are another configuration)."""
     from .suites import is_external
@@ -193,16 +212,13 @@ def _config(fake, described, reference, profile, overrides, name, samples):
         name = Path(samples).stem if isinstance(samples, (str, Path)) else "samples"
     if not is_external(name):
         raise BenchmarkError(f"{name!r} names one of the suite's models; pass another --name")
-    setting = "" if reference.split == "test" else f"vs {reference.split} split"
-    config = RunConfig(suite="gan", task="generation", model=name,
-                       dataset=reference.dataset.name if reference.dataset else reference.name,
-                       profile=profile, train=None,
-                       eval=eval_budget(profile), setting=setting,
-                       model_params={"samples": described,
-                                     "sha256": hashlib.sha256(fake.tobytes()).hexdigest()[:16],
-                                     "n_samples": len(fake)})
-    config = apply_overrides(config, list(overrides))
-    return config
+    setting = "" if reference.split == "train" else f"vs {reference.split} split"
+    return RunConfig(suite="gan", task="generation", model=name,
+                     dataset=reference.dataset.name if reference.dataset else reference.name,
+                     profile=profile, train=None, eval=sizes, setting=setting,
+                     model_params={"samples": described,
+                                   "sha256": hashlib.sha256(fake.tobytes()).hexdigest()[:16],
+                                   "n_samples": len(fake)})
 
 
 def _store(config, seed, result, out, wall):

@@ -2,10 +2,12 @@
 and of ``python -m benchmark score`` (``benchmark/samples.py``).
 
 The reference is a registered dataset's split (domain-classifier metrics when the dataset is
-labelled, memorization against its train split, reference features cached per extractor,
-dataset, split and count) or any array of images (FID/KID and the k-NN metrics on the FID
-Inception network only, nothing cached). Every score records its network, sample counts, split
-and resizing.
+labelled, memorization when it has train and test splits, reference features cached per
+extractor, dataset, split and count) or any array of images (FID/KID and the k-NN metrics on the
+FID Inception network only, nothing cached). The suite's reference is the train split, as for
+published FIDs: its images in one fixed order (``REFERENCE_SEED``), so that the first N of them
+are the same random subset of N in every run. Every score records its network, sample counts,
+real subset and resizing.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from .errors import BenchmarkError
 # The strictest need of a metric: the Inception Scores' 10 splits (the k-NN metrics need > k=5).
 MIN_SAMPLES = 10
 SPLITS = ("train", "val", "validation", "test")
-# Memorization compares samples with this many training images, drawn once (seed 0).
-TRAIN_SUBSET_SEED = 0
+# The order of a train split's images as a reference: its first N are the subset of N scored.
+REFERENCE_SEED = 0
 # Seconds between two progress lines of a slow feature extraction (the FID Inception network).
 PROGRESS_EVERY = 30.0
 
@@ -40,23 +42,35 @@ PROGRESS_EVERY = 30.0
 class Reference:
     """Real images to score against."""
 
-    name: str            # "mnist:test", or where the images came from
+    name: str            # "mnist:train", or where the images came from
     split: str           # the dataset's split, or "given" for images that are no registered split
     images: np.ndarray   # uint8 (N, H, W, C)
-    dataset: Any = None  # the registered dataset (classifier, train split, cache), or None
+    dataset: Any = None  # the registered dataset (classifier, test split, cache), or None
+    order_seed: int | None = None  # images shuffled with this seed; None: in their stored order
+
+    def subset(self, count):
+        """The first ``count`` images and how the provenance names them."""
+        images = self.images[:count]
+        which = (f"{len(images)}, seed {self.order_seed}" if self.order_seed is not None
+                 else f"first {len(images)}")
+        return images, f"{self.split} ({which})"
 
 
 def dataset_reference(text, data_dir, download=False):
-    """The Reference that "DATASET[:SPLIT]" names (split "test" by default)."""
+    """The Reference that "DATASET[:SPLIT]" names (split "train" by default, in the fixed order
+    drawn with ``REFERENCE_SEED``; other splits in their stored order)."""
     name, sep, split = text.rpartition(":")
     if not (sep and split in SPLITS):
-        name, split = text, "test"
+        name, split = text, "train"
     dataset = get_dataset(name)
     if not hasattr(dataset, "image_shape"):
         raise BenchmarkError(f"{name} is not an image dataset; score images against one of the "
                              "image datasets of `python -m genbench list`")
     images, _ = dataset.load(split, data_dir, download=download)
-    return Reference(f"{dataset.name}:{split}", split, images, dataset)
+    if split != "train":
+        return Reference(f"{dataset.name}:{split}", split, images, dataset)
+    order = np.random.default_rng(REFERENCE_SEED).permutation(len(images))
+    return Reference(f"{dataset.name}:{split}", split, images[order], dataset, REFERENCE_SEED)
 
 
 def check_sample_counts(fake, real):
@@ -72,14 +86,15 @@ def score_images(fake, reference, seed, eval_config, ctx, result):
     reference is a labelled dataset (cfid, cfid_inf, ckid, cis, class coverage, the k-NN metrics,
     c2st, memorization) and, if ``eval_config.inception_samples``, fid, fid_inf and kid on the FID
     Inception network (with the k-NN metrics and c2st there when there is no classifier) and IS on
-    Keras' ImageNet InceptionV3, each when its weights are on this machine. Returns the domain
-    extractor, or None.
+    Keras' ImageNet InceptionV3, each when its weights are on this machine. The Fréchet and kernel
+    distances use ``eval_config.num_real`` real images; the k-NN metrics and c2st as many real
+    images as samples. Returns the domain extractor, or None.
     """
     if fake.shape[1:] != reference.images.shape[1:]:
         raise BenchmarkError("samples are {}x{}x{} (height x width x channels), "
                              "the reference {} is {}x{}x{}".format(*fake.shape[1:], reference.name,
                                                *reference.images.shape[1:]))
-    real = reference.images[:eval_config.num_real]
+    real, _ = reference.subset(eval_config.num_real)
     check_sample_counts(fake, real)
     dataset = reference.dataset
     extractor = None
@@ -89,12 +104,10 @@ def score_images(fake, reference, seed, eval_config, ctx, result):
         with _stage(ctx, f"domain-classifier metrics, {len(fake)} samples vs {len(real)} real"):
             _score_on_classifier(fake, real, reference, extractor, seed, ctx, result)
     if eval_config.inception_samples:
-        count = eval_config.inception_samples
-        with _stage(ctx, f"FID Inception metrics, {len(fake[:count])} samples vs "
-                         f"{len(reference.images[:count])} real"):
-            _score_inception(fake[:count], reference.images[:count], reference, seed, ctx,
-                             result, knn=extractor is None)
-            _score_inception_score(fake[:count], ctx, result)
+        samples = fake[:eval_config.inception_samples]
+        with _stage(ctx, f"FID Inception metrics, {len(samples)} samples vs {len(real)} real"):
+            _score_inception(samples, real, reference, seed, ctx, result, knn=extractor is None)
+            _score_inception_score(samples, ctx, result)
     return extractor
 
 
@@ -126,7 +139,7 @@ def _progress(ctx, what):
 def _reference_features(extractor, images, reference, split, ctx, features=None):
     """``extractor``'s features of real ``images`` (computed by ``features``, default
     ``extractor.features``), cached (``evaluation.fid.reference_features``) when they are a
-    registered dataset's."""
+    registered dataset's; ``split`` names them in the cache."""
     features = features or extractor.features
     if reference.dataset is None:
         return features(images)
@@ -134,25 +147,37 @@ def _reference_features(extractor, images, reference, split, ctx, features=None)
                                   partial(cached_array, log=ctx.log), features)
 
 
-def memorization_subset(n_train, count):
-    """Indices of the ``count`` training images that memorization compares samples with."""
-    return np.random.default_rng(TRAIN_SUBSET_SEED).permutation(n_train)[:count]
+def _cache_split(reference):
+    """The reference's name in the feature cache (a reordered split gets a name of its own)."""
+    if reference.order_seed is None:
+        return reference.split
+    return f"{reference.split}-subset{reference.order_seed}"
 
 
-def _train_features(extractor, count, reference, ctx):
-    """Features of ``count`` training images (drawn with ``TRAIN_SUBSET_SEED``), or None when the
-    reference has no train split."""
+def _held_out_features(extractor, count, reference, ctx):
+    """Features of ``count`` test images, memorization's control (images the model never saw),
+    read only here, at final scoring; None unless the reference is the train split of a dataset
+    with a test split."""
     dataset = reference.dataset
-    if dataset is None or "train" not in dataset.splits:
+    if reference.split != "train" or "test" not in dataset.splits:
         return None
-    x_train, _ = dataset.load("train", ctx.data_dir)
-    subset = x_train[memorization_subset(len(x_train), count)]
-    return _reference_features(extractor, subset, reference, f"train-subset{TRAIN_SUBSET_SEED}",
-                               ctx)
+    x_test, _ = dataset.load("test", ctx.data_dir)
+    return _reference_features(extractor, x_test[:count], reference, "test", ctx)
 
 
-def _score_neighbours(real_f, fake_f, train_f, seed, provenance, result):
-    """The k-NN metrics, c2st and (given training features) memorization on one extractor."""
+def _provenance(extractor, n_fake, reference, n_real):
+    return {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
+            "n_real": n_real, "n_fake": n_fake, "real_split": reference.subset(n_real)[1],
+            "resize": extractor.resize}
+
+
+def _score_neighbours(real_f, fake_f, reference, seed, provenance, result):
+    """The k-NN metrics and c2st on one extractor, at equal real and generated counts (coverage
+    and precision/recall depend on the ratio): the first min(N_real, N_fake) of each."""
+    count = min(len(real_f), len(fake_f))
+    real_f, fake_f = real_f[:count], fake_f[:count]
+    provenance = {**provenance, "n_real": count, "n_fake": count,
+                  "real_split": reference.subset(count)[1]}
     precision, recall = evaluation.precision_recall(real_f, fake_f, k=3)
     density, cover = evaluation.density_coverage(real_f, fake_f, k=5)
     result.add("precision", precision, k=3, **provenance)
@@ -160,21 +185,12 @@ def _score_neighbours(real_f, fake_f, train_f, seed, provenance, result):
     result.add("density", density, k=5, **provenance)
     result.add("coverage", cover, k=5, **provenance)
     result.add("c2st_acc", evaluation.c2st_accuracy(real_f, fake_f, seed=seed), **provenance)
-    if train_f is not None:
-        result.add("memorization", evaluation.memorization(fake_f, train_f, real_f),
-                   **{**provenance, "train_reference": f"{len(train_f)} training images"})
-
-
-def _provenance(extractor, real, fake, reference):
-    return {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
-            "n_real": len(real), "n_fake": len(fake), "real_split": reference.split,
-            "resize": extractor.resize}
 
 
 def _score_on_classifier(fake, real, reference, extractor, seed, ctx, result):
-    real_f = _reference_features(extractor, real, reference, reference.split, ctx)
+    real_f = _reference_features(extractor, real, reference, _cache_split(reference), ctx)
     fake_f, fake_p = extractor.features_and_probabilities(fake)
-    provenance = {**_provenance(extractor, real, fake, reference),
+    provenance = {**_provenance(extractor, len(fake), reference, len(real)),
                   "extractor_test_accuracy": round(extractor.test_accuracy, 4)}
     for name, value in fid.scores(real_f, fake_f, seed).items():
         result.add(f"c{name}", value, **provenance)
@@ -182,8 +198,12 @@ def _score_on_classifier(fake, real, reference, extractor, seed, ctx, result):
     coverage = evaluation.class_coverage(fake_p, reference.dataset.num_classes)
     result.add("classes_covered", coverage["classes_covered"], "classes", **provenance)
     result.add("class_kl", coverage["class_kl"], "nats", **provenance)
-    train_f = _train_features(extractor, len(real), reference, ctx)
-    _score_neighbours(real_f, fake_f, train_f, seed, provenance, result)
+    _score_neighbours(real_f, fake_f, reference, seed, provenance, result)
+    held_out_f = _held_out_features(extractor, len(real), reference, ctx)
+    if held_out_f is not None:
+        result.add("memorization", evaluation.memorization(fake_f, real_f, held_out_f),
+                   **provenance, held_out_split=f"test (first {len(held_out_f)}), read at final "
+                                                "scoring")
 
 
 def _score_inception(fake, real, reference, seed, ctx, result, knn):
@@ -194,14 +214,14 @@ def _score_inception(fake, real, reference, seed, ctx, result, knn):
     except ExtractorUnavailable as exc:
         ctx.log(f"fid/fid_inf/kid skipped: {exc}")
         return
-    real_f = _reference_features(inception, real, reference, reference.split, ctx, partial(
+    real_f = _reference_features(inception, real, reference, _cache_split(reference), ctx, partial(
         inception.features, progress=_progress(ctx, f"FID Inception features of {reference.name}")))
     fake_f = inception.features(fake, progress=_progress(ctx, "FID Inception features of samples"))
-    provenance = _provenance(inception, real, fake, reference)
+    provenance = _provenance(inception, len(fake), reference, len(real))
     for name, value in fid.scores(real_f, fake_f, seed).items():
         result.add(name, value, **provenance)
     if knn:
-        _score_neighbours(real_f, fake_f, None, seed, provenance, result)
+        _score_neighbours(real_f, fake_f, reference, seed, provenance, result)
 
 
 def _score_inception_score(fake, ctx, result):

@@ -29,8 +29,12 @@ def with_params(budget, **params):
     return replace(budget, model_params=replace(budget.model_params, **params))
 
 
-IMAGE_EVAL = {"smoke": EvalConfig(num_samples=500, num_real=500, classifier_steps=150),
-              "standard": EvalConfig(num_samples=5000, num_real=10000, inception_samples=1000),
+# Image generation, every model of a profile alike (docs/budgets.md, "Evaluation sizes"):
+# num_samples generated images against the first num_real of the train split in a fixed order
+# (benchmark/scoring.py); the k-NN metrics and c2st take as many real images as samples.
+# Standard: 2048 samples, the fewest at which FID's 2048-d covariance has full rank.
+IMAGE_EVAL = {"smoke": EvalConfig(num_samples=200, num_real=500, classifier_steps=150),
+              "standard": EvalConfig(num_samples=2048, num_real=10000, inception_samples=2048),
               "paper": EvalConfig(num_samples=10000, num_real=10000, inception_samples=10000)}
 
 # Translation, transfer and adaptation: test images scored per domain.

@@ -1,21 +1,14 @@
 """Budgets of the diffusion suite (benchmark/tasks/diffusion.py; its sections are in
 benchmark/tasks/configs.py): budget name -> profile -> Budget. Why each value: docs/budgets.md.
 
-train.* drives the noise predictor. Sampling costs a U-Net pass per DDIM step, so the standard
-profile scores fewer samples on the domain classifier than the GANs' 5000 (every score records
-n_fake); FID/KID on the Inception network use 1000 samples, as for the GANs, so fid compares
-across the two suites.
+train.* drives the noise predictor. Evaluation sizes are the GANs' (IMAGE_EVAL), so that every
+score compares across the two suites.
 """
 
 from dataclasses import replace
 
-from ..config import EvalConfig
 from ..tasks.configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
 from .common import IMAGE_EVAL, Budget
-
-_EVAL = {"smoke": EvalConfig(num_samples=200, num_real=500, classifier_steps=150),
-         "standard": EvalConfig(num_samples=1000, num_real=10000, inception_samples=1000),
-         "paper": IMAGE_EVAL["paper"]}
 
 _LDM_STANDARD = LdmParams(
     vae={"latent_channels": 4, "base_filters": 32, "kl_weight": 0.2}, latent_images=60000,
@@ -26,20 +19,20 @@ _LDM_STANDARD = LdmParams(
 _LDM = {
     "smoke": Budget(LdmTraining(steps=20, batch_size=32, checkpoint_every=10,
                                 noise_predictor_lr=1e-3, vae_steps=20, vae_batch_size=32,
-                                vae_lr=1e-3), _EVAL["smoke"],
+                                vae_lr=1e-3), IMAGE_EVAL["smoke"],
                     LdmParams(vae={"base_filters": 16, "kl_weight": 0.2}, latent_images=2000,
                               diffusion={"channels": [16, 32], "attention": False},
                               ema_momentum=0.9, sampling_steps=5)),
     "standard": Budget(LdmTraining(steps=1500, batch_size=64, checkpoint_every=300,
                                    noise_predictor_lr=3e-3, vae_steps=600, vae_batch_size=32,
-                                   vae_lr=1e-3), _EVAL["standard"], _LDM_STANDARD),
+                                   vae_lr=1e-3), IMAGE_EVAL["standard"], _LDM_STANDARD),
     # Rombach et al. 2022 (LDM-4, KL-regularised first stage): f = 4, kl_weight 1e-6, EMA 0.9999,
     # SD's scaled-linear schedule, T = 1000, attention, 2 blocks per level, DDIM 200 steps (eta 0)
     # for their unconditional scores. Differs: L1 reconstruction without their perceptual and
     # adversarial terms, and U-Net widths for 28 px.
     "paper": Budget(LdmTraining(steps=200000, batch_size=64, checkpoint_every=5000,
                                 noise_predictor_lr=1e-4, vae_steps=50000, vae_batch_size=64,
-                                vae_lr=1e-4), _EVAL["paper"],
+                                vae_lr=1e-4), IMAGE_EVAL["paper"],
                     replace(_LDM_STANDARD, vae={"base_filters": 64, "kl_weight": 1e-6},
                             diffusion={**_LDM_STANDARD.diffusion, "channels": [64, 128],
                                        "attention": True, "blocks_per_level": 2},
@@ -70,19 +63,19 @@ BUDGETS = {
                        for profile, budget in _LDM.items()},
     "ddpm-images": {
         "smoke": Budget(DdpmTraining(steps=20, batch_size=32, checkpoint_every=10,
-                                     noise_predictor_lr=1e-3), _EVAL["smoke"],
+                                     noise_predictor_lr=1e-3), IMAGE_EVAL["smoke"],
                         DdpmParams(diffusion={"channels": [8, 16, 16], "attention": False,
                                               "clip_denoised": True},
                                    ema_momentum=0.9, sampling_steps=5)),
         "standard": Budget(DdpmTraining(steps=300, batch_size=64, checkpoint_every=100,
                                         noise_predictor_lr=1e-3),
-                           _EVAL["standard"], _DDPM_STANDARD),
+                           IMAGE_EVAL["standard"], _DDPM_STANDARD),
         # Ho et al. 2020 (CIFAR-10): Adam 2e-4, batch 128, 800k steps, dropout 0.1, EMA 0.9999,
         # linear schedule 1e-4..0.02, attention, 2 blocks per level. Differs: widths for 28 px,
         # attention at the lowest resolution only, DDIM with all 1000 steps instead of ancestral
         # sampling.
         "paper": Budget(DdpmTraining(steps=800000, batch_size=128, checkpoint_every=10000,
-                                     noise_predictor_lr=2e-4), _EVAL["paper"],
+                                     noise_predictor_lr=2e-4), IMAGE_EVAL["paper"],
                         replace(_DDPM_STANDARD,
                                 diffusion={**_DDPM_STANDARD.diffusion, "channels": [64, 128, 128],
                                            "attention": True, "blocks_per_level": 2,

@@ -36,6 +36,6 @@ BUDGETS = {
         "paper": Budget(AdversarialTraining(steps=12000, batch_size=128, checkpoint_every=1000),
                         IMAGE_EVAL["paper"], {"latent_dim": 100, "base_filters": 128}),
     },
-    # The real-data floor: the models' evaluation sizes (the same as the GANs'), no training.
+    # The real-data floor: the evaluation sizes of every generation model, no training.
     "real-images": {profile: Budget(None, IMAGE_EVAL[profile], {}) for profile in PROFILES},
 }

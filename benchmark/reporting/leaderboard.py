@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
 
 from ...evaluation.plots import save_metric_vs_setting
 from ..environment import machine_summary
@@ -118,26 +121,64 @@ def _setting_tables(part):
     return lines
 
 
-def _overviews(summary):
+def _sample_counts(metric_rows, labels):
+    """(profile, model, dataset, setting, metric) -> the set of (n_fake, n_real, real subset) that
+    the metric's scores of generated against real images were computed at, over seeds."""
+    counts = {}
+    for row in metric_rows:
+        prov = row["provenance"]
+        prov = json.loads(prov) if isinstance(prov, str) else prov
+        if "n_real" in prov:
+            key = (row["profile"], labels.get(row["model"], row["model"]), row["dataset"],
+                   row["setting"], row["metric"])
+            counts.setdefault(key, set()).add((prov["n_fake"], prov["n_real"], prov["real_split"]))
+    return counts
+
+
+def _overviews(summary, sample_counts):
     """The ``OVERVIEWS`` tables, one per profile, over the rows (of their tasks) that have the key
-    metric."""
+    metric and whose scores were all computed at one common sample count (the most frequent);
+    rows at other counts are named below the table, not set beside the others."""
     lines = []
     for title, tasks, metrics in OVERVIEWS:
         part = summary[summary["task"].isin(tasks)]
         for profile, rows in part.groupby("profile", sort=False):
             keys = rows[rows["metric"] == metrics[0]][["model", "dataset", "setting"]]
-            keys = keys.drop_duplicates()
-            rows = rows.merge(keys, on=["model", "dataset", "setting"])
-            shown = [m for m in metrics if m in set(rows["metric"])]
-            if len(keys):
-                lines += [f"## {title} ({profile} profile)", "",
-                          "Each value is repeated from its section below, whose provenance lines "
-                          "say which network, sample counts and split produced it. Fréchet "
-                          "distances grow as the sample count falls: compare a column across rows "
-                          "only where the counts agree (the "
-                          "profiles score `fid` on the same count for every model).", "",
-                          markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), ""]
+            counts = {key: set().union(*(sample_counts.get((profile, *key, m), set())
+                                         for m in metrics))
+                      for key in keys.drop_duplicates().itertuples(index=False, name=None)}
+            if counts:
+                lines += _overview(f"{title} ({profile} profile", metrics, rows, counts)
     return lines
+
+
+def _overview(title, metrics, rows, counts):
+    """One overview table of the rows whose ``counts`` are the most frequent single count."""
+    single = Counter(next(iter(c)) for c in counts.values() if len(c) == 1)
+    if not single:
+        return [f"## {title})", "", "No row has all its scores at one sample count.", "",
+                *_left_out(counts, None)]
+    common = single.most_common(1)[0][0]
+    kept = [key for key, c in counts.items() if c == {common}]
+    rows = rows.merge(pd.DataFrame(kept, columns=["model", "dataset", "setting"]),
+                      on=["model", "dataset", "setting"])
+    shown = [m for m in metrics if m in set(rows["metric"])]
+    n_fake, n_real, real_split = common
+    return [f"## {title}, {n_fake} generated vs {n_real} real images)", "",
+            "Each value is repeated from its section below. Every score of generated against "
+            f"real images here was computed from {n_fake} generated samples and {n_real} real "
+            f"images ({real_split}); rows at other counts are left out, since Fréchet distances "
+            "grow as the sample count falls.", "",
+            markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), "",
+            *_left_out(counts, common)]
+
+
+def _left_out(counts, common):
+    """A line naming the rows of an overview scored at other sample counts, if any."""
+    other = [f"{model} on {dataset}{f' ({setting})' if setting else ''} ("
+             + "; ".join(f"{n_fake} vs {n_real}" for n_fake, n_real, _ in sorted(c)) + ")"
+             for (model, dataset, setting), c in counts.items() if c != {common}]
+    return [f"Left out, scored at other sample counts: {', '.join(other)}.", ""] if other else []
 
 
 def _current_configs(runs):
@@ -196,7 +237,7 @@ def write_reports(store, out_dir):
              "setting, profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of "
              "k seeds in a table whose other cells have more or fewer). Rebuild with "
              "`python -m genbench report`.", ""]
-    lines += _overviews(summary)
+    lines += _overviews(summary, _sample_counts(metric_rows, labels))
     for key, part in summary.groupby(["suite", "task", "profile"], sort=False):
         lines += _section(key, part, report)
     lines += _unfinished([r for r in runs if r["status"] in ("diverged", "failed")], labels)

@@ -134,8 +134,10 @@ def provenance_bullets(metric_rows):
             if "extractor_test_accuracy" in prov:
                 entry["facts"]["test accuracy"] = f"{prov['extractor_test_accuracy']:.4f}"
             if "n_real" in prov:
-                entry["samples"].add(f"{prov['n_fake']} generated vs {prov['n_real']} real "
-                                     f"({prov['real_split']} split)")
+                entry["samples"].add(f"{prov['n_fake']} generated vs {prov['n_real']} real from "
+                                     f"{prov['real_split']}")
+            if "held_out_split" in prov:
+                entry["samples"].add(f"memorization's held-out images: {prov['held_out_split']}")
         elif "rule" in prov:
             other.add(f"{prov['n_fake']} generated points per run; {prov['rule']}")
         elif "split" in prov:  # a classifier's own accuracy (ssl, transfer, adaptation)

@@ -5,7 +5,8 @@ The GAN is a built-in one (``MODELS``) or a user's model that follows the protoc
 
 2-D mixtures are scored by mode coverage; image sets by the domain classifier's
 features (cfid, ckid, cis, precision/recall, density/coverage, c2st, memorization,
-class coverage) and, when its weights are installed, the FID Inception network.
+class coverage) and, when its weights are installed, the FID Inception network, all against a
+fixed subset of the train split (``benchmark/scoring.py``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from ... import evaluation
 from ...evaluation.images import to_uint8
 from ...evaluation.plots import save_mosaic, save_scatter
 from ...models import DCGAN, GAN
+from ..config import ConfigError
 from ..data import get_dataset, make_pipeline
 from ..external import load_model_class
-from ..scoring import dataset_reference, memorization_subset, score_images
+from ..scoring import dataset_reference, score_images
 from ..suites import REAL_DATA
 from ..training import fit_resumable
 from .base import TaskResult
@@ -102,17 +104,19 @@ def run(config, seed, ctx):
 
 def _score_real_data(config, seed, ctx):
     """The real-data floor: ``eval.num_samples`` training images (drawn with the seed) scored as a
-    model's samples, against the same test images and with the same counts. They are drawn from
-    the images that memorization does not compare with, so they score as a generator of new
-    images from the data distribution would (about its 5% quantile)."""
-    dataset = get_dataset(config.dataset)
-    x_train, _ = dataset.load("train", ctx.data_dir)
-    compared = memorization_subset(len(x_train), config.eval.num_real)
-    unused = np.setdiff1d(np.arange(len(x_train)), compared)
-    chosen = np.random.default_rng(seed).choice(unused, config.eval.num_samples, replace=False)
+    model's samples, against the same reference and with the same counts. They are drawn from the
+    training images outside the reference's ``eval.num_real``, so they score as a generator of new
+    images from the data distribution would (memorization about its 5% quantile)."""
+    reference = dataset_reference(config.dataset, ctx.data_dir)
+    unused = reference.images[config.eval.num_real:]
+    if len(unused) < config.eval.num_samples:
+        raise ConfigError(f"{config.dataset} has {len(unused)} training images beyond the "
+                         f"reference's {config.eval.num_real}; eval.num_samples asks for "
+                         f"{config.eval.num_samples}")
+    chosen = np.random.default_rng(seed).choice(len(unused), config.eval.num_samples,
+                                                replace=False)
     result = TaskResult()
-    score_images(x_train[chosen], dataset_reference(config.dataset, ctx.data_dir), seed,
-                 config.eval, ctx, result)
+    score_images(unused[chosen], reference, seed, config.eval, ctx, result)
     return result
 
 

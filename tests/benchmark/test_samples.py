@@ -79,15 +79,16 @@ def test_a_saved_generator_is_sampled_with_seeded_latents(tmp_path):
 def test_real_data_floor_is_far_below_random_pixels(data_dir, mnist):
     rng = np.random.default_rng(0)
     noise = (rng.random((300, 28, 28, 1)) < 0.5).astype(np.uint8) * 255
-    kwargs = {"profile": "smoke", "overrides": ["eval.num_real=300"], "data_dir": data_dir}
-    real = genbench.score(mnist[0], "mnist:test", **kwargs)["metrics"]
-    broken = score(noise, "mnist:test", **kwargs)["metrics"]
+    kwargs = {"profile": "smoke", "overrides": ["eval.num_samples=300", "eval.num_real=300"],
+              "data_dir": data_dir}
+    real = genbench.score(mnist[1], "mnist", **kwargs)["metrics"]
+    broken = score(noise, "mnist", **kwargs)["metrics"]
     assert real["cfid"]["value"] < broken["cfid"]["value"] / 20
     assert abs(real["c2st_acc"]["value"] - 0.5) < 0.15 and broken["c2st_acc"]["value"] > 0.95
     assert real["precision"]["value"] > 0.7 and broken["precision"]["value"] < 0.05
     provenance = real["cfid"]["provenance"]
     assert (provenance["n_fake"], provenance["n_real"],
-            provenance["real_split"]) == (300, 300, "test")
+            provenance["real_split"]) == (300, 300, "train (300, seed 0)")
     assert provenance["extractor"] == "mnist_smallcnn_150"
 
 
@@ -109,7 +110,7 @@ def test_images_scored_against_themselves_on_the_fid_network(tmp_path, mnist, ca
     assert abs(metrics["fid"]["value"]) < 1e-2
     assert metrics["precision"]["value"] == metrics["recall"]["value"] == 1.0
     assert "cfid" not in metrics and "memorization" not in metrics
-    assert metrics["fid"]["provenance"]["real_split"] == "given"
+    assert metrics["fid"]["provenance"]["real_split"] == "given (first 12)"
     assert metrics["fid"]["provenance"]["extractor"] == "fid_inception_v3_tf2015_pool3"
     assert re.search(r"scoring: FID Inception metrics, 12 samples vs 12 real: done in \d+ s",
                      "".join(capsys.readouterr()))
@@ -129,10 +130,10 @@ def test_reference_features_are_computed_once_then_loaded(data_dir, mnist, monke
     (tmp_path / "cache" / "classifiers").symlink_to(shared)
     kwargs = {"profile": "smoke", "overrides": ["eval.num_real=250"], "data_dir": data_dir,
               "cache_dir": tmp_path / "cache"}
-    first = score(mnist[0][:50], "mnist:test", **kwargs)["metrics"]
-    assert computed == [250, 250]  # the test images and the training subset (memorization)
+    first = score(mnist[1][:50], "mnist", **kwargs)["metrics"]
+    assert computed == [250, 250]  # the train reference and memorization's held-out test images
     assert len(list((tmp_path / "cache" / "reference_features").glob("mnist-*.npy"))) == 2
-    second = score(mnist[0][:50], "mnist:test", **kwargs)["metrics"]
+    second = score(mnist[1][:50], "mnist", **kwargs)["metrics"]
     assert computed == [250, 250]
     assert first == second
 
@@ -149,7 +150,7 @@ def test_cli_json_output_parses(tmp_path, data_dir, mnist, capsys):
 def test_cli_table_and_stored_run_rendered_as_an_external_row(tmp_path, data_dir, capsys):
     out = tmp_path / "reports"
     generator = _tiny_generator(tmp_path / "tiny.keras")
-    assert main(["score", str(generator), "--num-samples", "50", "--real", "mnist:test",
+    assert main(["score", str(generator), "--num-samples", "50", "--real", "mnist",
                  "--out", str(out), "--data-dir", data_dir, *SMOKE]) == 0
     table = capsys.readouterr().out
     assert "50 samples" in table and "cfid" in table and "mnist_smallcnn_150" in table
@@ -162,7 +163,7 @@ def test_cli_table_and_stored_run_rendered_as_an_external_row(tmp_path, data_dir
     board = (out / "leaderboard.md").read_text()
     assert "## gan / generation (smoke profile)" in board
     assert "| tiny (external) | mnist |" in board
-    assert "50 generated vs 200 real (test split)" in board
+    assert "50 generated vs 200 real from train (200, seed 0)" in board
 
 
 def test_real_data_floor_row_has_the_models_sample_counts(tmp_path, data_dir):
@@ -175,11 +176,13 @@ def test_real_data_floor_row_has_the_models_sample_counts(tmp_path, data_dir):
                  "--set", "train.steps=5"]) == 0  # a train override does not apply to it
     board = (out / "leaderboard.md").read_text()
     assert "| real data (train images) | mnist |" in board
-    assert "500 generated vs 500 real (test split)" in board
+    assert "200 generated vs 500 real from train (500, seed 0)" in board
+    assert ("## Image generation: GANs and diffusion side by side (smoke profile, 200 generated "
+            "vs 500 real images)") in board
     with sqlite3.connect(out / "results.sqlite") as db:
         scores = dict(db.execute("SELECT metric, value FROM metrics"))
-    # Training images that memorization does not compare with: new to it, as held-out images are
-    # (about its 5% quantile), unlike images of the compared subset (1.0).
+    # Training images outside the reference, which memorization compares with: new to it, as
+    # held-out images are (about its 5% quantile), unlike images of the reference (1.0).
     assert scores["memorization"] < 0.15 and scores["c2st_acc"] < 0.65
 
 
@@ -207,7 +210,6 @@ def _bad_inputs(tmp_path, mnist):
         (tmp_path / "few.npy", [], "5 samples are too few"),
         (tmp_path / "two.npz", [], "expected one array, or the images as arr_0"),
         (not_images, ["--num-samples", "20"], "(generator output): expected a batch of images"),
-        (not_images, [], "needs --num-samples"),
         (tmp_path / "missing.npy", [], "does not exist"),
         (tmp_path / "rgb.npy", ["--real", "nope:test"], "unknown dataset 'nope'"),
         (tmp_path / "rgb.npy", ["--profile", "huge"], "unknown profile 'huge'"),

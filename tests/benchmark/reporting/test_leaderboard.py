@@ -49,3 +49,24 @@ def test_rows_follow_the_suite_order_not_the_run_order(tmp_path):
         assert [(row["suite"], row["model"]) for row in csv.DictReader(f)] == [
             ("gan", "gan"), ("ssl", "ssgan"), ("ssl", "supervised")]
     store.close()
+
+
+def test_side_by_side_table_shows_only_rows_at_the_common_sample_count(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    images = dataclasses.replace(OLD, dataset="mnist")
+    for model, n_fake in (("gan", 2048), ("dcgan", 2048), ("ldm", 1000)):
+        provenance = {"extractor": "cnn", "weights_sha256": "abc", "resize": "none",
+                      "n_fake": n_fake, "n_real": 10000, "real_split": "train (10000, seed 0)"}
+        run_id = store.start(dataclasses.replace(images, model=model), 0, ENV)
+        store.finish(run_id, "done", 1.0, [
+            {"metric": metric, "value": 1.0, "unit": "", "setting": "", "provenance": provenance}
+            for metric in ("classes_covered", "cfid")])
+    write_reports(store, tmp_path)
+    board = (tmp_path / "leaderboard.md").read_text()
+    overview = board.split("## gan / generation")[0]
+    assert ("## Image generation: GANs and diffusion side by side (smoke profile, 2048 generated "
+            "vs 10000 real images)") in overview
+    assert "| gan | mnist |" in overview and "| dcgan | mnist |" in overview
+    assert "| ldm | mnist |" not in overview
+    assert "Left out, scored at other sample counts: ldm on mnist (1000 vs 10000)." in overview
+    store.close()

@@ -53,10 +53,10 @@ def test_format_value():
 
 def test_provenance_names_extractor_samples_split_and_resize():
     rows = [_row("gan", 0, "cfid", 1.0, extractor="mnist_cnn", weights_sha256="abc", n_fake=500,
-                 n_real=1000, real_split="test", resize="none")]
+                 n_real=1000, real_split="train (1000, seed 0)", resize="none")]
     line = provenance_line(rows, [0], "smoke", "test cpu")
-    assert ("- cfid on `mnist_cnn` (weights sha256 abc): 500 generated vs 1000 real "
-            "(test split); resize: none") in line
+    assert ("- cfid on `mnist_cnn` (weights sha256 abc): 500 generated vs 1000 real from "
+            "train (1000, seed 0); resize: none") in line
     assert "- seeds 0; profile smoke; machine: test cpu" in line
 
 

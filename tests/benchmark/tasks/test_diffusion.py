@@ -2,6 +2,7 @@
 checks, and the latent-vs-pixel cost ratio table."""
 
 import csv
+import json
 import sqlite3
 
 import keras
@@ -39,9 +40,11 @@ def test_smoke_diffusion_suite_scores_and_draws_ldm_and_ddpm(tmp_path, data_dir)
             and 0.5 < values[("ldm", "cfg=2", "cas_real")] <= 1)
     assert ("ldm", "", "cas") not in values and ("ddpm", "", "cas") not in values
     with sqlite3.connect(out / "results.sqlite") as db:
-        n_fake = {m: p for m, p in db.execute("SELECT metric, provenance FROM metrics "
-                                              "WHERE metric = 'cfid'")}
-    assert n_fake and all('"n_fake"' in p for p in n_fake.values())
+        cfid = [json.loads(p) for (p,) in db.execute("SELECT provenance FROM metrics "
+                                                     "WHERE metric = 'cfid'")]
+    # The GANs' sizes: 200 samples against 500 training images.
+    assert len(cfid) == 3 and all((p["n_fake"], p["n_real"], p["real_split"])
+                                  == (200, 500, "train (500, seed 0)") for p in cfid)
 
     board = (out / "leaderboard.md").read_text()
     assert "## diffusion / diffusion (smoke profile)" in board
