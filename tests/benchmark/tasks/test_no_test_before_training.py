@@ -31,7 +31,8 @@ def run(suite, model, dataset, setting, overrides, marks=()):
 RUNS = [
     run("gan", "dcgan", "mnist", "", [*STEPS, *EVAL], marks=SCORES_ON_TEST_FIRST),
     run("diffusion", "ldm", "mnist", "cfg=2",
-        [*STEPS, "--set", "train.vae_steps=2", *EVAL, "--set", "model.latent_images=64"],
+        [*STEPS, "--set", "train.vae_steps=2", *EVAL, "--set", "model.latent_images=64",
+         "--set", "model.sampling_steps=2"],
         marks=SCORES_ON_TEST_FIRST),
     run("translation", "cyclegan", "mnist:usps", "", [*STEPS, *EVAL]),
     run("ssl", "ssgan", "mnist", "labels=20", STEPS),
