@@ -34,46 +34,62 @@ def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, s
     return model
 
 
-def _train(dataset, data_dir, steps, image_shape):
-    x_train, y_train = dataset.load("train", data_dir)
-    x_test, y_test = dataset.load("test", data_dir)
-    model = train_domain_classifier(x_train, y_train, image_shape, dataset.num_classes, steps,
-                                    seed=0, name=f"{dataset.name}_classifier")
-    return model, accuracy(model, x_test, y_test, image_shape)
+def _cache_entry(dataset_name, cache_dir, steps, size, channels):
+    """(dataset, image shape, format tag, weights path, meta path) of a domain classifier."""
+    dataset = get_dataset(dataset_name)
+    height, width, native_channels = dataset.image_shape
+    image_shape = (size or height, size or width, channels or native_channels)
+    tag = "" if image_shape == tuple(dataset.image_shape) else "-{}x{}x{}".format(*image_shape)
+    stem = Path(cache_dir) / "classifiers" / f"{dataset_name}{tag}-smallcnn-steps{steps}-seed0"
+    return dataset, image_shape, tag, stem.with_suffix(".weights.h5"), stem.with_suffix(".json")
+
+
+def domain_classifier(dataset_name, data_dir, cache_dir, steps, size=None, channels=None,
+                      log=print):
+    """The cached classifier of a labelled dataset (``domain_extractor``'s network), trained on
+    its train split on first use; the test split is not read, so a task can train every network
+    it needs before it reads any test image."""
+    dataset, image_shape, _, weights, meta = _cache_entry(dataset_name, cache_dir, steps, size,
+                                                          channels)
+
+    def load():
+        model = build_small_cnn(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
+        model.load_weights(weights)
+        return model
+
+    def build():
+        meta.unlink(missing_ok=True)  # the test accuracy of the network it replaces
+        x_train, y_train = dataset.load("train", data_dir)
+        model = train_domain_classifier(x_train, y_train, image_shape, dataset.num_classes, steps,
+                                        seed=0, name=f"{dataset.name}_classifier")
+        model.save_weights(weights)
+        return model
+
+    return cached([weights], load, build, log)
 
 
 def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channels=None, log=print):
     """The cached classifier extractor for a labelled dataset, training it on first use (and again,
-    with one line to ``log``, if its cached files are unreadable).
+    with one line to ``log``, if its cached files are unreadable), and its test accuracy.
 
     ``size`` (pixels, square) and ``channels`` (1 or 3) train and test it on the
     dataset brought to another format by ``make_pipeline`` (e.g. USPS at 28 px to
     score MNIST -> USPS translations); by default, the dataset's native format.
     """
-    dataset = get_dataset(dataset_name)
-    height, width, native_channels = dataset.image_shape
-    image_shape = (size or height, size or width, channels or native_channels)
-    native = image_shape == tuple(dataset.image_shape)
-    tag = "" if native else "-{}x{}x{}".format(*image_shape)
-    folder = Path(cache_dir) / "classifiers"
-    stem = folder / f"{dataset_name}{tag}-smallcnn-steps{steps}-seed0"
-    weights, meta = stem.with_suffix(".weights.h5"), stem.with_suffix(".json")
+    dataset, image_shape, tag, _, meta = _cache_entry(dataset_name, cache_dir, steps, size,
+                                                      channels)
+    model = domain_classifier(dataset_name, data_dir, cache_dir, steps, size, channels, log)
 
-    def load():
-        model = build_small_cnn(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
-        model.load_weights(weights)
-        return model, json.loads(meta.read_text())["test_accuracy"]
-
-    def build():
-        model, test_accuracy = _train(dataset, data_dir, steps, image_shape)
-        model.save_weights(weights)
+    def score():
+        test_accuracy = accuracy(model, *dataset.load("test", data_dir), image_shape)
         meta.write_text(json.dumps({"test_accuracy": test_accuracy, "steps": steps}))
-        return model, test_accuracy
+        return test_accuracy
 
-    model, test_accuracy = cached([weights, meta], load, build, log)
+    test_accuracy = cached([meta], lambda: json.loads(meta.read_text())["test_accuracy"], score,
+                           log)
     extractor = ClassifierExtractor(f"{dataset_name}{tag.replace('-', '_')}_smallcnn_{steps}",
                                     model, test_accuracy)
-    if not native:
+    if tag:  # not its native format
         extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} "
                             "(bilinear, antialiased; grey<->RGB by repeat/luminance), uint8 scaled "
                             "to [-1, 1]"
@@ -92,7 +108,6 @@ def classification_accuracy_score(images, labels, dataset, data_dir, seed):
     the same recipe trains on as many real training images (a class-balanced subset drawn
     with ``seed``). Returns (cas, real_accuracy, n_train, n_test).
     """
-    x_test, y_test = dataset.load("test", data_dir)
     x_train, y_train = dataset.load("train", data_dir)
     steps = -(-CAS_EPOCHS * len(images) // DOMAIN_CLASSIFIER.batch_size)
     shape = tuple(dataset.image_shape)
@@ -101,5 +116,6 @@ def classification_accuracy_score(images, labels, dataset, data_dir, seed):
     real = labelled_split(y_train, len(images), data_seed=seed)[0]
     on_real = train_domain_classifier(x_train[real], y_train[real], shape, dataset.num_classes,
                                       steps, seed, name="cas_real_classifier")
+    x_test, y_test = dataset.load("test", data_dir)  # once both have trained
     return (accuracy(on_samples, x_test, y_test, shape), accuracy(on_real, x_test, y_test, shape),
             len(images), len(x_test))

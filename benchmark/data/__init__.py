@@ -16,9 +16,10 @@ from .mixtures import Mixture
 from .paths import resolve_data_dir
 from .pipeline import make_pipeline
 from .registry import dataset_names, dataset_parts, get_dataset
-from .splits import labelled_split
+from .splits import labelled_split, validation_split
 from .status import format_status, status_rows
 
 __all__ = ["DataError", "FolderDataset", "ImageDataset", "Mixture", "UnpairedDataset",
            "dataset_names", "dataset_parts", "format_status", "get_dataset", "import_dataset",
-           "labelled_split", "make_pipeline", "resolve_data_dir", "status_rows"]
+           "labelled_split", "make_pipeline", "resolve_data_dir", "status_rows",
+           "validation_split"]

@@ -4,7 +4,7 @@ The dataset is a pair "source:target" (e.g. mnist:usps). Both domains are
 brought to one format (``translation.common_format``: the larger size, RGB if
 either is RGB). Every method uses the same small CNN (``build_small_cnn``):
 
-- ``source_only``: the CNN trained on the labelled source train split.
+- ``source_only``: the CNN trained on the labelled source train split (less its validation split).
 - ``dann``: DANN (Ganin et al. 2016) on source train (labelled) + target train
   (unlabelled), optionally starting from the source CNN.
 - ``adda``: ADDA (Tzeng et al. 2017): the source CNN, frozen, and a copy of its
@@ -24,7 +24,11 @@ Each method's sections are in benchmark/tasks/configs.py (``METHODS`` below).
 The source CNN is trained once per (pair format, budget, seed) and cached under
 ``<cache>/pretrained`` so the methods share it; ``train_seconds`` of a method
 counts its own training plus the source CNN's (as stored when it was trained).
-Scores: ``accuracy`` and ``error_pct`` on the whole target test split.
+No target label is read before scoring: a class-balanced validation split of the source train
+split (``common.carve_validation``, drawn with the run seed) is held out of every training, and
+``source_val_accuracy`` (the final classifier on it) is what a selection may use.
+Scores: ``accuracy`` and ``error_pct`` on the whole target test split, read once training has
+ended.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from .common import (
     EVAL_BATCH,
     RunContext,
     accuracy,
+    carve_validation,
     check_sections,
     construct,
     save_history,
@@ -75,7 +80,10 @@ def run(config, seed, ctx):
     size, channels = common_format(source, target)
     image_shape = (size, size, channels)
     run_ctx = RunContext(config, seed, ctx)
-    labelled_source = source.load("train", ctx.data_dir)
+    # No target labels: the source validation split, held out of every training, is the one
+    # a selection may use (Ganin et al. 2016's source validation).
+    labelled_source, source_validation, validation_name = carve_validation(
+        source.name, *source.load("train", ctx.data_dir), source.num_classes, seed)
     x_target, _ = target.load("train", ctx.data_dir)
     if config.model in PIXEL_LEVEL:
         classifier, seconds, provenance = _pixel_level(run_ctx, labelled_source, x_target, target,
@@ -84,26 +92,30 @@ def run(config, seed, ctx):
                 + (", DANN" if config.model == "pixel_dann" else ""))
     else:
         classifier, seconds, provenance = _feature_level(run_ctx, source, labelled_source,
-                                                         x_target, image_shape)
+                                                         source_validation, x_target, image_shape)
         note = "method training plus the (cached) source CNN's training"
+    # Training has ended: the source validation split, then the target test split, read once.
+    val_accuracy = accuracy(classifier, *source_validation, image_shape)
     x_test, y_test = target.load("test", ctx.data_dir)
     target_accuracy = accuracy(classifier, x_test, y_test, image_shape)
     provenance = {"split": f"{target.name} test (all {len(x_test)})", "network": "build_small_cnn",
-                  "format": "{}x{}x{}".format(*image_shape), **provenance}
+                  "format": "{}x{}x{}".format(*image_shape), "validation": validation_name,
+                  **provenance}
     result = run_ctx.result
     result.add("accuracy", target_accuracy, setting=config.setting, **provenance)
     result.add("error_pct", 100 * (1 - target_accuracy), "%", setting=config.setting, **provenance)
+    result.add("source_val_accuracy", val_accuracy, setting=config.setting, split=validation_name,
+               network="build_small_cnn")
     result.add("train_seconds", seconds, "s", setting=config.setting, note=note)
     return result
 
 
-def _feature_level(run_ctx, source, labelled_source, x_target, image_shape):
+def _feature_level(run_ctx, source, labelled_source, source_validation, x_target, image_shape):
     """source_only, dann, adda: the source CNN, then (but for source_only) feature alignment.
     Returns (classifier, training seconds, provenance)."""
     config = run_ctx.config
     classifier, source_meta = source_classifier(run_ctx, source.name, labelled_source,
-                                                source.load("test", run_ctx.ctx.data_dir),
-                                                image_shape, source.num_classes)
+                                                source_validation, image_shape, source.num_classes)
     seconds = source_meta["train_seconds"]
     if config.model != "source_only":
         classifier, align_seconds = _align_features(run_ctx, config.model, config.train,
@@ -111,7 +123,7 @@ def _feature_level(run_ctx, source, labelled_source, x_target, image_shape):
                                                     labelled_source, x_target)
         seconds += align_seconds
     provenance = {"source_steps": config.model_params.source.steps,
-                  "source_test_accuracy": round(source_meta["source_test_accuracy"], 4)}
+                  "source_cnn_val_accuracy": round(source_meta["source_val_accuracy"], 4)}
     return classifier, seconds, provenance
 
 

@@ -18,10 +18,12 @@ from ...evaluation.plots import save_curves
 from ...models import build_small_cnn
 from ..cache import cached
 from ..config import ConfigError, RunConfig
-from ..data import make_pipeline
+from ..data import make_pipeline, validation_split
 from .base import TaskContext, TaskResult
 
 EVAL_BATCH = 500
+# Images of each class a validation split holds (transfer's target, the source CNN's source).
+VALIDATION_PER_CLASS = 100
 
 
 @dataclass(frozen=True)
@@ -118,18 +120,30 @@ def train_small_cnn(x, y, image_shape, num_classes, training, seed, name):
     return model, train_classifier(model, batches, training)
 
 
-def source_classifier(run_ctx, name, labelled, test, image_shape, num_classes):
-    """The small CNN trained on the labelled source images (uint8 ``labelled`` = (x, y)) at
-    ``image_shape`` with the budget ``model.source``, cached; transfer and adaptation share it.
+def carve_validation(name, images, labels, num_classes, seed):
+    """A train split's class-balanced validation split (``VALIDATION_PER_CLASS`` images of each
+    class, data seed ``seed``) and the rest, which alone may train: (train, validation, the
+    validation split's name for provenance), train and validation as (uint8 images, labels)."""
+    validation, rest = validation_split(labels, VALIDATION_PER_CLASS * num_classes, data_seed=seed)
+    description = (f"{name} train, {len(validation)} images (class-balanced, data seed {seed}), "
+                   "never trained on")
+    return (images[rest], labels[rest]), (images[validation], labels[validation]), description
 
-    ``name`` identifies the source data in the cache (with the format, budget and seed); ``test``
-    = (uint8 images, labels) it is scored on once. Returns (model, meta) with
-    meta = {"train_seconds", "source_test_accuracy"}.
+
+def source_classifier(run_ctx, name, labelled, validation, image_shape, num_classes):
+    """The small CNN trained on the labelled source images (uint8 ``labelled`` = (x, y), the
+    source train split less its validation split) at ``image_shape`` with the budget
+    ``model.source``, cached; transfer and adaptation share it.
+
+    ``name`` identifies the source data in the cache (with the format, budget and seed);
+    ``validation`` = (uint8 images, labels) of the source validation split it is scored on once.
+    Returns (model, meta) with meta = {"train_seconds", "source_val_accuracy"}.
     """
     ctx, training, seed = run_ctx.ctx, run_ctx.config.model_params.source, run_ctx.seed
     folder = Path(ctx.cache_dir) / "pretrained"
-    stem = "{}-{}x{}x{}-smallcnn-steps{}-batch{}-lr{}-seed{}".format(
-        name, *image_shape, training.steps, training.batch_size, training.classifier_lr, seed)
+    stem = "{}-{}x{}x{}-smallcnn-steps{}-batch{}-lr{}-seed{}-val{}".format(
+        name, *image_shape, training.steps, training.batch_size, training.classifier_lr, seed,
+        len(validation[1]))
     # Suffixes appended, not Path.with_suffix: the learning rate's "." would cut the name short.
     weights, meta_path = folder / f"{stem}.weights.h5", folder / f"{stem}.json"
 
@@ -143,7 +157,7 @@ def source_classifier(run_ctx, name, labelled, test, image_shape, num_classes):
         model, seconds = train_small_cnn(*labelled, image_shape, num_classes, training, seed,
                                          name="source_classifier")
         meta = {"train_seconds": seconds,
-                "source_test_accuracy": accuracy(model, *test, image_shape)}
+                "source_val_accuracy": accuracy(model, *validation, image_shape)}
         model.save_weights(weights)
         meta_path.write_text(json.dumps(meta))
         return model, meta

@@ -1,9 +1,13 @@
 """Semi-supervised classification: SSGAN (Salimans et al. 2016) against classic baselines.
 
-``config.setting`` is "labels=N": a class-balanced subset of N training images keeps its labels,
-drawn with the run seed (``benchmark.data.splits.labelled_split``), so every method sees the same
-labelled images for a seed. All training images serve as unlabelled data (as in Salimans et al.).
-Scores on the official test split: ``accuracy`` and ``error_pct``, plus ``train_seconds``.
+``config.setting`` is "labels=N": a class-balanced validation split of N training images is held
+out first (``benchmark.data.splits.validation_split``: no larger than the labelled set, as Oliver
+et al. 2018 recommend), then a class-balanced subset of N of the other training images keeps its
+labels (``labelled_split``), both drawn with the run seed, so every method sees the same labelled
+images for a seed. All training images but the validation split serve as unlabelled data (as in
+Salimans et al.). Scores on the official test split, read once training has ended: ``accuracy``
+and ``error_pct``; ``val_accuracy`` on the validation split (what a selection may use), plus
+``train_seconds``.
 
 Models (``config.model``) and their sections (``METHODS``; benchmark/tasks/configs.py):
 
@@ -20,6 +24,7 @@ Models (``config.model``) and their sections (``METHODS``; benchmark/tasks/confi
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 
@@ -32,7 +37,7 @@ from ...models import SSGAN
 from .. import ssl_baselines as baselines
 from ..config import AdversarialTraining, ClassifierTraining, ConfigError, TrainConfig
 from ..data import get_dataset, make_pipeline
-from ..data.splits import labelled_split
+from ..data.splits import labelled_split, validation_split
 from ..training import fit_resumable
 from .base import TaskResult
 from .common import adversarial_optimizers, check_sections
@@ -78,34 +83,50 @@ def run(config, seed, ctx):
     if not hasattr(dataset, "image_shape") or dataset.num_classes < 2:
         raise ConfigError("the ssl task needs a labelled image dataset; "
                           f"{config.dataset!r} is not one")
+    count = num_labels(config.setting)
     images, labels = dataset.load("train", ctx.data_dir)
-    try:
-        labelled, _ = labelled_split(labels, num_labels(config.setting), data_seed=seed)
+    try:  # the validation split first, as large as the labelled set, and out of every pool
+        validation, rest = validation_split(labels, count, data_seed=seed)
+        labelled, _ = labelled_split(labels[rest], count, data_seed=seed)
     except ValueError as exc:
         raise ConfigError(f"{config.dataset} {config.setting}: {exc}") from None
-    num_classes = dataset.num_classes
+    log_probabilities, train_seconds = _train(config, seed, ctx, images[rest], labels[rest],
+                                              labelled, dataset.num_classes)
+    # Training has ended: the validation split, then the test split, read once.
+    val_accuracy = _accuracy(log_probabilities, images[validation], labels[validation])
+    x_test, y_test = dataset.load("test", ctx.data_dir)
+    test_accuracy = _accuracy(log_probabilities, x_test, y_test)
+    validation_name = (f"{config.dataset} train, {count} labelled (class-balanced, data seed "
+                       f"{seed}), apart from the labelled and unlabelled training images")
+    provenance = {"split": f"{config.dataset} test ({len(y_test)} images)",
+                  "labelled": f"{len(labelled)} class-balanced train images, data seed {seed}",
+                  "validation": validation_name}
+    result = TaskResult()
+    result.add("accuracy", test_accuracy, setting=config.setting, **provenance)
+    result.add("error_pct", 100 * (1 - test_accuracy), "%", setting=config.setting, **provenance)
+    result.add("val_accuracy", val_accuracy, setting=config.setting, split=validation_name)
+    result.add("train_seconds", train_seconds, "s", setting=config.setting)
+    return result
 
-    started = time.perf_counter()
+
+def _train(config, seed, ctx, images, labels, labelled, num_classes):
+    """Trains the run's method on the training images (``labelled``: the indices that keep their
+    labels). Returns (log_probabilities(uint8 images) of the trained classifier, seconds)."""
     if config.model in SSGAN_MODELS:
         model, train_seconds = _train_ssgan(config, seed, ctx, images, labels, labelled,
                                             num_classes)
-        log_probs = _ssgan_log_probabilities(model, dataset, ctx)
-    else:
-        method = CLASSIFIER_METHODS[config.model]
-        with ctx.model_scope():  # the classifiers are built, compiled and trained inside
-            classifier = method(images, labels, labelled, num_classes, config.model_params,
-                                config.train, seed)
-        train_seconds = time.perf_counter() - started
-        log_probs = _log_probabilities(classifier, dataset.load("test", ctx.data_dir)[0])
-    test_labels = dataset.load("test", ctx.data_dir)[1]
-    accuracy = float(np.mean(np.argmax(log_probs, axis=1) == test_labels))
-    provenance = {"split": f"{config.dataset} test ({len(test_labels)} images)",
-                  "labelled": f"{len(labelled)} class-balanced train images, data seed {seed}"}
-    result = TaskResult()
-    result.add("accuracy", accuracy, setting=config.setting, **provenance)
-    result.add("error_pct", 100 * (1 - accuracy), "%", setting=config.setting, **provenance)
-    result.add("train_seconds", train_seconds, "s", setting=config.setting)
-    return result
+        return functools.partial(_ssgan_log_probabilities, model), train_seconds
+    started = time.perf_counter()
+    method = CLASSIFIER_METHODS[config.model]
+    with ctx.model_scope():  # the classifiers are built, compiled and trained inside
+        classifier = method(images, labels, labelled, num_classes, config.model_params,
+                            config.train, seed)
+    return (functools.partial(_log_probabilities, classifier),
+            time.perf_counter() - started)
+
+
+def _accuracy(log_probabilities, images, labels):
+    return float(np.mean(np.argmax(log_probabilities(images), axis=1) == labels))
 
 
 def _log_probabilities(classifier, images):
@@ -134,6 +155,6 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
     return model, state["train_seconds"]
 
 
-def _ssgan_log_probabilities(model, dataset, ctx):
-    logits = model.classify(from_uint8(dataset.load("test", ctx.data_dir)[0]))
+def _ssgan_log_probabilities(model, images):
+    logits = model.classify(from_uint8(images))
     return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)

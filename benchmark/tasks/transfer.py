@@ -33,11 +33,14 @@ The other strategies' new layers train at ``train.classifier_lr``; the sections 
 ``TransferTraining``, ``TransferParams`` and ``L2spParams`` in benchmark/tasks/configs.py.
 
 One run trains the strategy at every label fraction of ``model.fractions``
-(class-balanced labelled subsets of the target train split, drawn with the run's
-seed, so every strategy of a seed sees the same labels; 100% is the whole split) and scores
-each on the whole target test split (its classes): metrics ``accuracy`` and ``error_pct`` with
-setting "labels=<fraction>%" (prefixed by the class split's name). The source
-CNN is trained once per (source, format, budget, seed) and cached, shared by the
+(class-balanced labelled subsets of the target train split less its validation split, drawn
+with the run's seed, so every strategy of a seed sees the same labels; 100% is all of it). Once
+every fraction has trained, each is scored on the validation split (``val_accuracy``, what a
+selection may use; ``common.carve_validation``: 100 images a class, the run's seed) and then on
+the whole target test split (its classes): metrics ``accuracy`` and ``error_pct`` with setting
+"labels=<fraction>%" (prefixed by the class split's name). The source CNN trains on the source
+train split less a validation split of its own, is scored on that (``source_cnn_val_accuracy``
+in the provenance), and is cached once per (source, format, budget, seed), shared by the
 strategies and with the adaptation task.
 """
 
@@ -67,6 +70,7 @@ from .common import (
     RunContext,
     accuracy,
     adversarial_optimizers,
+    carve_validation,
     check_sections,
     source_classifier,
 )
@@ -117,42 +121,62 @@ def run(config, seed, ctx):
     image_shape = (size, size, channels)
     run_ctx = RunContext(config, seed, ctx)
     pretrained, source_meta = _pretrained(run_ctx, source, image_shape)
-    source_classes, target_classes = CLASS_SPLITS[config.setting]
-    x_target, y_target = select_classes(*target.load("train", ctx.data_dir), target_classes)
-    test = select_classes(*target.load("test", ctx.data_dir), target_classes)
+    target_classes = CLASS_SPLITS[config.setting][1]
     num_classes = len(target_classes or range(target.num_classes))
-    seconds = sum(_train_and_score(run_ctx, fraction, pretrained, (x_target, y_target), test,
-                                   image_shape, num_classes, source_meta, target.name)
-                  for fraction in config.model_params.fractions)
+    target_train, validation, validation_name = carve_validation(
+        target.name, *select_classes(*target.load("train", ctx.data_dir), target_classes),
+        num_classes, seed)
+    fractions = config.model_params.fractions
+    trained = [_train(run_ctx, fraction, pretrained, target_train, image_shape, num_classes)
+               for fraction in fractions]
+    # Training has ended: the validation split, then the target test split, read once.
+    test = select_classes(*target.load("test", ctx.data_dir), target_classes)
+    provenance = {"split": f"{target.name} test ({len(test[0])} images)",
+                  "format": "{}x{}x{}".format(*image_shape), "steps": config.train.steps,
+                  "validation": validation_name, **source_meta["provenance"]}
+    for fraction, (model, labels, _) in zip(fractions, trained, strict=True):
+        setting = fraction_setting(config.setting, fraction)
+        score = accuracy(model, *test, image_shape)
+        run_ctx.result.add("accuracy", score, setting=setting, labels=labels, **provenance)
+        run_ctx.result.add("error_pct", 100 * (1 - score), "%", setting=setting, labels=labels,
+                           **provenance)
+        run_ctx.result.add("val_accuracy", accuracy(model, *validation, image_shape),
+                           setting=setting, labels=labels, split=validation_name)
     own = 0 if config.model == "scratch" else source_meta["train_seconds"]
-    run_ctx.result.add("train_seconds", seconds + own, "s", setting=config.setting,
+    run_ctx.result.add("train_seconds", sum(seconds for *_, seconds in trained) + own, "s",
+                       setting=config.setting,
                        note="every label fraction, plus the (cached) source network's training")
     return run_ctx.result
 
 
 def _pretrained(run_ctx, source, image_shape):
-    """The network a strategy starts from (None for ImageNet's, built later) and its meta."""
+    """The network a strategy starts from (None for ImageNet's, built later) and its meta
+    ({"train_seconds", "provenance"})."""
     config, ctx = run_ctx.config, run_ctx.ctx
     source_classes = CLASS_SPLITS[config.setting][0]
     x_source, y_source = select_classes(*source.load("train", ctx.data_dir), source_classes)
     source_name = source.name + ("-classes" + "".join(map(str, source_classes))
                                  if source_classes else "")
     if config.model.startswith(IMAGENET):
-        return None, {"train_seconds": 0.0}  # ImageNet training is not ours to count
+        return None, {"train_seconds": 0.0, "provenance": {}}  # ImageNet's training is not ours
     if config.model == "dcgan_features":
-        return source_discriminator(run_ctx, source_name, x_source, image_shape)
-    source_test = select_classes(*source.load("test", ctx.data_dir), source_classes)
+        discriminator, meta = source_discriminator(run_ctx, source_name, x_source, image_shape)
+        return discriminator, {**meta, "provenance": {}}
     num_source_classes = len(source_classes or range(source.num_classes))
-    return source_classifier(run_ctx, source_name, (x_source, y_source), source_test,
-                             image_shape, num_source_classes)
+    labelled, validation, validation_name = carve_validation(source_name, x_source, y_source,
+                                                             num_source_classes, run_ctx.seed)
+    network, meta = source_classifier(run_ctx, source_name, labelled, validation, image_shape,
+                                      num_source_classes)
+    return network, {**meta, "provenance": {
+        "source_validation": validation_name,
+        "source_cnn_val_accuracy": round(meta["source_val_accuracy"], 4)}}
 
 
-def _train_and_score(run_ctx, fraction, pretrained, labelled_target, test, image_shape,
-                     num_classes, source_meta, target_name):
-    """Trains the strategy on ``fraction`` % of the target labels and scores it on ``test``;
-    returns the seconds training took."""
+def _train(run_ctx, fraction, pretrained, target_train, image_shape, num_classes):
+    """The strategy trained on ``fraction`` % of the labels of ``target_train`` (uint8 images,
+    labels). Returns (model, the number of labels, the seconds training took)."""
     config, seed = run_ctx.config, run_ctx.seed
-    x_target, y_target = labelled_target
+    x_target, y_target = target_train
     if fraction >= 100:
         labelled = np.arange(len(y_target))
     else:  # class-balanced, rounded to a multiple of the class count
@@ -167,16 +191,7 @@ def _train_and_score(run_ctx, fraction, pretrained, labelled_target, test, image
     model.fit(make_pipeline(x_target[labelled], y_target[labelled], batch_size=batch, seed=seed,
                             size=image_shape[0], channels=image_shape[2]),
               steps_per_epoch=config.train.steps, epochs=1, verbose=0, shuffle=False)
-    seconds = time.perf_counter() - started
-    score = accuracy(model, *test, image_shape)
-    setting = fraction_setting(config.setting, fraction)
-    provenance = {"labels": len(labelled), "split": f"{target_name} test ({len(test[0])} images)",
-                  "format": "{}x{}x{}".format(*image_shape), "steps": config.train.steps}
-    if "source_test_accuracy" in source_meta:
-        provenance["source_test_accuracy"] = round(source_meta["source_test_accuracy"], 4)
-    run_ctx.result.add("accuracy", score, setting=setting, **provenance)
-    run_ctx.result.add("error_pct", 100 * (1 - score), "%", setting=setting, **provenance)
-    return seconds
+    return model, len(labelled), time.perf_counter() - started
 
 
 def source_discriminator(run_ctx, name, x, image_shape):

@@ -16,6 +16,9 @@ scored on the first ``eval.num_samples`` test images of its source domain:
   translations and of the real target test images; ``cfid_inf`` the same extrapolated to
   infinitely many translations (FID∞, ``evaluation.fid``).
 - ``cycle_error``: mean |F(G(x)) - x| on the [-1, 1] scale.
+
+Nothing is selected (the budgets fix the recipe), so there is no validation split; the test
+splits are read once every network, the target classifiers included, has trained.
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ from ...evaluation.plots import save_mosaic
 from ...models import CycleGAN, DiscoGAN
 from ..config import ConfigError
 from ..data import get_dataset, make_pipeline
-from ..domain_classifier import domain_extractor
+from ..domain_classifier import domain_classifier, domain_extractor
 from ..training import fit_resumable
 from .common import EVAL_BATCH, RunContext, construct, save_history, to_format
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
 OPPOSITE = {"a2b": "b2a", "b2a": "a2b"}
+NO_VALIDATION = "no validation split: nothing is selected"  # the recipe is fixed (budgets)
 
 
 def domains(pair):
@@ -139,6 +143,11 @@ def run(config, seed, ctx):
                note="real images (a batch from each domain per step) consumed per second of "
                     "training, checkpoints included")
 
+    if source.num_classes and target.num_classes:  # trained before any test image is read
+        for domain in (source, target):
+            domain_classifier(domain.name, ctx.data_dir, ctx.cache_dir,
+                              config.eval.classifier_steps, size=size, channels=channels,
+                              log=ctx.log)
     timings = [_translate_and_score(run_ctx, model, Direction(name, src, tgt, size, channels))
                for name, (src, tgt) in {"a2b": (source, target), "b2a": (target, source)}.items()]
     count, seconds = (sum(column) for column in zip(*timings, strict=True))
@@ -167,7 +176,8 @@ def _translate_and_score(run_ctx, model, direction):
     reconstructed = model.translate(translated, OPPOSITE[direction.name], batch_size=EVAL_BATCH)
     split = f"{direction.source.name} test (first {len(x)})"
     run_ctx.result.add("cycle_error", np.mean(np.abs(reconstructed - x)), setting=direction.name,
-                       n_images=len(x), split=split, scale="[-1, 1]", formats=direction.formats)
+                       n_images=len(x), split=split, scale="[-1, 1]", formats=direction.formats,
+                       validation=NO_VALIDATION)
     _save_grid(run_ctx, direction.name, labels, (x, translated, reconstructed))
     if direction.source.num_classes and direction.target.num_classes:
         _score_with_target_classifier(run_ctx, direction, translated, labels, split)
@@ -193,11 +203,13 @@ def _score_with_target_classifier(run_ctx, direction, translated, labels, split)
                   "resize": extractor.resize, "formats": direction.formats}
     run_ctx.result.add("label_preservation", np.mean(np.argmax(fake_p, axis=1) == labels),
                        setting=direction.name, n_translated=len(labels), split=split,
-                       labels=f"{direction.source.name} test labels", **classifier)
+                       labels=f"{direction.source.name} test labels", validation=NO_VALIDATION,
+                       **classifier)
     for name, value in (("cfid", evaluation.frechet_distance(real_f, fake_f)),
                         ("cfid_inf", evaluation.frechet_distance_infinity(real_f, fake_f))):
         run_ctx.result.add(name, value, setting=direction.name, n_real=len(real),
-                           n_fake=len(labels), real_split="test", **classifier)
+                           n_fake=len(labels), real_split="test", validation=NO_VALIDATION,
+                           **classifier)
 
 
 def _save_grid(run_ctx, direction, labels, rows):

@@ -1,9 +1,9 @@
-"""Class-balanced labelled subsets for semi-supervised tasks."""
+"""Class-balanced labelled subsets for semi-supervised tasks and validation splits."""
 
 import numpy as np
 import pytest
 
-from genbench.benchmark.data import labelled_split
+from genbench.benchmark.data import labelled_split, validation_split
 
 
 @pytest.fixture
@@ -32,3 +32,25 @@ def test_errors(labels):
     smallest = np.bincount(labels).min()
     with pytest.raises(ValueError, match=f"has only {smallest} examples"):
         labelled_split(labels, 10 * (smallest + 1), data_seed=0)
+
+
+def test_validation_split_is_balanced_and_apart_from_what_trains(labels):
+    validation, train = validation_split(labels, 200, data_seed=0)
+    assert np.bincount(labels[validation], minlength=10).tolist() == [20] * 10
+    assert np.intersect1d(validation, train).size == 0
+    np.testing.assert_array_equal(np.sort(np.concatenate([validation, train])),
+                                  np.arange(len(labels)))
+    # What trains (e.g. a labelled subset) is drawn from the rest only.
+    labelled = train[labelled_split(labels[train], 100, data_seed=0)[0]]
+    assert np.intersect1d(validation, labelled).size == 0
+
+
+def test_validation_split_is_fixed_per_data_seed(labels):
+    first, _ = validation_split(labels, 100, data_seed=0)
+    np.testing.assert_array_equal(first, validation_split(labels, 100, data_seed=0)[0])
+    assert not np.array_equal(first, validation_split(labels, 100, data_seed=1)[0])
+    # A smaller split of the same seed is part of a larger one; it is not the labelled draw.
+    assert np.isin(first, validation_split(labels, 200, data_seed=0)[0]).all()
+    assert not np.array_equal(first, labelled_split(labels, 100, data_seed=0)[0])
+    with pytest.raises(ValueError, match="a validation split of 15 cannot be split evenly"):
+        validation_split(labels, 15, data_seed=0)

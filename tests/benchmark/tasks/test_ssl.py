@@ -60,12 +60,13 @@ def test_every_method_trains_and_scores_on_the_official_test_split(tmp_path, dat
     ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path)
     result = ssl.run(config, 0, ctx)
     values = {m["metric"]: m for m in result.metrics}
-    assert set(values) == {"accuracy", "error_pct", "train_seconds"}
+    assert set(values) == {"accuracy", "error_pct", "val_accuracy", "train_seconds"}
     assert all(m["setting"] == "labels=20" for m in result.metrics)
     assert values["error_pct"]["value"] == pytest.approx(100 * (1 - values["accuracy"]["value"]))
     # Above chance (0.1) after 60 steps; co-training's learners see half an image each.
     assert values["accuracy"]["value"] > (0.15 if model.startswith("cotraining") else 0.3)
     assert "10000 images" in values["accuracy"]["provenance"]["split"]
+    assert values["accuracy"]["provenance"]["validation"].startswith("mnist train, 20 labelled")
 
 
 def test_labels_must_be_a_setting_that_splits_evenly(tmp_path, data_dir):

@@ -102,8 +102,9 @@ def test_transfer_suite_scores_every_label_fraction(tmp_path, data_dir):
                 for r in csv.DictReader(f)}
     for strategy in ("frozen", "scratch", "dcgan_features"):
         for fraction in ("1", "100"):
-            accuracy = rows[(strategy, f"digits 0-4->5-9, labels={fraction}%", "accuracy")]
-            assert 0 <= accuracy <= 1
+            setting = f"digits 0-4->5-9, labels={fraction}%"
+            assert 0 <= rows[(strategy, setting, "accuracy")] <= 1
+            assert 0 <= rows[(strategy, setting, "val_accuracy")] <= 1
 
 
 def test_suite_compares_the_four_strategies_on_three_pairs_and_pretrained_features_where_they_fit():
