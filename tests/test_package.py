@@ -64,3 +64,25 @@ def test_a_model_saved_through_one_import_path_loads_through_the_other(tmp_path)
         loaded = _python(load.format(module=loaded_by, path=path), cwd=folder[loaded_by])
         assert loaded.returncode == 0, loaded.stderr[-3000:]
         assert "(1, 8, 8, 1)" in loaded.stdout
+
+
+def test_the_suite_never_imports_itself_under_the_top_level_names(tmp_path):
+    """Inside genbench every import is relative: a second copy under `models` would register the
+    Keras classes twice and make isinstance checks fail across the copies."""
+    code = """
+import importlib, pkgutil, sys
+import genbench
+for package in ("genbench.benchmark", "genbench.models", "genbench.evaluation"):
+    for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+from genbench.benchmark.config import apply_overrides
+from genbench.benchmark.suites import build_configs
+for suite, model, dataset, override in (("translation", "cyclegan", "mnist:usps", "lambda_cycle=5"),
+                                        ("gan", "dcgan", "mnist", "latent_dim=64")):
+    apply_overrides(build_configs(suite, "smoke", model, dataset)[0], ["model." + override])
+print(sorted({name.split(".")[0] for name in sys.modules} & {"benchmark", "models", "evaluation"}))
+"""
+    result = _python(code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"

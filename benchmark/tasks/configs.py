@@ -225,7 +225,9 @@ def check_constructor_arguments(config):
     name = CONSTRUCTORS.get(config.task, {}).get(config.model)
     if name is None:
         return
-    known = constructor_arguments(getattr(importlib.import_module("models"), name)) - SET_BY_TASK
+    # Imported here: building a config must not load TensorFlow before the CLI configures it.
+    models = importlib.import_module("...models", __package__)
+    known = constructor_arguments(getattr(models, name)) - SET_BY_TASK
     unknown = set(config.model_params) - known
     if unknown:
         raise ConfigError(f"{config.model} has no model key {', '.join(map(repr, sorted(unknown)))}"
