@@ -140,9 +140,8 @@ def _reference_features(extractor, images, reference, split, ctx, features=None)
     """``extractor``'s features of real ``images`` (computed by ``features``, default
     ``extractor.features``), cached (``evaluation.fid.reference_features``) when they are a
     registered dataset's; ``split`` names them in the cache."""
-    features = features or extractor.features
     if reference.dataset is None:
-        return features(images)
+        return (features or extractor.features)(images)
     return fid.reference_features(extractor, images, ctx.cache_dir, reference.dataset.name, split,
                                   partial(cached_array, log=ctx.log), features)
 
