@@ -100,14 +100,12 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
 CAS_EPOCHS = 20
 
 
-def classification_accuracy_score(images, labels, dataset, data_dir, seed):
-    """Classification accuracy score (Ravuri & Vinyals 2019) of class-conditional samples.
-
-    The small CNN trains for ``CAS_EPOCHS`` epochs on the uint8 ``images`` with the labels
-    they were generated for, and is tested on the dataset's real test split. For scale,
-    the same recipe trains on as many real training images (a class-balanced subset drawn
-    with ``seed``). Returns (cas, real_accuracy, n_train, n_test).
-    """
+def cas_classifiers(images, labels, dataset, data_dir, seed):
+    """The two networks of the classification accuracy score (Ravuri & Vinyals 2019): the small
+    CNN trained for ``CAS_EPOCHS`` epochs on the uint8 class-conditional samples ``images`` with
+    the labels they were generated for and, for scale, by the same recipe on as many real
+    training images (a class-balanced subset drawn with ``seed``). Reads no test image, so a
+    task trains them before it reads any; ``classification_accuracy_score`` tests them."""
     x_train, y_train = dataset.load("train", data_dir)
     steps = -(-CAS_EPOCHS * len(images) // DOMAIN_CLASSIFIER.batch_size)
     shape = tuple(dataset.image_shape)
@@ -116,6 +114,14 @@ def classification_accuracy_score(images, labels, dataset, data_dir, seed):
     real = labelled_split(y_train, len(images), data_seed=seed)[0]
     on_real = train_domain_classifier(x_train[real], y_train[real], shape, dataset.num_classes,
                                       steps, seed, name="cas_real_classifier")
-    x_test, y_test = dataset.load("test", data_dir)  # once both have trained
+    return on_samples, on_real
+
+
+def classification_accuracy_score(classifiers, dataset, data_dir):
+    """(cas, real_accuracy, n_test): the accuracies of ``cas_classifiers``' two networks on the
+    dataset's real test split."""
+    on_samples, on_real = classifiers
+    x_test, y_test = dataset.load("test", data_dir)
+    shape = tuple(dataset.image_shape)
     return (accuracy(on_samples, x_test, y_test, shape), accuracy(on_real, x_test, y_test, shape),
-            len(images), len(x_test))
+            len(x_test))

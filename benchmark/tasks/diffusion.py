@@ -35,7 +35,7 @@ from ...models import DDPM, VAE, LatentDiffusion
 from ...models.diffusion import latent_scale_factor
 from ..config import DOMAIN_CLASSIFIER, ConfigError, TrainConfig
 from ..data import get_dataset, make_pipeline
-from ..domain_classifier import CAS_EPOCHS, classification_accuracy_score
+from ..domain_classifier import CAS_EPOCHS, cas_classifiers, classification_accuracy_score
 from ..scoring import dataset_reference, score_images
 from ..training import fit_resumable
 from .common import RunContext, check_sections, construct, save_history
@@ -161,11 +161,14 @@ def run(config, seed, ctx):
     result.add("sample_img_per_s", n / elapsed, "img/s", sampling_steps=steps, **sampling)
     result.add("sample_ms_per_img", 1000 * elapsed / n, "ms", sampling_steps=steps, **sampling)
 
-    _save_figures(run_ctx, model, samples, state, stage1, dataset, guide)
+    # Every network trains (the CAS pair here, the domain classifier in score_images) before
+    # the first test image is read.
+    cas = _train_cas(run_ctx, to_uint8(samples), guide["labels"], dataset) if num_classes else None
     score_images(to_uint8(samples), dataset_reference(config.dataset, ctx.data_dir), seed,
                  config.eval, ctx, result)
     if num_classes:
-        _score_cas(run_ctx, to_uint8(samples), guide["labels"], dataset, sampling)
+        _score_cas(run_ctx, cas, dataset, sampling)
+    _save_figures(run_ctx, model, samples, state, stage1, dataset, guide)
     model.save(run_ctx.artifact("model", f"{config.model}.keras"))
     return result
 
@@ -193,15 +196,22 @@ def _add_training_costs(result, config, state, stage1, ddpm):
                note="one noise-predictor step, checkpoints included", **unet)
 
 
-def _score_cas(run_ctx, images, labels, dataset, sampling):
-    balanced = len(images) - len(images) % dataset.num_classes  # the real reference draws balanced
-    cas, real_accuracy, n_train, n_test = classification_accuracy_score(
-        images[:balanced], labels[:balanced], dataset, run_ctx.ctx.data_dir, run_ctx.seed)
+def _train_cas(run_ctx, images, labels, dataset):
+    """``cas_classifiers`` on the samples, as many of them as keeps the real draw balanced."""
+    balanced = len(images) - len(images) % dataset.num_classes
+    return cas_classifiers(images[:balanced], labels[:balanced], dataset, run_ctx.ctx.data_dir,
+                           run_ctx.seed), balanced
+
+
+def _score_cas(run_ctx, cas, dataset, sampling):
+    classifiers, n_train = cas
+    score, real_accuracy, n_test = classification_accuracy_score(classifiers, dataset,
+                                                                 run_ctx.ctx.data_dir)
     recipe = {"classifier": "small CNN (models.classifiers.build_small_cnn), Adam "
                             f"{DOMAIN_CLASSIFIER.classifier_lr:g}, batch "
                             f"{DOMAIN_CLASSIFIER.batch_size}",
               "epochs": CAS_EPOCHS, "n_train": n_train, "n_test": n_test, "real_split": "test"}
-    run_ctx.result.add("cas", cas, **recipe,
+    run_ctx.result.add("cas", score, **recipe,
                        train_data=f"{n_train} generated samples ({sampling['conditioning']})")
     run_ctx.result.add("cas_real", real_accuracy, **recipe,
                        train_data=f"{n_train} real training images (class-balanced, drawn with "

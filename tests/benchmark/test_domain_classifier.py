@@ -4,7 +4,11 @@ score."""
 import numpy as np
 
 from genbench.benchmark.data import get_dataset
-from genbench.benchmark.domain_classifier import classification_accuracy_score, domain_extractor
+from genbench.benchmark.domain_classifier import (
+    cas_classifiers,
+    classification_accuracy_score,
+    domain_extractor,
+)
 
 
 def test_cas_of_real_images_matches_real_training_and_of_wrong_labels_is_chance(data_dir):
@@ -13,14 +17,14 @@ def test_cas_of_real_images_matches_real_training_and_of_wrong_labels_is_chance(
     rng = np.random.default_rng(1)
     chosen = rng.permutation(len(x))[:500]
     # Samples that are real images with their true labels: as good as the real-data reference.
-    cas, real_accuracy, n_train, n_test = classification_accuracy_score(x[chosen], y[chosen], mnist,
-                                                                        data_dir, seed=0)
-    assert (n_train, n_test) == (500, 10000)
+    trained = cas_classifiers(x[chosen], y[chosen], mnist, data_dir, seed=0)
+    cas, real_accuracy, n_test = classification_accuracy_score(trained, mnist, data_dir)
+    assert n_test == 10000
     assert real_accuracy > 0.85 and abs(cas - real_accuracy) < 0.05
     # Labels that say nothing about the images (a generator ignoring its class input): chance
     # level.
-    cas, _, _, _ = classification_accuracy_score(x[chosen], rng.permutation(y[chosen]), mnist,
-                                                 data_dir, seed=0)
+    trained = cas_classifiers(x[chosen], rng.permutation(y[chosen]), mnist, data_dir, seed=0)
+    cas, _, _ = classification_accuracy_score(trained, mnist, data_dir)
     assert cas < 0.25
 
 

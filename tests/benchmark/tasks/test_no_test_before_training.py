@@ -15,25 +15,18 @@ TINY_CLASSIFIER = '{"steps": 4, "batch_size": 16, "classifier_lr": 0.001}'
 STEPS = ["--set", "train.steps=2", "--set", "train.checkpoint_every=1"]
 EVAL = ["--set", "eval.num_samples=50", "--set", "eval.num_real=50",
         "--set", "eval.classifier_steps=4"]
-# Generation and diffusion still read the test split first (issue 24, their part open):
-# ``scoring.dataset_reference`` loads it as the real reference before ``domain_extractor`` trains
-# the cfid classifier, and the diffusion task's CAS classifiers train after that.
-SCORES_ON_TEST_FIRST = pytest.mark.xfail(strict=True, reason="test reference read before the "
-                                         "scoring classifiers train (issue 24)")
 
 
-def run(suite, model, dataset, setting, overrides, marks=()):
-    return pytest.param(suite, model, dataset, setting, overrides, marks=marks,
-                        id=f"{suite}-{model}")
+def run(suite, model, dataset, setting, overrides):
+    return pytest.param(suite, model, dataset, setting, overrides, id=f"{suite}-{model}")
 
 
 # One run of every task family; the adaptation and transfer ones train a source CNN first.
 RUNS = [
-    run("gan", "dcgan", "mnist", "", [*STEPS, *EVAL], marks=SCORES_ON_TEST_FIRST),
+    run("gan", "dcgan", "mnist", "", [*STEPS, *EVAL]),
     run("diffusion", "ldm", "mnist", "cfg=2",
         [*STEPS, "--set", "train.vae_steps=2", *EVAL, "--set", "model.latent_images=64",
-         "--set", "model.sampling_steps=2"],
-        marks=SCORES_ON_TEST_FIRST),
+         "--set", "model.sampling_steps=2"]),
     run("translation", "cyclegan", "mnist:usps", "", [*STEPS, *EVAL]),
     run("ssl", "ssgan", "mnist", "labels=20", STEPS),
     run("transfer", "frozen", "mnist:mnist", "",
