@@ -2,8 +2,9 @@
 
 Every neural baseline uses one classifier network: the SSGAN discriminator body
 (``models.ssgan.build_ssgan_discriminator`` with K outputs, Gaussian noise and weight-normalised
-layers), trained with Adam on cross-entropy from logits
-(``benchmark.tasks.common.train_classifier``, at ``train.classifier_lr``). The Gaussian-mixture
+layers), trained on cross-entropy from logits. Each training of a network is one call of
+``fit`` (``benchmark.tasks.ssl.ClassifierFits``: the optimiser, the step budget, resuming, and the
+validation early stopping), so every method is trained by the same rule. The Gaussian-mixture
 classifier is the classic generative approach and has no network. ``params`` are the method's
 model section (benchmark/tasks/configs.py).
 
@@ -19,7 +20,7 @@ import tensorflow as tf
 from ..evaluation.images import from_uint8
 from ..models.ssgan import build_ssgan_discriminator, initialize_weight_norm
 from .data import make_pipeline
-from .tasks.common import construct, train_classifier
+from .tasks.common import construct
 
 PREDICT_BATCH = 1000
 
@@ -60,13 +61,15 @@ def training_batches(images, labels, batch_size, seed, pseudo=None):
                               tf.concat([real[1], pseudo[1]], 0)))
 
 
-def supervised(images, labels, num_classes, network, train, seed, pseudo=None):
-    """A fresh shared classifier trained ``train.steps`` steps on ``training_batches``."""
+def supervised(images, labels, num_classes, network, fit, seed, pseudo=None, name="supervised",
+               view=None):
+    """A fresh shared classifier trained by ``fit`` (as ``name``; ``view``: the half of the
+    images it sees, see ``half_view``) on ``training_batches``."""
     keras.utils.set_random_seed(seed)
     classifier = build_classifier(images.shape[1:], num_classes, network)
     initialize_weight_norm(classifier, from_uint8(init_batch(images, seed)))
-    train_classifier(classifier, training_batches(images, labels, train.batch_size, seed, pseudo),
-                     train)
+    fit(classifier, training_batches(images, labels, fit.batch_size, seed, pseudo), name,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), view=view)
     return classifier
 
 
@@ -88,7 +91,7 @@ def most_confident(log_probs, count):
     return chosen, predicted[chosen]
 
 
-def self_training(images, labels, labelled, num_classes, params, train, seed):
+def self_training(images, labels, labelled, num_classes, params, fit, seed):
     """Self-training: ``rounds`` times train on the labelled set, label the unlabelled pool, and
     move the most confident ``fraction`` of the initial pool (with predicted labels) into the
     pseudo-labelled set; then train the final classifier. Returns it."""
@@ -97,14 +100,16 @@ def self_training(images, labels, labelled, num_classes, params, train, seed):
     pseudo_x, pseudo_y = images[:0], labels[:0]
     per_round = int(params.fraction * len(pool))
     for round_index in range(params.rounds):
-        classifier = supervised(x, y, num_classes, params.classifier, train, seed + round_index,
-                                (pseudo_x, pseudo_y, params.pseudo_batch_share))
+        classifier = supervised(x, y, num_classes, params.classifier, fit, seed + round_index,
+                                (pseudo_x, pseudo_y, params.pseudo_batch_share),
+                                name=f"round{round_index}")
         chosen, predicted = most_confident(log_probabilities(classifier, images[pool]), per_round)
         pseudo_x = np.concatenate([pseudo_x, images[pool[chosen]]])
         pseudo_y = np.concatenate([pseudo_y, predicted])
         pool = np.delete(pool, chosen)
-    return supervised(x, y, num_classes, params.classifier, train, seed + params.rounds,
-                      (pseudo_x, pseudo_y, params.pseudo_batch_share))
+    return supervised(x, y, num_classes, params.classifier, fit, seed + params.rounds,
+                      (pseudo_x, pseudo_y, params.pseudo_batch_share),
+                      name=f"round{params.rounds}")
 
 
 def half_view(images, view):
@@ -131,7 +136,7 @@ class CoTrainingEnsemble:
                    for view, c in enumerate(self.classifiers))
 
 
-def co_training(images, labels, labelled, num_classes, params, train, seed, variant):
+def co_training(images, labels, labelled, num_classes, params, fit, seed, variant):
     """Co-training (Blum & Mitchell 1998) with the top and bottom halves of the images as views.
 
     Each round both learners train on the real labels and their pseudo-labelled sets
@@ -148,8 +153,9 @@ def co_training(images, labels, labelled, num_classes, params, train, seed, vari
 
     def train_views(round_index):
         return [supervised(half_view(images[labelled], view), labels[labelled], num_classes,
-                           params.classifier, train, seed + 2 * round_index + view,
-                           (half_view(images[idx], view), y, params.pseudo_batch_share))
+                           params.classifier, fit, seed + 2 * round_index + view,
+                           (half_view(images[idx], view), y, params.pseudo_batch_share),
+                           name=f"round{round_index}-view{view}", view=view)
                 for view, (idx, y) in enumerate(pseudo_sets)]
 
     for round_index in range(params.rounds):
@@ -204,18 +210,17 @@ class PseudoLabelTrainer(keras.Model):
         return {t.name: t.result() for t in self.trackers}
 
 
-def pseudo_labelling(images, labels, labelled, num_classes, params, train, seed):
+def pseudo_labelling(images, labels, labelled, num_classes, params, fit, seed):
     """Trains the shared classifier by pseudo-labelling on every training image; returns it."""
     keras.utils.set_random_seed(seed)
     classifier = build_classifier(images.shape[1:], num_classes, params.classifier)
     initialize_weight_norm(classifier, from_uint8(init_batch(images, seed)))
     trainer = PseudoLabelTrainer(classifier, params.alpha, params.ramp_start, params.ramp_end)
-    trainer.compile(optimizer=keras.optimizers.Adam(train.classifier_lr, beta_1=train.beta_1))
     batches = tf.data.Dataset.zip((labelled_batches(images[labelled], labels[labelled],
-                                                    train.batch_size, seed),
-                                   make_pipeline(images, batch_size=train.batch_size,
+                                                    fit.batch_size, seed),
+                                   make_pipeline(images, batch_size=fit.batch_size,
                                                  seed=seed + 1)))
-    trainer.fit(batches, steps_per_epoch=train.steps, epochs=1, shuffle=False, verbose=0)
+    fit(trainer, batches, "pseudo_label", classifier=classifier)
     return classifier
 
 

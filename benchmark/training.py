@@ -9,6 +9,11 @@ the batches it had already consumed, so it continues on the same data order.
 A checkpoint that cannot be used (truncated, corrupt, or written for other
 variables) is passed over for the previous one, or training starts over, with
 one line saying so.
+
+With a ``Validation``, every checkpoint also measures the model on a validation
+split; the best model so far is kept in ``best.npz`` and is what training
+returns, and training stops early once ``patience`` steps pass without a better
+one. That selection survives a kill like the rest of the state.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -24,8 +31,18 @@ import numpy as np
 
 from .data.files import READ_ERRORS, problem
 
-CHECKPOINT, PREVIOUS = "checkpoint.npz", "checkpoint.prev.npz"
+CHECKPOINT, PREVIOUS, BEST = "checkpoint.npz", "checkpoint.prev.npz", "best.npz"
 STATE_KEYS = {"step", "train_seconds", "history", "steps"}
+VALIDATION_KEY = "validation"  # in the state of a fit with a Validation only
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Checkpoint selection on a validation split: ``accuracy()`` of the model as it stands,
+    measured at every checkpoint. The best model (the earliest, on ties) is kept; training stops
+    once ``patience`` steps have passed without a better one (0: it runs every step)."""
+    accuracy: Callable[[], float]
+    patience: int = 0
 
 
 class Diverged(Exception):
@@ -53,23 +70,25 @@ def _trackable_variables(model, optimizers):
     return list(model.variables) + [v for opt in optimizers for v in opt.variables]
 
 
-def _save(path, variables, state):
+def _save(path, variables, state, keep_previous=True):
     """Writes the checkpoint through a synced temporary file.
 
-    The checkpoint it replaces is kept as PREVIOUS, the fallback if the new one gets damaged.
+    The checkpoint it replaces is kept as PREVIOUS (with ``keep_previous``), the fallback if the
+    new one gets damaged.
     """
     tmp = path.with_suffix(".tmp.npz")
     with open(tmp, "wb") as stream:
         np.savez(stream, *[v.numpy() for v in variables], state=json.dumps(state))
         stream.flush()
         os.fsync(stream.fileno())  # else a crash after the rename can leave an empty checkpoint
-    if path.exists():
+    if keep_previous and path.exists():
         os.replace(path, path.with_name(PREVIOUS))
     os.replace(tmp, path)
 
 
-def _read(path, variables):
-    """A checkpoint's arrays and state; ValueError if they do not fit ``variables``."""
+def _read(path, variables, keys=STATE_KEYS):
+    """A checkpoint's arrays and state; ValueError if they do not fit ``variables`` or the state
+    lacks ``keys``."""
     names = [f"arr_{i}" for i in range(len(variables))]
     with np.load(path) as archive:
         if sorted(archive.files) != sorted([*names, "state"]):
@@ -81,8 +100,8 @@ def _read(path, variables):
         if value.shape != tuple(variable.shape) or value.dtype != np.dtype(variable.dtype):
             raise ValueError(f"{variable.path} is {variable.dtype} {tuple(variable.shape)}, "
                              f"the checkpoint has {value.dtype} {value.shape}")
-    if not isinstance(state, dict) or state.keys() != STATE_KEYS:
-        raise ValueError(f"its state is not {sorted(STATE_KEYS)}")
+    if not isinstance(state, dict) or state.keys() - {VALIDATION_KEY} != keys:
+        raise ValueError(f"its state is not {sorted(keys)}")
     return values, state
 
 
@@ -115,13 +134,54 @@ def _restore(workdir, variables, log):
     return None
 
 
-class _Checkpointer(keras.callbacks.Callback):
-    """Saves variables, loss history and trained time after every chunk (Keras epoch)."""
+class _Selection:
+    """A fit's ``Validation``: measures the model, keeps the best in BEST (model variables only),
+    and decides the early stop; its record lives in the checkpoint state."""
 
-    def __init__(self, path, variables, state, chunk, total_steps, report):
+    KEYS = {"step", "accuracy"}
+
+    def __init__(self, validation, path, variables, state):
+        self.validation, self.path, self.variables = validation, path, variables
+        self.record = state.setdefault(VALIDATION_KEY, {
+            "steps": [], "accuracy": [], "best_step": None, "best_accuracy": None,
+            "stopped": False})
+
+    def check(self, step):
+        """Measures the model at ``step``; True once training should stop."""
+        record, accuracy = self.record, float(self.validation.accuracy())
+        record["steps"].append(step)
+        record["accuracy"].append(accuracy)
+        if record["best_step"] is None or accuracy > record["best_accuracy"]:
+            _save(self.path, self.variables, {"step": step, "accuracy": accuracy},
+                  keep_previous=False)  # before the checkpoint that names it
+            record["best_step"], record["best_accuracy"] = step, accuracy
+        elif self.validation.patience and step - record["best_step"] >= self.validation.patience:
+            record["stopped"] = True
+        return record["stopped"]
+
+    def usable(self):
+        try:
+            _read(self.path, self.variables, self.KEYS)
+        except READ_ERRORS as exc:
+            return problem(exc)
+        return None
+
+    def restore(self):
+        """Puts the best model measured into the variables."""
+        values, _ = _read(self.path, self.variables, self.KEYS)
+        for variable, value in zip(self.variables, values, strict=True):
+            variable.assign(value)
+
+
+class _Checkpointer(keras.callbacks.Callback):
+    """Saves variables, loss history and trained time after every chunk (Keras epoch), after
+    the validation check when there is one."""
+
+    def __init__(self, path, variables, state, chunk, total_steps, report, selection):
         super().__init__()
         self.path, self.variables, self.state = path, variables, state
         self.chunk, self.total_steps, self.report = chunk, total_steps, report
+        self.selection = selection
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
@@ -133,38 +193,62 @@ class _Checkpointer(keras.callbacks.Callback):
         state["steps"].append(state["step"])
         for name, value in (logs or {}).items():
             state["history"].setdefault(name, []).append(float(value))
+        if self.selection and self.selection.check(state["step"]):
+            self.model.stop_training = True
         _save(self.path, self.variables, state)
         if self.report:
             self.report(state["step"], self.total_steps, logs or {})
 
 
-def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None, log=print):
+def _start(workdir, variables, model, validation, log):
+    """(state, selection or None): the restored or fresh state of a fit. A fit with a validation
+    whose best model is unusable starts over (its selection cannot be redone from a checkpoint)."""
+    best = workdir / BEST
+    if validation is not None and best.exists() and (trouble := _Selection(
+            validation, best, model.variables, {}).usable()):
+        log(f"{best} is unusable ({trouble}); starting over")
+        for name in (CHECKPOINT, PREVIOUS, BEST):
+            (workdir / name).unlink(missing_ok=True)
+    state = (_restore(workdir, variables, log)
+             or {"step": 0, "train_seconds": 0.0, "history": {}, "steps": []})
+    if validation is None:
+        return state, None
+    return state, _Selection(validation, best, model.variables, state)
+
+
+def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None, log=print,
+                  validation=None):
     """Train ``model`` for ``train.steps`` steps, checkpointing every ``train.checkpoint_every``.
 
     ``make_dataset(skip)`` returns the infinite training dataset with its first
     ``skip`` batches dropped. ``report(step, total, logs)`` is called after each
     chunk; ``log(text)`` gets the line saying that an unusable checkpoint was passed
-    over. Returns {"history": {loss: [chunk means]}, "steps": [...],
-    "train_seconds": float}. Raises ``Diverged`` on a non-finite loss.
+    over. With a ``Validation``, the model is measured at every checkpoint, may stop
+    early, and ends as the best model measured. Returns {"history": {loss: [chunk
+    means]}, "steps": [...], "train_seconds": float, "step": steps trained}, plus
+    "validation" {"steps", "accuracy", "best_step", "best_accuracy", "stopped"} with a
+    ``Validation``.
+    Raises ``Diverged`` on a non-finite loss.
     """
     workdir = Path(workdir)
     variables = _trackable_variables(model, optimizers)
-    state = (_restore(workdir, variables, log)
-             or {"step": 0, "train_seconds": 0.0, "history": {}, "steps": []})
+    state, selection = _start(workdir, variables, model, validation, log)
     chunk = min(train.checkpoint_every, train.steps)
     if train.steps % chunk:
         raise ValueError(f"train.steps ({train.steps}) must be a multiple of "
                          f"train.checkpoint_every ({chunk})")
     done_chunks, total_chunks = state["step"] // chunk, train.steps // chunk
-    if done_chunks >= total_chunks:
-        return state
-    guard = _StopOnNonFinite(state["step"])
-    checkpointer = _Checkpointer(workdir / CHECKPOINT, variables, state, chunk, train.steps, report)
-    # One fit call: with steps_per_epoch set, Keras keeps one iterator across epochs.
-    tensorboard = keras.callbacks.TensorBoard(workdir / "tensorboard", write_graph=False)
-    model.fit(make_dataset(state["step"]), steps_per_epoch=chunk, epochs=total_chunks,
-              initial_epoch=done_chunks, verbose=0, shuffle=False,
-              callbacks=[guard, checkpointer, tensorboard])
-    if guard.bad:
-        raise Diverged(*guard.bad)
+    if done_chunks < total_chunks and not (selection and selection.record["stopped"]):
+        guard = _StopOnNonFinite(state["step"])
+        checkpointer = _Checkpointer(workdir / CHECKPOINT, variables, state, chunk, train.steps,
+                                     report, selection)
+        # One fit call: with steps_per_epoch set, Keras keeps one iterator across epochs.
+        tensorboard = keras.callbacks.TensorBoard(workdir / "tensorboard", write_graph=False)
+        model.fit(make_dataset(state["step"]), steps_per_epoch=chunk, epochs=total_chunks,
+                  initial_epoch=done_chunks, verbose=0, shuffle=False,
+                  callbacks=[guard, checkpointer, tensorboard])
+        if guard.bad:
+            raise Diverged(*guard.bad)
+    if selection:
+        selection.restore()
     return state

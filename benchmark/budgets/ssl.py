@@ -6,12 +6,14 @@ Salimans et al.'s MNIST setup: the SSGAN discriminator (MLP 1000-500-250-250-250
 Gaussian noise) is also every neural baseline's classifier; Adam 3e-3, beta1 0.5, batch 100.
 """
 
-from ..config import AdversarialTraining, ClassifierTraining, EvalConfig, TrainConfig
+from ..config import EvalConfig, TrainConfig
 from ..tasks.configs import (
     BaselineParams,
     GmmParams,
     PseudoLabelParams,
     PseudoLabelRounds,
+    SslAdversarialTraining,
+    SslClassifierTraining,
 )
 from .common import Budget, with_params
 
@@ -20,35 +22,39 @@ _CLASSIFIER = {"hidden_units": [1000, 500, 250, 250, 250], "input_noise": 0.6, "
 _SMOKE_CLASSIFIER = {**_CLASSIFIER, "hidden_units": [64, 32]}
 
 
-def _ssgan(steps, networks):
-    return Budget(AdversarialTraining(steps=steps, batch_size=100, discriminator_lr=3e-3,
-                                      generator_lr=3e-3, checkpoint_every=min(steps, 1000)),
-                  _EVAL, networks)
+# Every fit of every method, SSGAN's included, follows one rule per profile (equal compute): at
+# most ``steps`` steps of batch 100, measured on the validation split every ``checkpoint_every``
+# steps, ended as its best model, stopped ``patience`` steps after it (0: never).
+_STOPPING = {"smoke": {"steps": 20, "checkpoint_every": 10, "patience": 0},
+             "standard": {"steps": 40000, "checkpoint_every": 500, "patience": 2000},
+             "paper": {"steps": 180000, "checkpoint_every": 1000, "patience": 20000}}
+
+
+def _ssgan(profile, networks):
+    return Budget(SslAdversarialTraining(batch_size=100, discriminator_lr=3e-3, generator_lr=3e-3,
+                                         **_STOPPING[profile]), _EVAL, networks)
 
 
 _SSGAN = {
-    "smoke": _ssgan(20, {"discriminator_units": [64, 32], "generator_units": [64],
-                         "latent_dim": 16}),
-    "standard": _ssgan(40000, {}),  # {}: the paper's networks and 1 G step
+    "smoke": _ssgan("smoke", {"discriminator_units": [64, 32], "generator_units": [64],
+                              "latent_dim": 16}),
+    "standard": _ssgan("standard", {}),  # {}: the paper's networks and 1 G step
     # Their MNIST settings (300 epochs of 600 steps, Adam 3e-3, beta1 0.5, batch 100, unlabelled
     # weight 1 on their halved loss). Differs: generator output tanh (data in [-1, 1]) and normal
     # noise (theirs sigmoid, uniform); weight average for testing: an EMA with decay 0.999 (theirs
-    # 0.9999 started from zeros); CIFAR-10 uses the same MLP (theirs a 9-layer CNN with dropout),
-    # so its error is not comparable.
-    "paper": _ssgan(180000, {}),
+    # 0.9999 started from zeros); the validation early stopping; CIFAR-10 uses the same MLP
+    # (theirs a 9-layer CNN with dropout), so its error is not comparable.
+    "paper": _ssgan("paper", {}),
 }
 
-_FIT_STEPS = {"smoke": 20, "standard": 500, "paper": 5000}  # per fit of a baseline's classifier
 
-
-def _classifier_method(params_class, fits=1, **params):
-    """A baseline that trains the shared classifier ``fits`` fits long (``_FIT_STEPS`` a fit)."""
-    return {profile: Budget(ClassifierTraining(steps=steps * fits, batch_size=100,
-                                               classifier_lr=3e-3, beta_1=0.5,
-                                               checkpoint_every=steps * fits), _EVAL,
+def _classifier_method(params_class, **params):
+    """A baseline: each fit of the shared classifier by the profile's ``_STOPPING`` rule."""
+    return {profile: Budget(SslClassifierTraining(batch_size=100, classifier_lr=3e-3, beta_1=0.5,
+                                                  **stopping), _EVAL,
                             params_class(classifier=_SMOKE_CLASSIFIER if profile == "smoke"
                                          else _CLASSIFIER, **params))
-            for profile, steps in _FIT_STEPS.items()}
+            for profile, stopping in _STOPPING.items()}
 
 
 # EM: no gradient steps.
@@ -61,8 +67,7 @@ _EVERY_PROFILE = {
     "ssl-supervised": _classifier_method(BaselineParams),
     "ssl-self_training": _classifier_method(PseudoLabelRounds, rounds=3, fraction=0.1,
                                             pseudo_batch_share=0.5),
-    # Pseudo-labelling trains one classifier on all the data: three baseline fits long.
-    "ssl-pseudo_label": _classifier_method(PseudoLabelParams, fits=3, alpha=3.0, ramp_start=100,
+    "ssl-pseudo_label": _classifier_method(PseudoLabelParams, alpha=3.0, ramp_start=100,
                                            ramp_end=600),
     "ssl-cotraining_shared": _classifier_method(PseudoLabelRounds, rounds=2, fraction=0.1,
                                                 pseudo_batch_share=0.5),

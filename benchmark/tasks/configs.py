@@ -110,6 +110,29 @@ class PixelDannParams(PixelParams):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EarlyStopping(Section):
+    """Every ssl fit is measured on the validation split at each checkpoint
+    (``checkpoint_every``), ends as its best model, and stops once ``patience`` steps pass
+    without a better one (0: never; ``steps`` is then the whole budget)."""
+    patience: int = 0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.patience < 0:
+            raise ConfigError(f"train.patience must be >= 0, got {self.patience!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SslAdversarialTraining(AdversarialTraining, EarlyStopping):
+    """SSGAN's two Adams, with the validation early stopping."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SslClassifierTraining(ClassifierTraining, EarlyStopping):
+    """A baseline's classifier, each of its fits with the validation early stopping."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class BaselineParams(Section):
     classifier: dict                # models.ssgan.build_ssgan_discriminator arguments
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -35,10 +36,10 @@ import tensorflow as tf
 from ...evaluation.images import from_uint8
 from ...models import SSGAN
 from .. import ssl_baselines as baselines
-from ..config import AdversarialTraining, ClassifierTraining, ConfigError, TrainConfig
+from ..config import ConfigError, TrainConfig
 from ..data import get_dataset, make_pipeline
 from ..data.splits import labelled_split, validation_split
-from ..training import fit_resumable
+from ..training import Validation, fit_resumable
 from .base import TaskResult
 from .common import adversarial_optimizers, check_sections
 from .configs import (
@@ -46,25 +47,28 @@ from .configs import (
     GmmParams,
     PseudoLabelParams,
     PseudoLabelRounds,
+    SslAdversarialTraining,
+    SslClassifierTraining,
 )
 
 CLASSIFIER_METHODS = {
-    "supervised": lambda x, y, lab, k, p, train, seed: baselines.supervised(
-        x[lab], y[lab], k, p.classifier, train, seed),
+    "supervised": lambda x, y, lab, k, p, fit, seed: baselines.supervised(
+        x[lab], y[lab], k, p.classifier, fit, seed),
     "self_training": baselines.self_training,
     "pseudo_label": baselines.pseudo_labelling,
     "cotraining_shared": lambda *args: baselines.co_training(*args, variant="shared"),
     "cotraining_teach": lambda *args: baselines.co_training(*args, variant="teach"),
-    "gmm": lambda x, y, lab, k, p, train, seed: baselines.GaussianMixtureClassifier(
+    "gmm": lambda x, y, lab, k, p, fit, seed: baselines.GaussianMixtureClassifier(
         k, p.components, p.iterations, p.regularization).fit(x, y, lab),
 }
 # model -> its train and model sections (dict: the SSGAN's constructor arguments)
-METHODS = {"ssgan": (AdversarialTraining, dict), "ssgan_explicit": (AdversarialTraining, dict),
-           "supervised": (ClassifierTraining, BaselineParams),
-           "self_training": (ClassifierTraining, PseudoLabelRounds),
-           "pseudo_label": (ClassifierTraining, PseudoLabelParams),
-           "cotraining_shared": (ClassifierTraining, PseudoLabelRounds),
-           "cotraining_teach": (ClassifierTraining, PseudoLabelRounds),
+METHODS = {"ssgan": (SslAdversarialTraining, dict),
+           "ssgan_explicit": (SslAdversarialTraining, dict),
+           "supervised": (SslClassifierTraining, BaselineParams),
+           "self_training": (SslClassifierTraining, PseudoLabelRounds),
+           "pseudo_label": (SslClassifierTraining, PseudoLabelParams),
+           "cotraining_shared": (SslClassifierTraining, PseudoLabelRounds),
+           "cotraining_teach": (SslClassifierTraining, PseudoLabelRounds),
            "gmm": (TrainConfig, GmmParams)}
 SSGAN_MODELS = {"ssgan": "implicit", "ssgan_explicit": "explicit"}
 
@@ -90,10 +94,11 @@ def run(config, seed, ctx):
         labelled, _ = labelled_split(labels[rest], count, data_seed=seed)
     except ValueError as exc:
         raise ConfigError(f"{config.dataset} {config.setting}: {exc}") from None
-    log_probabilities, train_seconds = _train(config, seed, ctx, images[rest], labels[rest],
-                                              labelled, dataset.num_classes)
+    x_val, y_val = images[validation], labels[validation]
+    log_probabilities, trained = _train(config, seed, ctx, images[rest], labels[rest], labelled,
+                                        dataset.num_classes, (x_val, y_val))
     # Training has ended: the validation split, then the test split, read once.
-    val_accuracy = _accuracy(log_probabilities, images[validation], labels[validation])
+    val_accuracy = _accuracy(log_probabilities, x_val, y_val)
     x_test, y_test = dataset.load("test", ctx.data_dir)
     test_accuracy = _accuracy(log_probabilities, x_test, y_test)
     validation_name = (f"{config.dataset} train, {count} labelled (class-balanced, data seed "
@@ -105,24 +110,73 @@ def run(config, seed, ctx):
     result.add("accuracy", test_accuracy, setting=config.setting, **provenance)
     result.add("error_pct", 100 * (1 - test_accuracy), "%", setting=config.setting, **provenance)
     result.add("val_accuracy", val_accuracy, setting=config.setting, split=validation_name)
-    result.add("train_seconds", train_seconds, "s", setting=config.setting)
+    result.add("train_seconds", trained.seconds, "s", setting=config.setting)
+    if trained.steps:
+        result.add("train_steps", sum(trained.steps.values()), "steps", setting=config.setting,
+                   **_stopping_rule(config.train), fits=trained.steps)
     return result
 
 
-def _train(config, seed, ctx, images, labels, labelled, num_classes):
+def _stopping_rule(train):
+    return {"selection": f"validation accuracy every {train.checkpoint_every} steps; the best "
+                         "model is kept" + (f", a fit stops {train.patience} steps after it"
+                                            if train.patience else ""),
+            "cap": f"{train.steps} steps a fit, batch {train.batch_size}"}
+
+
+class ClassifierFits:
+    """Trains a baseline's networks one ``fit`` at a time, each by the same rule: Adam at
+    ``train.classifier_lr``, ``fit_resumable`` in ``<workdir>/<name>`` (so a killed run resumes),
+    and validation early stopping (``train.patience``) on the validation split (seen through the
+    network's half ``view`` for co-training). ``steps`` maps each fit's name to the steps it
+    trained."""
+
+    def __init__(self, train, ctx, validation):
+        self.train, self.ctx, self.validation = train, ctx, validation
+        self.batch_size = train.batch_size
+        self.steps = {}
+
+    def __call__(self, model, batches, name, loss=None, classifier=None, view=None):
+        """Trains ``model`` on the infinite ``batches``; ``classifier`` (default: ``model``) is
+        the network measured on validation."""
+        classifier = classifier or model
+        model.compile(keras.optimizers.Adam(self.train.classifier_lr, beta_1=self.train.beta_1),
+                      loss)
+        model.optimizer.build(model.trainable_variables)
+        images, labels = self.validation
+        images = images if view is None else baselines.half_view(images, view)
+        measure = functools.partial(_accuracy,
+                                    functools.partial(baselines.log_probabilities, classifier),
+                                    images, labels)
+        state = fit_resumable(model, [model.optimizer], batches.skip, self.train,
+                              self.ctx.workdir / name, self.ctx.report, self.ctx.log,
+                              Validation(measure, self.train.patience))
+        self.steps[name] = state["step"]
+
+
+class Trained(NamedTuple):
+    """What ``_train`` returns besides the classifier: seconds, and steps per fit ({} for gmm)."""
+    seconds: float
+    steps: dict
+
+
+def _train(config, seed, ctx, images, labels, labelled, num_classes, validation):
     """Trains the run's method on the training images (``labelled``: the indices that keep their
-    labels). Returns (log_probabilities(uint8 images) of the trained classifier, seconds)."""
+    labels), selecting on ``validation`` (images, labels). Returns (log_probabilities(uint8
+    images) of the trained classifier, Trained)."""
     if config.model in SSGAN_MODELS:
-        model, train_seconds = _train_ssgan(config, seed, ctx, images, labels, labelled,
-                                            num_classes)
-        return functools.partial(_ssgan_log_probabilities, model), train_seconds
+        model, state = _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes,
+                                    validation)
+        return (functools.partial(_ssgan_log_probabilities, model),
+                Trained(state["train_seconds"], {"ssgan": state["step"]}))
     started = time.perf_counter()
     method = CLASSIFIER_METHODS[config.model]
+    fits = ClassifierFits(config.train, ctx, validation)
     with ctx.model_scope():  # the classifiers are built, compiled and trained inside
-        classifier = method(images, labels, labelled, num_classes, config.model_params,
-                            config.train, seed)
+        classifier = method(images, labels, labelled, num_classes, config.model_params, fits,
+                            seed)
     return (functools.partial(_log_probabilities, classifier),
-            time.perf_counter() - started)
+            Trained(time.perf_counter() - started, fits.steps))
 
 
 def _accuracy(log_probabilities, images, labels):
@@ -135,7 +189,7 @@ def _log_probabilities(classifier, images):
     return classifier.log_probabilities(images)
 
 
-def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
+def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes, validation):
     train = config.train
     with ctx.model_scope():
         model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
@@ -150,9 +204,11 @@ def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes):
         unlabelled = make_pipeline(images, batch_size=train.batch_size, seed=seed + 1)
         return tf.data.Dataset.zip((labelled_data, unlabelled)).skip(skip)
 
-    state = fit_resumable(model, model.optimizers, make_dataset, train,
-                          ctx.workdir, ctx.report, ctx.log)
-    return model, state["train_seconds"]
+    measure = functools.partial(_accuracy, functools.partial(_ssgan_log_probabilities, model),
+                                *validation)
+    state = fit_resumable(model, model.optimizers, make_dataset, train, ctx.workdir, ctx.report,
+                          ctx.log, Validation(measure, train.patience))
+    return model, state
 
 
 def _ssgan_log_probabilities(model, images):

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from genbench.benchmark.config import TrainConfig
-from genbench.benchmark.training import Diverged, fit_resumable
+from genbench.benchmark.training import Diverged, Validation, fit_resumable
 from genbench.models import GAN
 
 
@@ -153,3 +153,73 @@ def test_checkpoint_of_another_model_is_unusable(tmp_path):
     state = fit_resumable(wider, _optimizers(wider), make, train, tmp_path, log=lines.append)
     assert len(lines) == 1 and "is float32 (4, 32), the checkpoint has float32 (4, 16)" in lines[0]
     assert lines[0].endswith("; starting over") and state["steps"] == [10]
+
+
+# Validation accuracy by step (a script, so the selection is known in advance): best at 20; with
+# patience 20 the fit stops at 40.
+SCRIPTED = {10: 0.5, 20: 0.7, 30: 0.6, 40: 0.7, 50: 0.9, 60: 0.9}
+
+
+def _scripted(model, patience=20):
+    return Validation(lambda: SCRIPTED[int(model.g_optimizer.iterations)], patience)
+
+
+def test_validation_keeps_the_best_model_and_stops_after_patience(tmp_path):
+    make = _make_dataset(_points())
+    at_best = _model()
+    fit_resumable(at_best, _optimizers(at_best), make,
+                  TrainConfig(steps=20, batch_size=32, checkpoint_every=10), tmp_path / "twenty")
+
+    model = _model()
+    train = TrainConfig(steps=60, batch_size=32, checkpoint_every=10)
+    state = fit_resumable(model, _optimizers(model), make, train, tmp_path / "selected",
+                          validation=_scripted(model))
+    assert state["step"] == 40 and state["validation"] == {
+        "steps": [10, 20, 30, 40], "accuracy": [0.5, 0.7, 0.6, 0.7], "best_step": 20,
+        "best_accuracy": 0.7, "stopped": True}  # a tie is no improvement
+    for a, b in zip(at_best.variables, model.variables, strict=True):  # the step-20 model
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+    again = _model(seed=5)  # a stopped fit is not resumed: it is restored at its best
+    state = fit_resumable(again, _optimizers(again), make, train, tmp_path / "selected",
+                          validation=_scripted(again))
+    assert int(again.g_optimizer.iterations) == 40 and state["validation"]["stopped"]
+    for a, b in zip(at_best.variables, again.variables, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_selection_survives_a_resume(tmp_path):
+    """Killed at step 30 (after the best, before the stop), resumed in a fresh model: the same
+    selection as one straight fit; without patience it trains every step and picks step 50."""
+    make = _make_dataset(_points())
+    train = TrainConfig(steps=60, batch_size=32, checkpoint_every=10)
+    straight = _model()
+    straight_state = fit_resumable(straight, _optimizers(straight), make, train,
+                                   tmp_path / "straight", validation=_scripted(straight, 0))
+    assert straight_state["step"] == 60 and straight_state["validation"]["best_step"] == 50
+
+    first = _model()
+    fit_resumable(first, _optimizers(first), make,
+                  TrainConfig(steps=30, batch_size=32, checkpoint_every=10), tmp_path / "resumed",
+                  validation=_scripted(first, 0))
+    resumed = _model()
+    state = fit_resumable(resumed, _optimizers(resumed), make, train, tmp_path / "resumed",
+                          validation=_scripted(resumed, 0))
+    assert state["validation"] == straight_state["validation"]
+    for a, b in zip(straight.variables, resumed.variables, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_unusable_best_model_starts_the_fit_over(tmp_path):
+    make = _make_dataset(_points())
+    train = TrainConfig(steps=40, batch_size=32, checkpoint_every=10)
+    model = _model()
+    fit_resumable(model, _optimizers(model), make, train, tmp_path, validation=_scripted(model))
+    _truncate(tmp_path / "best.npz")
+    lines = []
+    again = _model()
+    state = fit_resumable(again, _optimizers(again), make, train, tmp_path, log=lines.append,
+                          validation=_scripted(again))
+    assert len(lines) == 1 and lines[0].startswith(f"{tmp_path / 'best.npz'} is unusable (")
+    assert lines[0].endswith("; starting over")
+    assert state["validation"]["steps"] == [10, 20, 30, 40] and state["step"] == 40

@@ -60,13 +60,34 @@ def test_every_method_trains_and_scores_on_the_official_test_split(tmp_path, dat
     ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path)
     result = ssl.run(config, 0, ctx)
     values = {m["metric"]: m for m in result.metrics}
-    assert set(values) == {"accuracy", "error_pct", "val_accuracy", "train_seconds"}
+    trains_steps = {"train_steps"} if model != "gmm" else set()
+    assert set(values) == {"accuracy", "error_pct", "val_accuracy", "train_seconds", *trains_steps}
     assert all(m["setting"] == "labels=20" for m in result.metrics)
+    if trains_steps:  # every fit by the same rule, each at most the cap
+        steps = values["train_steps"]["provenance"]["fits"]
+        assert values["train_steps"]["value"] == sum(steps.values())
+        assert all(0 < n <= TINY["steps"] for n in steps.values()), steps
+        assert values["train_steps"]["provenance"]["cap"] == "60 steps a fit, batch 20"
     assert values["error_pct"]["value"] == pytest.approx(100 * (1 - values["accuracy"]["value"]))
     # Above chance (0.1) after 60 steps; co-training's learners see half an image each.
     assert values["accuracy"]["value"] > (0.15 if model.startswith("cotraining") else 0.3)
     assert "10000 images" in values["accuracy"]["provenance"]["split"]
     assert values["accuracy"]["provenance"]["validation"].startswith("mnist train, 20 labelled")
+
+
+def test_a_finished_baseline_is_restored_not_retrained(tmp_path, data_dir):
+    """Every fit of a multi-fit method resumes from its folder: a second run in the same work
+    folder trains nothing and scores the same classifier."""
+    config = _tiny(next(c for c in build_configs("ssl", "smoke", model="self_training",
+                                                 dataset="mnist") if c.setting == "labels=20"))
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, patience=30))
+    ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path)
+    first = {m["metric"]: m for m in ssl.run(config, 0, ctx).metrics}
+    again = {m["metric"]: m for m in ssl.run(config, 0, ctx).metrics}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["round0", "round1"]
+    assert again["accuracy"]["value"] == first["accuracy"]["value"]
+    assert again["train_steps"] == first["train_steps"]
+    assert again["train_seconds"]["value"] < first["train_seconds"]["value"]
 
 
 def test_labels_must_be_a_setting_that_splits_evenly(tmp_path, data_dir):
