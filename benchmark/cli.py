@@ -18,14 +18,22 @@ def default_cache_dir():
     return Path(os.environ.get("BENCHMARK_CACHE_DIR") or Path.home() / ".cache" / "genbench")
 
 
-def _positive_int(text):
+def _whole_number(text, least):
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
     return value
+
+
+def _positive_int(text):
+    return _whole_number(text, 1)
+
+
+def _non_negative_int(text):
+    return _whole_number(text, 0)
 
 
 DATA_DIR_HELP = "folder with dataset files (default $BENCHMARK_DATA_DIR)"
@@ -64,7 +72,13 @@ def _parser():
 def _add_run(sub):
     from .distribute import STRATEGIES
     from .precision import PRECISIONS
-    from .suites import DEFAULT_PROFILE, PROFILES, SUITES
+    from .suites import (
+        DEFAULT_PROFILE,
+        PROFILES,
+        REPORTED_FIRST_SEED,
+        SUITES,
+        TUNING_FIRST_SEED,
+    )
 
     # Run flags default to None so that only flags actually given override the experiment file.
     run = sub.add_parser("run", help="train and score a suite, then rebuild the leaderboards")
@@ -78,7 +92,11 @@ def _add_run(sub):
     run.add_argument("--setting", help="only this setting (e.g. labels=100; see `list`)")
     run.add_argument("--profile", help=f"budget: {', '.join(PROFILES)} (default {DEFAULT_PROFILE})")
     run.add_argument("--seeds", type=_positive_int,
-                     help="number of seeds (0..N-1); default: 1 for smoke, 3 otherwise")
+                     help="number of seeds; default: 1 for smoke, 3 otherwise")
+    run.add_argument("--first-seed", type=_non_negative_int,
+                     help=f"seeds run are S, S+1, ... (default {REPORTED_FIRST_SEED}, the "
+                          f"reported seeds; tune recipes on {TUNING_FIRST_SEED}, "
+                          f"{TUNING_FIRST_SEED + 1}, ...: README, protocol)")
     run.add_argument("--out", help=f"results folder (default {DEFAULT_OUT}/)")
     run.add_argument("--data-dir", help=DATA_DIR_HELP)
     run.add_argument("--strategy", choices=STRATEGIES,
@@ -160,12 +178,13 @@ def _run_options(args):
     """Each run option from its flag if given, else from the experiment file, else its default;
     the file's overrides come first, so that a --set of the same key wins."""
     from .experiment import load_experiment, overrides
-    from .suites import DEFAULT_PROFILE
+    from .suites import DEFAULT_PROFILE, REPORTED_FIRST_SEED
 
     experiment = load_experiment(args.config) if args.config else None
     content = experiment["content"] if experiment else {}
     defaults = {"suite": "all", "model": None, "dataset": None, "setting": None,
-                "profile": DEFAULT_PROFILE, "seeds": None, "out": DEFAULT_OUT, "data_dir": None,
+                "profile": DEFAULT_PROFILE, "seeds": None, "first_seed": REPORTED_FIRST_SEED,
+                "out": DEFAULT_OUT, "data_dir": None,
                 "strategy": "default", "offline": False, "jobs": None, "threads": None,
                 "precision": "float32", "cluster": None}
     options = {key: content.get(key, default) if getattr(args, key) is None else getattr(args, key)
@@ -209,7 +228,7 @@ def _cmd_run(args):
     configs = [dataclasses.replace(apply_overrides(c, args.overrides), precision=precision)
                for c in build_configs(args.suite, args.profile, args.model, args.dataset,
                                       args.setting)]
-    seeds = range(args.seeds or DEFAULT_SEEDS[args.profile])
+    seeds = range(args.first_seed, args.first_seed + (args.seeds or DEFAULT_SEEDS[args.profile]))
     plan = [(config, seed) for config in configs for seed in seeds]
     counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(),
                       download=not args.offline, strategy=strategy, jobs=jobs, threads=args.threads,

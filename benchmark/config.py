@@ -129,6 +129,12 @@ class EvalConfig(Section):
 DOMAIN_CLASSIFIER = ClassifierTraining(steps=4000, batch_size=128, classifier_lr=1e-3)
 
 
+# The evaluation protocol's version, part of every config hash, so that no result of an earlier
+# protocol counts as current. 2 (issue 24): validation splits carved from train for every choice,
+# train-split generation references, equal sample counts, reported seeds from 1000.
+PROTOCOL = 2
+
+
 @dataclass(frozen=True)
 class RunConfig:
     suite: str
@@ -141,6 +147,7 @@ class RunConfig:
     model_params: Section | dict = field(default_factory=dict)  # dict: constructor arguments
     setting: str = ""
     precision: str = "float32"  # float32, bfloat16 or float16 (benchmark/precision.py)
+    protocol: int = PROTOCOL
 
     def __post_init__(self):
         if self.precision not in POLICIES:

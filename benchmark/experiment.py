@@ -18,6 +18,7 @@ except ModuleNotFoundError:  # Python 3.10
 from .config import ConfigError
 
 KEYS = {"suite": str, "model": str, "dataset": str, "setting": str, "profile": str, "seeds": int,
+        "first_seed": int,
         "out": str, "data_dir": str, "strategy": str, "offline": bool, "jobs": int, "threads": int,
         "precision": str, "cluster": str, "set": dict}
 TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false", dict: "a table"}
@@ -43,9 +44,9 @@ def load_experiment(path):
         # exact types: TOML's true must not pass as a number of seeds
         if type(value) is not KEYS[key]:
             raise ConfigError(f"{where}: {key} must be {TYPE_NAMES[KEYS[key]]}, got {value!r}")
-    for key in ("seeds", "jobs", "threads"):
-        if content.get(key, 1) < 1:
-            raise ConfigError(f"{where}: {key} must be at least 1, got {content[key]}")
+    for key, least in (("seeds", 1), ("jobs", 1), ("threads", 1), ("first_seed", 0)):
+        if content.get(key, least) < least:
+            raise ConfigError(f"{where}: {key} must be at least {least}, got {content[key]}")
     for section, values in content.get("set", {}).items():
         if type(values) is not dict:
             raise ConfigError(f"{where}: set.{section} must be a table of overrides, "

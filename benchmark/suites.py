@@ -16,6 +16,10 @@ from .config import ConfigError, RunConfig
 
 DEFAULT_PROFILE = "standard"
 DEFAULT_SEEDS = {"smoke": 1, "standard": 3, "paper": 3}
+# Seeds (issue 24): recipes are chosen on validation splits of the tuning seeds 100, 101, ...;
+# the leaderboard reports 1000, 1001, ..., run only once the recipes were frozen.
+TUNING_FIRST_SEED = 100
+REPORTED_FIRST_SEED = 1000
 
 
 # The generation task's "model" whose samples are training images (the real-data floor of every

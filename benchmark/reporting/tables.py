@@ -19,10 +19,11 @@ CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit"]
 METRIC_ORDER = ["modes_covered", "hq_share", "mode_kl", "fid", "fid_inf", "kid", "cfid", "cfid_inf",
                 "ckid", "is", "cis", "classes_covered", "class_kl", "precision", "recall",
                 "density", "coverage", "c2st_acc", "memorization", "path_smoothness", "cas",
-                "cas_real", "accuracy", "error_pct", "label_preservation", "cycle_error",
-                "train_seconds", "train_img_per_s", "sample_img_per_s", "vae_train_seconds",
+                "cas_real", "accuracy", "error_pct", "val_accuracy", "source_val_accuracy",
+                "label_preservation", "cycle_error", "train_steps", "train_seconds",
+                "train_img_per_s", "sample_img_per_s", "vae_train_seconds",
                 "train_step_ms", "sampling_steps", "sample_ms_per_img"]
-COST_METRICS = {"train_seconds", "train_img_per_s", "sample_img_per_s",
+COST_METRICS = {"train_steps", "train_seconds", "train_img_per_s", "sample_img_per_s",
                 "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"}
 LOWER_IS_BETTER = {"fid", "fid_inf", "kid", "cfid", "cfid_inf", "ckid", "mode_kl", "class_kl",
                    "memorization", "error_pct", "path_smoothness", "cycle_error", "train_seconds",
@@ -65,6 +66,8 @@ def direction(metric):
     """Which way is better, for the table header."""
     if metric == "c2st_acc":
         return "(0.5 best)"
+    if metric == "train_steps":  # what a run used, not a score
+        return ""
     return "↓" if metric in LOWER_IS_BETTER else "↑"
 
 
@@ -78,7 +81,7 @@ def markdown_table(summary, metrics, row_keys=("model", "dataset", "setting")):
     ``with_cells``)."""
     row_keys = [k for k in row_keys if summary[k].astype(str).str.len().gt(0).any()]
     rows = with_cells(summary[summary["metric"].isin(metrics)])
-    header = list(row_keys) + [f"{m} {direction(m)}" for m in metrics]
+    header = list(row_keys) + [f"{m} {direction(m)}".rstrip() for m in metrics]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key, group in rows.groupby(list(row_keys), sort=False):
         key = key if isinstance(key, tuple) else (key,)

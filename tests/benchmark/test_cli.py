@@ -33,6 +33,7 @@ def _assert_one_line_error(result, *fragments):
     (["run", "--suite", "ssl", "--setting", "labels=7"],
      ["unknown setting 'labels=7'", "labels=100"]),
     (["run", "--seeds", "0"], ["--seeds", "at least 1"]),
+    (["run", "--first-seed", "-1"], ["--first-seed", "at least 0"]),
     (["run", "--set", "train.steps=-3"], ["train.steps must be a positive number"]),
     (["run", "--set", "train.batch_size=0"], ["train.batch_size must be a positive number"]),
     (["run", "--cluster", "auto", "--jobs", "2"], ["--cluster", "cannot be combined with --jobs"]),

@@ -18,6 +18,7 @@ dataset = "mnist"
 setting = "labels=100"
 profile = "smoke"
 seeds = 2
+first_seed = 100
 out = "{out}"
 data_dir = "/data/here"
 strategy = "default"
@@ -61,7 +62,7 @@ def test_every_option_comes_from_the_file(tmp_path, planned):
     assert main(["run", "--config", str(path)]) == 0
     (call,) = planned
     assert [(c.task, c.model, c.dataset, c.setting, c.profile, s) for c, s in call["plan"]] == [
-        ("ssl", "ssgan", "mnist", "labels=100", "smoke", seed) for seed in (0, 1)]
+        ("ssl", "ssgan", "mnist", "labels=100", "smoke", seed) for seed in (100, 101)]
     config = call["plan"][0][0]
     assert config.train.steps == 7 and config.train.beta_1 == 0.25
     assert config.model_params["latent_dim"] == 8
@@ -75,11 +76,12 @@ def test_every_option_comes_from_the_file(tmp_path, planned):
 
 def test_flags_given_override_the_file(tmp_path, planned):
     path = _write(tmp_path, EVERY_KEY.format(out=tmp_path / "mine"))
-    assert main(["run", "--config", str(path), "--seeds", "1", "--setting", "labels=20",
-                 "--out", str(tmp_path / "other"), "--no-offline", "--set", "train.steps=9"]) == 0
+    assert main(["run", "--config", str(path), "--seeds", "1", "--first-seed", "7", "--setting",
+                 "labels=20", "--out", str(tmp_path / "other"), "--no-offline", "--set",
+                 "train.steps=9"]) == 0
     (call,) = planned
     ((config, seed),) = call["plan"]
-    assert (config.setting, seed) == ("labels=20", 0)
+    assert (config.setting, seed) == ("labels=20", 7)
     assert config.train.steps == 9 and config.train.beta_1 == 0.25  # --set wins per key only
     assert call["out"] == str(tmp_path / "other") and call["download"] is True
 
@@ -88,7 +90,9 @@ def test_keys_left_out_keep_their_defaults(tmp_path, planned):
     path = _write(tmp_path, 'suite = "gan"\nmodel = "gan"\ndataset = "ring8"\n')
     assert main(["run", "--config", str(path)]) == 0
     (call,) = planned
-    assert [(c.profile, s) for c, s in call["plan"]] == [("standard", s) for s in (0, 1, 2)]
+    # the reported seeds (the tuning seeds start at 100)
+    assert [(c.profile, s) for c, s in call["plan"]] == [("standard", s)
+                                                         for s in (1000, 1001, 1002)]
     assert call["out"] == "reports" and call["download"] is True
 
 
@@ -97,6 +101,7 @@ def test_keys_left_out_keep_their_defaults(tmp_path, planned):
     ('seeds = "two"\n', ["seeds must be a whole number", "'two'"]),
     ("seeds = true\n", ["seeds must be a whole number"]),
     ("seeds = 0\n", ["seeds must be at least 1"]),
+    ("first_seed = -1\n", ["first_seed must be at least 0"]),
     ('suite = "gan\n', ["exp.toml is not valid TOML", "line 1, column"]),
     ("[set]\ntrain = 3\n", ["set.train must be a table"]),
     ("[set]\ntrain = { steps = 1979-05-27 }\n", ["[set] values must be numbers"]),
