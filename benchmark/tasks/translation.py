@@ -17,8 +17,11 @@ scored on the first ``eval.num_samples`` test images of its source domain:
   infinitely many translations (FID∞, ``evaluation.fid``).
 - ``cycle_error``: mean |F(G(x)) - x| on the [-1, 1] scale.
 
-Nothing is selected (the budgets fix the recipe), so there is no validation split; the test
-splits are read once every network, the target classifiers included, has trained.
+A labelled domain's train split gives up a class-balanced validation split first
+(``common.carve_validation``: 100 images a class, the run's seed), never trained on; the recipe is
+chosen on ``val_label_preservation``, label preservation of those images' translations (source
+labels against the target classifier). The test splits are read once every network, the target
+classifiers included, has trained, and the validation scores are in.
 """
 
 from __future__ import annotations
@@ -37,11 +40,10 @@ from ..config import ConfigError
 from ..data import get_dataset, make_pipeline
 from ..domain_classifier import domain_classifier, domain_extractor
 from ..training import fit_resumable
-from .common import EVAL_BATCH, RunContext, construct, save_history, to_format
+from .common import EVAL_BATCH, RunContext, carve_validation, construct, save_history, to_format
 
 MODELS = {"cyclegan": CycleGAN, "discogan": DiscoGAN}
 OPPOSITE = {"a2b": "b2a", "b2a": "a2b"}
-NO_VALIDATION = "no validation split: nothing is selected"  # the recipe is fixed (budgets)
 
 
 def domains(pair):
@@ -124,11 +126,22 @@ class Direction:
                          for domain in (self.source, self.target))
 
 
+def _train_and_validation(domain, seed, ctx):
+    """A domain's train images less its validation split, and that split ((uint8 images, labels),
+    name), or None for an unlabelled domain, which keeps every train image."""
+    images, labels = domain.load("train", ctx.data_dir)
+    if not domain.num_classes:
+        return images, None
+    (rest, _), validation, name = carve_validation(domain.name, images, labels, domain.num_classes,
+                                                   seed)
+    return rest, (validation, name)
+
+
 def run(config, seed, ctx):
     source, target = translation_domains(config.dataset)
     size, channels = common_format(source, target)
-    x_a, _ = source.load("train", ctx.data_dir)
-    x_b, _ = target.load("train", ctx.data_dir)
+    x_a, validation_a = _train_and_validation(source, seed, ctx)
+    x_b, validation_b = _train_and_validation(target, seed, ctx)
     with ctx.model_scope():
         model = build_translator(MODELS[config.model], (size, size, channels), config.model_params,
                                  config.train)
@@ -143,13 +156,18 @@ def run(config, seed, ctx):
                note="real images (a batch from each domain per step) consumed per second of "
                     "training, checkpoints included")
 
-    if source.num_classes and target.num_classes:  # trained before any test image is read
+    directions = [Direction("a2b", source, target, size, channels),
+                  Direction("b2a", target, source, size, channels)]
+    validations = (validation_a, validation_b) if validation_a and validation_b else None
+    if validations:  # trained before any test image is read
         for domain in (source, target):
             domain_classifier(domain.name, ctx.data_dir, ctx.cache_dir,
                               config.eval.classifier_steps, size=size, channels=channels,
                               log=ctx.log)
-    timings = [_translate_and_score(run_ctx, model, Direction(name, src, tgt, size, channels))
-               for name, (src, tgt) in {"a2b": (source, target), "b2a": (target, source)}.items()]
+        for direction, validation in zip(directions, validations, strict=True):
+            _validation_score(run_ctx, model, direction, validation)
+    timings = [_translate_and_score(run_ctx, model, direction, validations)
+               for direction in directions]
     count, seconds = (sum(column) for column in zip(*timings, strict=True))
     result.add("sample_img_per_s", count / seconds, "img/s", batch_size=EVAL_BATCH,
                note="test images translated per second, both directions")
@@ -160,8 +178,28 @@ def run(config, seed, ctx):
     return result
 
 
-def _translate_and_score(run_ctx, model, direction):
-    """Translate the source test images one way and back, score them, save the grid.
+def _target_extractor(run_ctx, direction):
+    return domain_extractor(direction.target.name, run_ctx.ctx.data_dir, run_ctx.ctx.cache_dir,
+                            run_ctx.config.eval.classifier_steps, size=direction.size,
+                            channels=direction.channels, log=run_ctx.ctx.log)
+
+
+def _validation_score(run_ctx, model, direction, validation):
+    """``val_label_preservation``: the direction's source validation images translated, labelled
+    by the target classifier, against their own labels (what a recipe is chosen on)."""
+    (images, labels), name = validation
+    x = to_format(images, direction.size, direction.channels)
+    translated = model.translate(x, direction.name, batch_size=EVAL_BATCH)
+    _, probabilities = _target_extractor(run_ctx, direction).features_and_probabilities(
+        to_uint8(translated))
+    preserved = np.mean(np.argmax(probabilities, axis=1) == labels)
+    run_ctx.result.add("val_label_preservation", preserved, setting=direction.name,
+                       n_translated=len(labels), split=name, formats=direction.formats)
+
+
+def _translate_and_score(run_ctx, model, direction, validations):
+    """Translate the source test images one way and back, score them, save the grid;
+    ``validations``: both domains' validation splits (None: unlabelled domains have none).
 
     Returns (images translated, seconds the forward translation took).
     """
@@ -175,24 +213,24 @@ def _translate_and_score(run_ctx, model, direction):
     seconds = time.perf_counter() - started
     reconstructed = model.translate(translated, OPPOSITE[direction.name], batch_size=EVAL_BATCH)
     split = f"{direction.source.name} test (first {len(x)})"
+    validation = ("; ".join(name for _, name in validations) if validations
+                  else "none: unlabelled domains")
     run_ctx.result.add("cycle_error", np.mean(np.abs(reconstructed - x)), setting=direction.name,
                        n_images=len(x), split=split, scale="[-1, 1]", formats=direction.formats,
-                       validation=NO_VALIDATION)
+                       validation=validation)
     _save_grid(run_ctx, direction.name, labels, (x, translated, reconstructed))
     if direction.source.num_classes and direction.target.num_classes:
-        _score_with_target_classifier(run_ctx, direction, translated, labels, split)
+        _score_with_target_classifier(run_ctx, direction, translated, labels, split, validation)
     else:
         ctx.log(f"{direction.name}: label_preservation and cfid skipped: they need labelled "
                 "domains")
     return len(x), seconds
 
 
-def _score_with_target_classifier(run_ctx, direction, translated, labels, split):
+def _score_with_target_classifier(run_ctx, direction, translated, labels, split, validation):
     """label_preservation and cfid of one direction on the target domain's classifier."""
     ctx, config, tgt = run_ctx.ctx, run_ctx.config, direction.target
-    extractor = domain_extractor(tgt.name, ctx.data_dir, ctx.cache_dir,
-                                 config.eval.classifier_steps, size=direction.size,
-                                 channels=direction.channels, log=ctx.log)
+    extractor = _target_extractor(run_ctx, direction)
     target_test, _ = tgt.load("test", ctx.data_dir)
     real = to_uint8(to_format(target_test[:config.eval.num_real], direction.size,
                               direction.channels))
@@ -203,12 +241,12 @@ def _score_with_target_classifier(run_ctx, direction, translated, labels, split)
                   "resize": extractor.resize, "formats": direction.formats}
     run_ctx.result.add("label_preservation", np.mean(np.argmax(fake_p, axis=1) == labels),
                        setting=direction.name, n_translated=len(labels), split=split,
-                       labels=f"{direction.source.name} test labels", validation=NO_VALIDATION,
+                       labels=f"{direction.source.name} test labels", validation=validation,
                        **classifier)
     for name, value in (("cfid", evaluation.frechet_distance(real_f, fake_f)),
                         ("cfid_inf", evaluation.frechet_distance_infinity(real_f, fake_f))):
         run_ctx.result.add(name, value, setting=direction.name, n_real=len(real),
-                           n_fake=len(labels), real_split="test", validation=NO_VALIDATION,
+                           n_fake=len(labels), real_split="test", validation=validation,
                            **classifier)
 
 

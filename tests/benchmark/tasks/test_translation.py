@@ -47,6 +47,7 @@ def test_translation_suite_scores_both_directions_and_draws_the_grids(tmp_path, 
     for model, pair in RUNS:
         for direction in ("a2b", "b2a"):
             assert 0 <= rows[(model, pair, direction, "label_preservation")] <= 1
+            assert 0 <= rows[(model, pair, direction, "val_label_preservation")] <= 1
             assert rows[(model, pair, direction, "cfid")] >= 0
             assert 0 <= rows[(model, pair, direction, "cycle_error")] <= 2
         for metric in ("train_seconds", "train_img_per_s", "sample_img_per_s"):
@@ -55,7 +56,7 @@ def test_translation_suite_scores_both_directions_and_draws_the_grids(tmp_path, 
     board = (out / "leaderboard.md").read_text()
     assert "## translation / translation (smoke profile)" in board
     assert ("| model | dataset | setting | cfid ↓ | cfid_inf ↓ | label_preservation ↑ "
-            "| cycle_error ↓ |" in board)
+            "| val_label_preservation ↑ | cycle_error ↓ |" in board)
     assert ("| cyclegan | mnist:usps | a2b |" in board
             and "| discogan | mnist:mnist_m | b2a |" in board)
     for (model, pair), size in RUNS.items():
@@ -85,8 +86,12 @@ def test_scores_of_an_identity_translation_match_direct_computation(tmp_path, da
     ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path / "cache")
     result = TaskResult()
     run_ctx = common.RunContext(config, 0, ctx, result)
-    count, seconds = translation._translate_and_score(
-        run_ctx, _IdentityTranslator(), translation.Direction("a2b", usps, usps, 16, 1))
+    direction = translation.Direction("a2b", usps, usps, 16, 1)
+    x_train, y_train = usps.load("train", data_dir)
+    validation = ((x_train[:200], y_train[:200]), "usps train, first 200")
+    translation._validation_score(run_ctx, _IdentityTranslator(), direction, validation)
+    count, seconds = translation._translate_and_score(run_ctx, _IdentityTranslator(), direction,
+                                                      (validation, validation))
     scores = {m["metric"]: m["value"] for m in result.metrics}
 
     x_test, y_test = usps.load("test", data_dir)
@@ -95,6 +100,9 @@ def test_scores_of_an_identity_translation_match_direct_computation(tmp_path, da
     assert count == 300 and seconds > 0
     accuracy = np.mean(logits.argmax(axis=1) == y_test[:300])
     assert scores["label_preservation"] == pytest.approx(accuracy)
+    logits = extractor.classifier.predict(x_train[:200].astype("float32") / 127.5 - 1, verbose=0)
+    assert scores["val_label_preservation"] == pytest.approx(
+        np.mean(logits.argmax(axis=1) == y_train[:200]))
     assert scores["cycle_error"] == 0.0
     assert scores["cfid"] == pytest.approx(0.0, abs=1e-3)
     assert (tmp_path / "grid_a2b.png").exists()
