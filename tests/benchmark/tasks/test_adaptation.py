@@ -36,12 +36,13 @@ def test_every_method_scores_the_whole_target_test_split_with_one_cached_source_
                                                             abs=1e-3)
         assert rows[(method, "train_seconds")] > 0
         assert 0 <= rows[(method, "source_val_accuracy")] <= 1
+        assert 0 <= rows[(method, "reverse_val_accuracy")] <= 1
     # One source CNN (MNIST at USPS's common 28 px grey format), trained once, shared by the
     # methods.
     pretrained = Path(os.environ["BENCHMARK_CACHE_DIR"]) / "pretrained"
     cached = list(pretrained.glob("mnist-28x28x1-*steps20*"))
     assert sorted(p.name for p in cached) == [
-        f"mnist-28x28x1-smallcnn-steps20-batch32-lr0.001-seed0-val1000{suffix}"
+        f"mnist-28x28x1-smallcnn-steps20-batch32-lr0.001-seed1000-val1000{suffix}"
         for suffix in (".json", ".weights.h5")]
     board = (out / "leaderboard.md").read_text()
     assert ("## adaptation / adaptation (smoke profile)" in board
