@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ...evaluation.plots import save_metric_vs_setting
+from ..config import PROTOCOL
 from ..environment import machine_summary
 from ..suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
 from .references import reference_table
@@ -237,6 +238,7 @@ def write_reports(store, out_dir):
              "setting, profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of "
              "k seeds in a table whose other cells have more or fewer). Rebuild with "
              "`python -m genbench report`.", ""]
+    lines += _wall_time(runs) + _older_protocol(store)
     lines += _overviews(summary, _sample_counts(metric_rows, labels))
     for key, part in summary.groupby(["suite", "task", "profile"], sort=False):
         lines += _section(key, part, report)
@@ -244,9 +246,38 @@ def write_reports(store, out_dir):
     (out / "leaderboard.md").write_text("\n".join(lines))
 
 
+def _protocol(run):
+    return json.loads(run["config"]).get("protocol", 1)  # runs from before it was recorded: 1
+
+
+def _wall_time(runs):
+    """The line giving the summed wall time of the finished runs shown, per suite."""
+    finished = [r for r in runs if r["status"] in ("done", "diverged") and r["wall_seconds"]]
+    if not finished:
+        return []
+    per_suite = Counter()
+    for run in finished:
+        per_suite[run["suite"]] += run["wall_seconds"]
+    parts = ", ".join(f"{suite} {seconds / 3600:.2f} h" for suite, seconds in per_suite.items())
+    return [f"Wall time of the {len(finished)} runs shown: {sum(per_suite.values()) / 3600:.2f} h "
+            f"({parts}; each run's own wall time, summed: runs of `--jobs 2` overlap, and the "
+            "machines are in each section's provenance line).", ""]
+
+
+def _older_protocol(store):
+    """A line counting stored runs of an earlier protocol, which the leaderboard leaves out."""
+    older = [r for r in store.runs() if _protocol(r) != PROTOCOL]
+    if not older:
+        return []
+    return [f"{len(older)} stored runs of an earlier protocol are left out (this is protocol "
+            f"{PROTOCOL}: README, Protocol); `reports/archive/` keeps the protocol-1 leaderboard.",
+            ""]
+
+
 def _current_rows(store):
-    """(runs, metric rows) of each row's current configuration, models labelled by precision."""
-    runs = [dict(run) for run in store.runs()]
+    """(runs, metric rows) of each row's current configuration under the current protocol, models
+    labelled by precision."""
+    runs = [dict(run) for run in store.runs() if _protocol(run) == PROTOCOL]
     models = _precision_labels(runs)
     for run in runs:
         run["model_name"], run["model"] = run["model"], models[run["id"]]

@@ -36,6 +36,23 @@ def test_a_row_averages_only_its_newest_configuration(tmp_path):
     store.close()
 
 
+def test_runs_of_an_earlier_protocol_are_left_out_and_counted(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    _finish(store, dataclasses.replace(OLD, protocol=1), 0, 2.0)
+    _finish(store, dataclasses.replace(OLD, model="dcgan", protocol=1), 0, 3.0)  # not re-run yet
+    _finish(store, OLD, 0, 8.0)
+    _finish(store, OLD, 1, 6.0)
+    write_reports(store, tmp_path)
+    with open(tmp_path / "results.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["model"], float(row["mean"]), int(row["n_seeds"])) == ("gan", 7.0, 2)
+    board = (tmp_path / "leaderboard.md").read_text()
+    assert "2 stored runs of an earlier protocol are left out" in board
+    # each run finished in 1.0 s (``_finish``)
+    assert "Wall time of the 2 runs shown: 0.00 h (gan 0.00 h;" in board
+    store.close()
+
+
 def test_rows_follow_the_suite_order_not_the_run_order(tmp_path):
     store = ResultsStore(tmp_path / "results.sqlite")
     ssl = dataclasses.replace(OLD, suite="ssl", task="ssl", dataset="mnist", setting="labels=100")

@@ -1,0 +1,83 @@
+"""Compare candidate recipes on validation scores only (issue 24's protocol).
+
+Run each candidate on the tuning seeds into one results folder, e.g.
+
+    python -m genbench run --suite transfer --model finetune_all --first-seed 100 --seeds 2 \
+        --out runs/tuning/transfer --set train.finetune_lr=3e-4
+
+and the same with the other values; then
+
+    python scripts/validation_table.py runs/tuning/transfer
+
+prints, per task, model and dataset, one row per candidate (the config values that differ
+between candidates) with the mean over seeds of each validation score and each generation score
+against the train reference, per setting. Test-split scores are never printed: the final scores
+of the chosen recipe come from the reported seeds (1000, ...), run once it is frozen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+# Scores a choice may be made on: validation splits, and generation scored against train images.
+SELECTION_METRICS = ("val_accuracy", "source_val_accuracy", "reverse_val_accuracy",
+                     "val_label_preservation", "fid", "fid_inf", "cfid", "cfid_inf")
+
+
+def _flat(value, prefix=""):
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _flat(item, f"{prefix}{key}.")
+                .items()}
+    return {prefix.rstrip("."): json.dumps(value)}
+
+
+def _rows(db):
+    """(task, model, dataset) -> config hash -> {"config", "seeds", (setting, metric): [values]}."""
+    groups = defaultdict(dict)
+    query = ("SELECT r.config_hash, r.seed, r.task, r.model, r.dataset, r.config, m.setting, "
+             "m.metric, m.value, m.provenance FROM runs r JOIN metrics m ON m.run_id = r.id "
+             "WHERE r.status = 'done'")
+    for config_hash, seed, task, model, dataset, config, setting, metric, value, provenance in (
+            db.execute(query)):
+        if metric not in SELECTION_METRICS:
+            continue
+        if metric in ("fid", "fid_inf", "cfid", "cfid_inf") and not json.loads(
+                provenance).get("real_split", "").startswith("train"):
+            continue  # a generation score against test images is not for choosing
+        entry = groups[(task, model, dataset)].setdefault(
+            config_hash, {"config": _flat(json.loads(config)), "seeds": set(),
+                          "values": defaultdict(list)})
+        entry["seeds"].add(seed)
+        entry["values"][(setting, metric)].append(value)
+    return groups
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", help="results folder of the tuning runs")
+    args = parser.parse_args(argv)
+    path = Path(args.out) / "results.sqlite"
+    if not path.exists():
+        parser.exit(2, f"no results store at {path}\n")
+    with sqlite3.connect(path) as db:
+        groups = _rows(db)
+    for (task, model, dataset), candidates in sorted(groups.items()):
+        configs = [entry["config"] for entry in candidates.values()]
+        differing = sorted(k for k in set().union(*configs)
+                           if len({c.get(k) for c in configs}) > 1 and k != "protocol")
+        print(f"\n{task} {model} {dataset}")
+        for entry in candidates.values():
+            label = ", ".join(f"{k}={entry['config'].get(k)}" for k in differing) or "(one)"
+            scores = "; ".join(f"{metric}{f' {setting}' if setting else ''} "
+                               f"{sum(v) / len(v):.4f}"
+                               for (setting, metric), v in sorted(entry["values"].items()))
+            print(f"  {label} [seeds {sorted(entry['seeds'])}]: {scores}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
