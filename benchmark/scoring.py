@@ -165,9 +165,12 @@ def _held_out_features(extractor, count, reference, ctx):
 
 
 def _provenance(extractor, n_fake, reference, n_real):
+    validation = ("none carved: against train images, these scores are what a choice may use"
+                  if reference.split == "train" else
+                  f"none: scored against {reference.split} images, not for choosing")
     return {"extractor": extractor.name, "weights_sha256": extractor.weights_hash[:16],
             "n_real": n_real, "n_fake": n_fake, "real_split": reference.subset(n_real)[1],
-            "resize": extractor.resize}
+            "resize": extractor.resize, "validation": validation}
 
 
 def _score_neighbours(real_f, fake_f, reference, seed, provenance, result):
