@@ -113,7 +113,7 @@ def run(config, seed, ctx):
     result.add("train_seconds", trained.seconds, "s", setting=config.setting)
     if trained.steps:
         result.add("train_steps", sum(trained.steps.values()), "steps", setting=config.setting,
-                   **_stopping_rule(config.train), fits=trained.steps)
+                   **_stopping_rule(config.train), fits=trained.steps, best_steps=trained.best)
     return result
 
 
@@ -128,13 +128,13 @@ class ClassifierFits:
     """Trains a baseline's networks one ``fit`` at a time, each by the same rule: Adam at
     ``train.classifier_lr``, ``fit_resumable`` in ``<workdir>/<name>`` (so a killed run resumes),
     and validation early stopping (``train.patience``) on the validation split (seen through the
-    network's half ``view`` for co-training). ``steps`` maps each fit's name to the steps it
-    trained."""
+    network's half ``view`` for co-training). ``steps`` and ``best`` map each fit's name to the
+    steps it trained and the step of the model it kept."""
 
     def __init__(self, train, ctx, validation):
         self.train, self.ctx, self.validation = train, ctx, validation
         self.batch_size = train.batch_size
-        self.steps = {}
+        self.steps, self.best = {}, {}
 
     def __call__(self, model, batches, name, loss=None, classifier=None, view=None):
         """Trains ``model`` on the infinite ``batches``; ``classifier`` (default: ``model``) is
@@ -152,12 +152,15 @@ class ClassifierFits:
                               self.ctx.workdir / name, self.ctx.report, self.ctx.log,
                               Validation(measure, self.train.patience))
         self.steps[name] = state["step"]
+        self.best[name] = state["validation"]["best_step"]
 
 
 class Trained(NamedTuple):
-    """What ``_train`` returns besides the classifier: seconds, and steps per fit ({} for gmm)."""
+    """What ``_train`` returns besides the classifier: seconds, and per fit the steps trained and
+    the step of the model kept ({} for gmm)."""
     seconds: float
     steps: dict
+    best: dict
 
 
 def _train(config, seed, ctx, images, labels, labelled, num_classes, validation):
@@ -168,7 +171,8 @@ def _train(config, seed, ctx, images, labels, labelled, num_classes, validation)
         model, state = _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes,
                                     validation)
         return (functools.partial(_ssgan_log_probabilities, model),
-                Trained(state["train_seconds"], {"ssgan": state["step"]}))
+                Trained(state["train_seconds"], {"ssgan": state["step"]},
+                        {"ssgan": state["validation"]["best_step"]}))
     started = time.perf_counter()
     method = CLASSIFIER_METHODS[config.model]
     fits = ClassifierFits(config.train, ctx, validation)
@@ -176,7 +180,7 @@ def _train(config, seed, ctx, images, labels, labelled, num_classes, validation)
         classifier = method(images, labels, labelled, num_classes, config.model_params, fits,
                             seed)
     return (functools.partial(_log_probabilities, classifier),
-            Trained(time.perf_counter() - started, fits.steps))
+            Trained(time.perf_counter() - started, fits.steps, fits.best))
 
 
 def _accuracy(log_probabilities, images, labels):

@@ -67,6 +67,8 @@ def test_every_method_trains_and_scores_on_the_official_test_split(tmp_path, dat
         steps = values["train_steps"]["provenance"]["fits"]
         assert values["train_steps"]["value"] == sum(steps.values())
         assert all(0 < n <= TINY["steps"] for n in steps.values()), steps
+        best = values["train_steps"]["provenance"]["best_steps"]
+        assert best.keys() == steps.keys() and all(best[k] <= steps[k] for k in best)
         assert values["train_steps"]["provenance"]["cap"] == "60 steps a fit, batch 20"
     assert values["error_pct"]["value"] == pytest.approx(100 * (1 - values["accuracy"]["value"]))
     # Above chance (0.1) after 60 steps; co-training's learners see half an image each.
