@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -33,6 +34,11 @@ def _flat(value, prefix=""):
         return {k: v for key, item in value.items() for k, v in _flat(item, f"{prefix}{key}.")
                 .items()}
     return {prefix.rstrip("."): json.dumps(value)}
+
+
+def _natural(text):
+    """Sort key that orders "labels=5%" before "labels=10%"."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def _rows(db):
@@ -72,10 +78,16 @@ def main(argv=None):
         print(f"\n{task} {model} {dataset}")
         for entry in candidates.values():
             label = ", ".join(f"{k}={entry['config'].get(k)}" for k in differing) or "(one)"
-            scores = "; ".join(f"{metric}{f' {setting}' if setting else ''} "
-                               f"{sum(v) / len(v):.4f}"
-                               for (setting, metric), v in sorted(entry["values"].items()))
-            print(f"  {label} [seeds {sorted(entry['seeds'])}]: {scores}")
+            means = {key: sum(v) / len(v) for key, v in entry["values"].items()}
+            print(f"  {label} [seeds {sorted(entry['seeds'])}]")
+            for metric in sorted({metric for _, metric in means}):
+                cells = {setting: value for (setting, name), value in means.items()
+                         if name == metric}
+                overall = sum(cells.values()) / len(cells)
+                detail = "; ".join(f"{setting} {value:.4f}" for setting, value
+                                   in sorted(cells.items(), key=lambda c: _natural(c[0])))
+                print(f"    {metric}: mean {overall:.4f}" + (f" ({detail})" if detail.strip()
+                                                             and len(cells) > 1 else ""))
     return 0
 
 
