@@ -97,7 +97,7 @@ def test_example_model_trains_scores_and_is_on_the_leaderboard(tmp_path, data_di
     out = tmp_path / "out"
     assert _run(TINY_GAN, "ring8", out, data_dir) == 0
     [(model, dataset, seed, status, reason, config)] = _runs(out)
-    assert (model, dataset, seed, status, reason) == (TINY_GAN, "ring8", 0, "done", None)
+    assert (model, dataset, seed, status, reason) == (TINY_GAN, "ring8", 1000, "done", None)
     config = json.loads(config)
     # The 2-D mixtures' budget is the MLP GAN's; the user's constructor gets no built-in params.
     assert config["train"] == asdict(BUDGETS["gan-points"]["smoke"].train)
