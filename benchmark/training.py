@@ -159,13 +159,6 @@ class _Selection:
             record["stopped"] = True
         return record["stopped"]
 
-    def usable(self):
-        try:
-            _read(self.path, self.variables, self.KEYS)
-        except READ_ERRORS as exc:
-            return problem(exc)
-        return None
-
     def restore(self):
         """Puts the best model measured into the variables."""
         values, _ = _read(self.path, self.variables, self.KEYS)
@@ -204,11 +197,13 @@ def _start(workdir, variables, model, validation, log):
     """(state, selection or None): the restored or fresh state of a fit. A fit with a validation
     whose best model is unusable starts over (its selection cannot be redone from a checkpoint)."""
     best = workdir / BEST
-    if validation is not None and best.exists() and (trouble := _Selection(
-            validation, best, model.variables, {}).usable()):
-        log(f"{best} is unusable ({trouble}); starting over")
-        for name in (CHECKPOINT, PREVIOUS, BEST):
-            (workdir / name).unlink(missing_ok=True)
+    if validation is not None and best.exists():
+        try:
+            _read(best, model.variables, _Selection.KEYS)
+        except READ_ERRORS as exc:
+            log(f"{best} is unusable ({problem(exc)}); starting over")
+            for name in (CHECKPOINT, PREVIOUS, BEST):
+                (workdir / name).unlink(missing_ok=True)
     state = (_restore(workdir, variables, log)
              or {"step": 0, "train_seconds": 0.0, "history": {}, "steps": []})
     if validation is None:
