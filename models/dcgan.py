@@ -13,17 +13,28 @@ from keras import layers
 from .gan import GAN
 
 
-def build_dcgan_generator(latent_dim, image_shape, base_filters=64):
-    """z -> projection to a (H/4, W/4, 2*base) map -> two stride-2 transposed convs -> tanh image.
+def upsampling_stages(height, width):
+    """How many stride-2 stages lead from the projected map to the image: down to the paper's 4 x 4
+    bottom where the sides allow it (3 stages for 32 px, 4 for 64 px), else 2 (28 px: 7 x 7)."""
+    if height % 4 or width % 4:
+        raise ValueError(f"DCGAN needs image sides divisible by 4, got {height}x{width}")
+    stages = 0
+    while (height >> stages) % 2 == 0 and (width >> stages) % 2 == 0 \
+            and min(height, width) >> stages > 4:
+        stages += 1
+    return stages if min(height, width) >> stages == 4 else 2
 
-    Image height and width must be multiples of 4 (28 and 32 px for the digit and CIFAR sets;
-    64 px images get one more up-sampling stage).
+
+def build_dcgan_generator(latent_dim, image_shape, base_filters=64):
+    """z -> projection to a bottom map of ``base_filters * 2**(stages - 1)`` channels -> stride-2
+    4x4 transposed convs halving the channels -> tanh image.
+
+    The bottom map is 4 x 4 where the image sides allow it (32 px: 4 -> 8 -> 16 -> 32, the layout
+    of the paper's LSUN generator one stage shorter), else a quarter of the sides (28 px: 7 x 7).
     """
     height, width, channels = image_shape
-    stages = 2 if height <= 32 else 3
+    stages = upsampling_stages(height, width)
     factor = 2 ** stages
-    if height % factor or width % factor:
-        raise ValueError(f"DCGAN needs image sides divisible by {factor}, got {height}x{width}")
     filters = base_filters * 2 ** (stages - 1)
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense((height // factor) * (width // factor) * filters, use_bias=False)(z)
@@ -39,9 +50,9 @@ def build_dcgan_generator(latent_dim, image_shape, base_filters=64):
 
 
 def build_dcgan_discriminator(image_shape, base_filters=64, negative_slope=0.2):
-    """image -> stride-2 convs (no BN on the first) -> one logit."""
-    height = image_shape[0]
-    stages = 2 if height <= 32 else 3
+    """image -> stride-2 4x4 convs doubling the channels from ``base_filters`` (no BN on the
+    first), as many as the generator's stages -> one logit."""
+    stages = upsampling_stages(*image_shape[:2])
     x = keras.Input(image_shape, name="x")
     h = layers.Conv2D(base_filters, 4, strides=2, padding="same")(x)
     h = layers.LeakyReLU(negative_slope)(h)

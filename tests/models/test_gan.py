@@ -77,6 +77,24 @@ def test_dcgan_generator_saves_and_loads_alone(tmp_path):
     keras.models.load_model(tmp_path / "discriminator.keras")
 
 
+@pytest.mark.parametrize("shape, bottom, channels", [((28, 28, 1), 7, [16, 8]),
+                                                    ((32, 32, 3), 4, [32, 16, 8]),
+                                                    ((64, 64, 3), 4, [64, 32, 16, 8])])
+def test_dcgan_upsamples_from_the_papers_4x4_bottom_where_the_sides_allow(shape, bottom, channels):
+    """The paper's layout: a 4x4 bottom doubling channels per stage down (28 px: 7x7); the
+    discriminator mirrors the generator's channels."""
+    g = build_dcgan_generator(16, shape, base_filters=8)
+    d = build_dcgan_discriminator(shape, base_filters=8)
+    assert g.get_layer(index=2).output.shape[1:3] == (bottom, bottom)
+    g_channels = [layer.output.shape[-1] for layer in g.layers
+                  if isinstance(layer, keras.layers.BatchNormalization)]
+    assert g_channels == channels
+    d_convs = [layer.filters for layer in d.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert d_convs == channels[::-1]
+    assert all(layer.kernel_size == (4, 4) for layer in g.layers + d.layers
+               if isinstance(layer, keras.layers.Conv2D))
+
+
 def test_gan_config_round_trip():
     model = DCGAN(latent_dim=8, data_shape=(32, 32, 3), base_filters=4, generator_loss="minimax")
     clone = DCGAN.from_config(model.get_config())
