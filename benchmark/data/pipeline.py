@@ -7,17 +7,24 @@ import numpy as np
 from ...evaluation.images import from_uint8
 
 PREFETCH = 2
+# Random crops for ``augment``: pixels of reflection padding per side (the CIFAR-10 convention).
+CROP_PADDING = 4
 
 
 def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch_size: int,
                   seed: int, shuffle: bool = True, repeat: bool = True, drop_remainder: bool = True,
-                  size: int | tuple[int, int] | None = None, channels: int | None = None):
+                  size: int | tuple[int, int] | None = None, channels: int | None = None,
+                  augment: bool = False):
     """A tf.data.Dataset of batches ``x`` or ``(x, y)``.
 
     Images (uint8 NHWC) become float32 in [-1, 1], optionally resized
     (bilinear, antialiased) to ``size`` and converted to ``channels`` (1 -> 3
     repeats the grey channel, 3 -> 1 takes the luminance). 2-D points
     (float32 (N, 2)) pass through unscaled. Labels come out as int64.
+    ``augment`` flips each image left-right with probability 1/2 and crops it at a random offset
+    from the image padded by ``CROP_PADDING`` reflected pixels per side (natural images only:
+    a flipped digit is another symbol); the draws are a function of ``seed`` and the batch's
+    position in the stream, so a resumed run (``.skip``) sees the batches it would have seen.
 
     Shuffling permutes indices with ``seed`` and reshuffles every epoch (and
     every new iteration); the order is fixed by ``seed`` and TF's global seed.
@@ -32,8 +39,8 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch
     if not points and (images.ndim != 4 or images.dtype != np.uint8):
         raise ValueError(f"make_pipeline takes uint8 images (N, H, W, C) or float32 points (N, 2), "
                          f"got {images.dtype} {images.shape}")
-    if points and (size is not None or channels is not None):
-        raise ValueError("size and channels apply to images, not to 2-D points")
+    if points and (size is not None or channels is not None or augment):
+        raise ValueError("size, channels and augment apply to images, not to 2-D points")
     if channels not in (None, 1, 3) or (channels is not None and images.shape[-1] not in (1, 3)):
         raise ValueError(f"channels converts between 1 and 3 channels; "
                          f"asked {channels} from {images.shape[-1]}")
@@ -65,6 +72,32 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch
     batches = order.batch(batch_size, drop_remainder=drop_remainder)
     if repeat:
         batches = batches.repeat()
+    if augment:
+        batches = batches.enumerate().map(
+            lambda position, indices: _augmented(gather(indices), seed, position))
+    else:
+        batches = batches.map(gather)
     options = tf.data.Options()
     options.autotune.enabled = False
-    return batches.map(gather).prefetch(PREFETCH).with_options(options)
+    return batches.prefetch(PREFETCH).with_options(options)
+
+
+def _augmented(batch, seed, position):
+    """``batch`` (x or (x, y)) with its images flipped and cropped, draws seeded by
+    (``seed``, ``position``)."""
+    import tensorflow as tf
+
+    x, *y = batch if isinstance(batch, tuple) else (batch,)
+    count, height, width = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    flip_seed, crop_seed = tf.unstack(tf.random.experimental.stateless_split(
+        tf.stack([tf.cast(seed, tf.int64), position]), 2))
+    flip = tf.random.stateless_uniform([count, 1, 1, 1], flip_seed) < 0.5
+    x = tf.where(flip, tf.reverse(x, axis=[2]), x)
+    pad = CROP_PADDING
+    padded = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+    offsets = tf.random.stateless_uniform([count, 2], crop_seed, 0, 2 * pad + 1, dtype=tf.int32)
+    rows = offsets[:, :1] + tf.range(height)[None, :]
+    columns = offsets[:, 1:] + tf.range(width)[None, :]
+    x = tf.gather(padded, rows, axis=1, batch_dims=1)
+    x = tf.gather(x, columns, axis=2, batch_dims=1)
+    return (x, *y) if y else x

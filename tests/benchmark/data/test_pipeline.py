@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from genbench.benchmark.data import make_pipeline
+from genbench.benchmark.data.pipeline import CROP_PADDING
 
 tf = pytest.importorskip("tensorflow")
 
@@ -57,6 +58,35 @@ def test_shuffle_order_is_fixed_by_the_seed_and_changes_each_epoch(grey):
     assert not np.array_equal(epoch1, epoch2) and not np.array_equal(epoch1, labels)
 
 
+def test_augment_flips_and_crops_each_image_reproducibly(grey):
+    """Every augmented image is one of the 2 x 9 x 9 flips and crops of its padded original (found
+    by its label), all kinds occur, and a skipped stream sees the batches an unbroken one sees."""
+    images, labels = grey
+    pad = CROP_PADDING
+    x_all = images / 127.5 - 1
+    stream = batches(make_pipeline(images, labels, batch_size=10, seed=2, augment=True), 10)
+    seen = set()
+    for x, y in stream:
+        for image, label in zip(x, y, strict=True):
+            original = x_all[label]
+            padded = {flip: np.pad(original[:, ::-1] if flip else original,
+                                   ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+                      for flip in (False, True)}
+            matches = [(flip, row, col) for flip in (False, True)
+                       for row in range(2 * pad + 1) for col in range(2 * pad + 1)
+                       if np.allclose(padded[flip][row:row + 16, col:col + 16], image, atol=1e-6)]
+            assert matches, f"image of label {label} is no flip and crop of its original"
+            seen.update(matches)
+    assert {flip for flip, _, _ in seen} == {False, True}
+    assert len({(row, col) for _, row, col in seen}) > 40  # of 81 offsets, over 100 images
+    resumed = batches(make_pipeline(images, labels, batch_size=10, seed=2, augment=True).skip(7), 3)
+    for (x, y), (x_resumed, y_resumed) in zip(stream[7:], resumed, strict=True):
+        np.testing.assert_array_equal(x, x_resumed)
+        np.testing.assert_array_equal(y, y_resumed)
+    other_seed = batches(make_pipeline(images, labels, batch_size=10, seed=3, augment=True), 1)
+    assert not np.array_equal(stream[0][0], other_seed[0][0])
+
+
 def test_finite_and_partial_batches(grey):
     images, labels = grey
     finite = make_pipeline(images, labels, batch_size=16, seed=0, shuffle=False, repeat=False,
@@ -71,7 +101,7 @@ def test_points_pass_through_unscaled():
     points = np.random.default_rng(0).normal(0, 4, (40, 2)).astype(np.float32)
     x, = batches(make_pipeline(points, batch_size=40, seed=0, shuffle=False), 1)
     np.testing.assert_array_equal(x, points)
-    with pytest.raises(ValueError, match="size and channels apply to images"):
+    with pytest.raises(ValueError, match="size, channels and augment apply to images"):
         make_pipeline(points, batch_size=4, seed=0, size=32)
 
 
