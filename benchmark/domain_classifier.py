@@ -7,13 +7,14 @@ dataset is scored by the same network; its weights hash goes into every score.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
 
 from ..evaluation.extractors import ClassifierExtractor
-from ..models.classifiers import build_small_cnn
+from ..models.classifiers import build_colour_cnn, build_small_cnn
 from .cache import cached
 from .config import DOMAIN_CLASSIFIER
 from .data import get_dataset, make_pipeline
@@ -21,16 +22,41 @@ from .data.splits import labelled_split
 from .tasks.common import accuracy, train_classifier
 
 
-def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, seed, name):
-    """The small CNN trained on uint8 images by the domain classifiers' recipe
+@dataclass(frozen=True)
+class ClassifierRecipe:
+    """A domain classifier's network and how it trains (Adam by ``DOMAIN_CLASSIFIER``)."""
+
+    name: str                  # in the cache file and the extractor's name
+    network: Callable          # (image_shape, num_classes, name=) -> logits model with "features"
+    augment: bool = False      # random flips and crops (make_pipeline): natural images only
+    cosine_decay: bool = False  # the learning rate decays to 0 over the steps (else constant)
+
+
+SMALL_CNN = ClassifierRecipe("smallcnn", build_small_cnn)
+# CIFAR-10 needs depth, augmentation and a decaying rate for its 85%+ (docs/budgets.md).
+COLOUR_CNN = ClassifierRecipe("colourcnn", build_colour_cnn, augment=True, cosine_decay=True)
+RECIPES = {"cifar10": COLOUR_CNN, "cifar10-jpeg": COLOUR_CNN}  # every other dataset: SMALL_CNN
+
+
+def recipe_of(dataset_name):
+    """The ClassifierRecipe of a dataset's domain classifier."""
+    return RECIPES.get(dataset_name, SMALL_CNN)
+
+
+def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, seed, name,
+                            recipe=SMALL_CNN):
+    """``recipe``'s network trained on uint8 images by the domain classifiers' recipe
     (``DOMAIN_CLASSIFIER``, ``steps`` steps), images brought to ``image_shape``."""
     training = replace(DOMAIN_CLASSIFIER, steps=steps,
                        batch_size=min(DOMAIN_CLASSIFIER.batch_size, len(x_train)))
     keras.utils.set_random_seed(seed)
-    model = build_small_cnn(image_shape, num_classes, name=name)
+    model = recipe.network(image_shape, num_classes, name=name)
+    rate = (keras.optimizers.schedules.CosineDecay(training.classifier_lr, steps)
+            if recipe.cosine_decay else None)
     train_classifier(model, make_pipeline(x_train, y_train, batch_size=training.batch_size,
                                           seed=seed, size=image_shape[:2],
-                                          channels=image_shape[2]), training)
+                                          channels=image_shape[2], augment=recipe.augment),
+                     training, learning_rate=rate)
     return model
 
 
@@ -40,7 +66,8 @@ def _cache_entry(dataset_name, cache_dir, steps, size, channels):
     height, width, native_channels = dataset.image_shape
     image_shape = (size or height, size or width, channels or native_channels)
     tag = "" if image_shape == tuple(dataset.image_shape) else "-{}x{}x{}".format(*image_shape)
-    stem = Path(cache_dir) / "classifiers" / f"{dataset_name}{tag}-smallcnn-steps{steps}-seed0"
+    stem = (Path(cache_dir) / "classifiers"
+            / f"{dataset_name}{tag}-{recipe_of(dataset_name).name}-steps{steps}-seed0")
     return dataset, image_shape, tag, stem.with_suffix(".weights.h5"), stem.with_suffix(".json")
 
 
@@ -52,8 +79,10 @@ def domain_classifier(dataset_name, data_dir, cache_dir, steps, size=None, chann
     dataset, image_shape, _, weights, meta = _cache_entry(dataset_name, cache_dir, steps, size,
                                                           channels)
 
+    chosen = recipe_of(dataset_name)
+
     def load():
-        model = build_small_cnn(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
+        model = chosen.network(image_shape, dataset.num_classes, name=f"{dataset.name}_classifier")
         model.load_weights(weights)
         return model
 
@@ -61,7 +90,7 @@ def domain_classifier(dataset_name, data_dir, cache_dir, steps, size=None, chann
         meta.unlink(missing_ok=True)  # the test accuracy of the network it replaces
         x_train, y_train = dataset.load("train", data_dir)
         model = train_domain_classifier(x_train, y_train, image_shape, dataset.num_classes, steps,
-                                        seed=0, name=f"{dataset.name}_classifier")
+                                        seed=0, name=f"{dataset.name}_classifier", recipe=chosen)
         model.save_weights(weights)
         return model
 
@@ -87,8 +116,9 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
 
     test_accuracy = cached([meta], lambda: json.loads(meta.read_text())["test_accuracy"], score,
                            log)
-    extractor = ClassifierExtractor(f"{dataset_name}{tag.replace('-', '_')}_smallcnn_{steps}",
-                                    model, test_accuracy)
+    extractor = ClassifierExtractor(
+        f"{dataset_name}{tag.replace('-', '_')}_{recipe_of(dataset_name).name}_{steps}", model,
+        test_accuracy)
     if tag:  # not its native format
         extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} "
                             "(bilinear, antialiased; grey<->RGB by repeat/luminance), uint8 scaled "
@@ -109,11 +139,12 @@ def cas_classifiers(images, labels, dataset, data_dir, seed):
     x_train, y_train = dataset.load("train", data_dir)
     steps = -(-CAS_EPOCHS * len(images) // DOMAIN_CLASSIFIER.batch_size)
     shape = tuple(dataset.image_shape)
+    chosen = recipe_of(dataset.name)
     on_samples = train_domain_classifier(images, labels, shape, dataset.num_classes, steps, seed,
-                                         name="cas_classifier")
+                                         name="cas_classifier", recipe=chosen)
     real = labelled_split(y_train, len(images), data_seed=seed)[0]
     on_real = train_domain_classifier(x_train[real], y_train[real], shape, dataset.num_classes,
-                                      steps, seed, name="cas_real_classifier")
+                                      steps, seed, name="cas_real_classifier", recipe=chosen)
     return on_samples, on_real
 
 

@@ -27,6 +27,29 @@ def build_small_cnn(input_shape, num_classes, feature_dim=128, dropout=0.3, bn_m
     return keras.Model(x, logits, name=name)
 
 
+def build_colour_cnn(input_shape, num_classes, widths=(32, 64, 128), feature_dim=128, dropout=0.3,
+                     bn_momentum=0.9, name="colour_cnn"):
+    """A VGG-style CNN for natural colour images (CIFAR-10), same interface as ``build_small_cnn``.
+
+    Per width, two 3x3 conv + batch norm + ReLU and a max-pool (32 -> 16 -> 8 -> 4 px at 32 px),
+    then global average pooling, the ``features`` layer and linear ``logits``: about 0.3M
+    parameters, small enough to train on a CPU, deep enough for the 85%+ test accuracy on CIFAR-10
+    that makes its features a domain metric (the two-block small CNN stays near 70%).
+    """
+    x = keras.Input(input_shape, name="image")
+    h = x
+    for filters in widths:
+        for _ in range(2):
+            h = layers.Conv2D(filters, 3, padding="same", use_bias=False)(h)
+            h = layers.ReLU()(layers.BatchNormalization(momentum=bn_momentum)(h))
+        h = layers.MaxPooling2D()(h)
+    h = layers.GlobalAveragePooling2D()(h)
+    features = layers.Dense(feature_dim, activation="relu", name="features")(h)
+    logits = layers.Dense(num_classes, name="logits", dtype="float32")(
+        layers.Dropout(dropout)(features))
+    return keras.Model(x, logits, name=name)
+
+
 def feature_model(classifier):
     """The sub-model from a classifier's input to its ``features`` layer."""
     return keras.Model(classifier.input, classifier.get_layer("features").output,

@@ -93,10 +93,12 @@ def adversarial_optimizers(training):
             keras.optimizers.Adam(training.generator_lr, beta_1=training.beta_1))
 
 
-def train_classifier(model, batches, training):
+def train_classifier(model, batches, training, learning_rate=None):
     """Fit a classifier ``model`` (logits) on ``(x, y)`` ``batches`` for ``training.steps`` steps
-    with Adam at ``training.classifier_lr``. Returns the seconds training took."""
-    model.compile(keras.optimizers.Adam(training.classifier_lr, beta_1=training.beta_1),
+    with Adam at ``training.classifier_lr`` (or the schedule ``learning_rate``). Returns the
+    seconds training took."""
+    rate = training.classifier_lr if learning_rate is None else learning_rate
+    model.compile(keras.optimizers.Adam(rate, beta_1=training.beta_1),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     started = time.perf_counter()
     model.fit(batches, steps_per_epoch=training.steps, epochs=1, verbose=0, shuffle=False)

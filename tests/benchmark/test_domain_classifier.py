@@ -1,13 +1,17 @@
 """The classifiers the suite trains itself: the shared recipe and the classification accuracy
 score."""
 
+import keras
 import numpy as np
 
 from genbench.benchmark.data import get_dataset
 from genbench.benchmark.domain_classifier import (
+    COLOUR_CNN,
+    SMALL_CNN,
     cas_classifiers,
     classification_accuracy_score,
     domain_extractor,
+    recipe_of,
 )
 
 
@@ -38,3 +42,18 @@ def test_truncated_cached_classifier_is_trained_again(tmp_path, data_dir):
     assert rebuilt.name == first.name and weights.stat().st_size > 1000
     again = domain_extractor("usps", data_dir, tmp_path, 20, log=lines.append)  # from the cache
     assert again.weights_hash == rebuilt.weights_hash and len(lines) == 1
+
+
+def test_cifar_gets_the_colour_recipe_and_mnist_keeps_the_small_cnn(tmp_path, data_dir):
+    """CIFAR-10's classifier is the deeper colour CNN trained with augmentation and a decaying
+    rate, cached and named as such; the digit sets keep the small CNN."""
+    assert recipe_of("mnist") is SMALL_CNN and recipe_of("usps") is SMALL_CNN
+    assert recipe_of("cifar10-jpeg") is COLOUR_CNN and recipe_of("cifar10") is COLOUR_CNN
+    assert COLOUR_CNN.augment and COLOUR_CNN.cosine_decay
+    extractor = domain_extractor("cifar10-jpeg", data_dir, tmp_path, 3)
+    assert extractor.name == "cifar10-jpeg_colourcnn_3"
+    assert (tmp_path / "classifiers" / "cifar10-jpeg-colourcnn-steps3-seed0.weights.h5").exists()
+    assert extractor.classifier.name == "cifar10-jpeg_classifier"
+    assert 0 <= extractor.test_accuracy <= 1
+    assert any(isinstance(layer, keras.layers.GlobalAveragePooling2D)
+               for layer in extractor.classifier.layers)
