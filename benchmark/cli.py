@@ -227,7 +227,7 @@ def _cmd_run(args):
     precision = resolve_precision(args.precision)
     configs = [dataclasses.replace(apply_overrides(c, args.overrides), precision=precision)
                for c in build_configs(args.suite, args.profile, args.model, args.dataset,
-                                      args.setting)]
+                                      args.setting, resolve_data_dir(args.data_dir))]
     seeds = range(args.first_seed, args.first_seed + (args.seeds or DEFAULT_SEEDS[args.profile]))
     plan = [(config, seed) for config in configs for seed in seeds]
     counts = run_plan(plan, args.out, resolve_data_dir(args.data_dir), default_cache_dir(),
@@ -279,13 +279,14 @@ def _cmd_score(args):
 def _cmd_list(args):
     from .data import dataset_names
     from .reporting.tables import METRIC_ORDER
-    from .suites import PROFILES, SUITES
+    from .suites import FALLBACKS, PROFILES, SUITES
 
     print("suites:")
     for name, specs in SUITES.items():
-        print(f"  {name}: " + ", ".join(f"{s.task}:{s.model}/{s.dataset}"
-                                        + (f"[{s.setting}]" if s.setting else "")
-                                        for s in specs))
+        print(f"  {name}: " + ", ".join(
+            f"{s.task}:{s.model}/{s.dataset}"
+            + (f" (else {FALLBACKS[s.dataset]})" if s.dataset in FALLBACKS else "")
+            + (f"[{s.setting}]" if s.setting else "") for s in specs))
     print("tasks: " + ", ".join(sorted({s.task for specs in SUITES.values() for s in specs})))
     print("models: " + ", ".join(sorted({s.model for specs in SUITES.values() for s in specs}))
           + "; your own (gan suite): module.path:ClassName or a genbench.models entry point")

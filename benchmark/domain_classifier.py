@@ -7,6 +7,7 @@ dataset is scored by the same network; its weights hash goes into every score.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -89,9 +90,14 @@ def domain_classifier(dataset_name, data_dir, cache_dir, steps, size=None, chann
     def build():
         meta.unlink(missing_ok=True)  # the test accuracy of the network it replaces
         x_train, y_train = dataset.load("train", data_dir)
+        log(f"domain classifier of {dataset_name}: training {chosen.name}, {steps} steps, once "
+            f"(cached as {weights.name})")
+        started = time.perf_counter()
         model = train_domain_classifier(x_train, y_train, image_shape, dataset.num_classes, steps,
                                         seed=0, name=f"{dataset.name}_classifier", recipe=chosen)
         model.save_weights(weights)
+        log(f"domain classifier of {dataset_name}: trained in "
+            f"{time.perf_counter() - started:.0f} s")
         return model
 
     return cached([weights], load, build, log)

@@ -22,6 +22,12 @@ TUNING_FIRST_SEED = 100
 REPORTED_FIRST_SEED = 1000
 
 
+# Datasets a suite lists that give way to another copy when they are not on this machine: the
+# original CIFAR-10 (Keras' or TFDS' release) to the JPEG-re-encoded copy, which is reported under
+# its own name, never as cifar10 (see ``_copy_on_this_machine``).
+FALLBACKS = {"cifar10": "cifar10-jpeg"}
+
+
 # The generation task's "model" whose samples are training images (the real-data floor of every
 # metric), and its name in the leaderboard.
 REAL_DATA = "real"
@@ -46,9 +52,12 @@ SUITES = {
         TaskSpec("generation", "gan", "fashion_mnist", "gan-images"),
         TaskSpec("generation", "dcgan", "mnist", "dcgan-images"),
         TaskSpec("generation", "dcgan", "fashion_mnist", "dcgan-images"),
+        TaskSpec("generation", "gan", "cifar10", "gan-cifar"),
+        TaskSpec("generation", "dcgan", "cifar10", "dcgan-cifar"),
         # The real-data floor: train images scored like the models' samples, beside them.
         TaskSpec("generation", REAL_DATA, "mnist", "real-images"),
         TaskSpec("generation", REAL_DATA, "fashion_mnist", "real-images"),
+        TaskSpec("generation", REAL_DATA, "cifar10", "real-cifar"),
     ],
     "translation": [
         TaskSpec("translation", "cyclegan", "mnist:usps", "cyclegan-digits"),
@@ -64,6 +73,8 @@ SUITES = {
         TaskSpec("diffusion", "ldm", "mnist", "ldm-cfg-images", setting="cfg=2"),
         TaskSpec("diffusion", "ddpm", "mnist", "ddpm-images"),
         TaskSpec("diffusion", "ddpm", "fashion_mnist", "ddpm-images"),
+        TaskSpec("diffusion", "ldm", "cifar10", "ldm-cifar"),
+        TaskSpec("diffusion", "ddpm", "cifar10", "ddpm-cifar"),
     ],
     # Task transfer: model = strategy; setting = named class split (benchmark/tasks/transfer.py);
     # each run scores every label fraction (setting "<split>, labels=<f>%"). DCGAN-discriminator
@@ -109,9 +120,22 @@ SUITES = {
             for count in counts],
 }
 
-def all_specs():
-    """(suite name, TaskSpec) of every suite, in the order the suites list them."""
-    return [(name, spec) for name, specs in SUITES.items() for spec in specs]
+def all_specs(data_dir=None, dataset=None):
+    """(suite name, TaskSpec) of every suite, in the order the suites list them, each on the copy
+    of its dataset that this machine has (``_copy_on_this_machine``)."""
+    return [(name, _copy_on_this_machine(spec, data_dir, dataset))
+            for name, specs in SUITES.items() for spec in specs]
+
+
+def _copy_on_this_machine(spec, data_dir, dataset):
+    """``spec`` on its ``FALLBACKS`` copy when its own dataset is not in ``data_dir`` (or its
+    default places) or the user asked for the fallback by name (``dataset``)."""
+    from .data import get_dataset
+
+    fallback = FALLBACKS.get(spec.dataset)
+    if fallback and (dataset == fallback or get_dataset(spec.dataset).locate(data_dir) is None):
+        return replace(spec, dataset=fallback)
+    return spec
 
 
 def _user_pair_specs(dataset):
@@ -169,9 +193,10 @@ def _choose(value, known, what):
         raise ConfigError(f"unknown {what} {value!r}; known: {', '.join(sorted(known))}")
 
 
-def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, setting=None):
+def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, setting=None,
+                  data_dir=None):
     """The run configs of a suite at a profile, optionally narrowed to one model, dataset and/or
-    setting."""
+    setting; datasets with a ``FALLBACKS`` copy are looked for in ``data_dir``."""
     from .data import dataset_names
 
     _choose(suite, [*SUITES, "all"], "suite")
@@ -184,7 +209,8 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
     if external:
         extra = _external_specs(model)
     _choose(setting, {spec.setting for _, spec in all_specs() + extra}, "setting")
-    specs = [(name, spec) for name, spec in all_specs() + extra if suite in ("all", name)
+    specs = [(name, spec) for name, spec in all_specs(data_dir, dataset) + extra
+             if suite in ("all", name)
              and model in (None, spec.model) and dataset in (None, spec.dataset)
              and setting in (None, spec.setting)]
     if not specs:

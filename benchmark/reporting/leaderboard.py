@@ -14,7 +14,7 @@ import pandas as pd
 from ...evaluation.plots import save_metric_vs_setting
 from ..config import PROTOCOL
 from ..environment import machine_summary
-from ..suites import REAL_DATA, REAL_DATA_LABEL, all_specs, is_external
+from ..suites import FALLBACKS, REAL_DATA, REAL_DATA_LABEL, SUITES, is_external
 from .references import reference_table
 from .tables import (
     COST_METRICS,
@@ -198,9 +198,11 @@ def _in_suite_order(metric_rows):
     fractions) sorts with its model and dataset; rows no suite lists (a user's pair) come last; ties
     keep their stored order."""
     positions = {}
-    for index, (suite, spec) in enumerate(all_specs()):
-        positions.setdefault((suite, spec.task, spec.model, spec.dataset, spec.setting), index)
-        positions.setdefault((suite, spec.task, spec.model, spec.dataset), index)
+    specs = [(suite, spec) for suite, specs in SUITES.items() for spec in specs]
+    for index, (suite, spec) in enumerate(specs):
+        for dataset in (spec.dataset, FALLBACKS.get(spec.dataset)):  # either copy, same place
+            positions.setdefault((suite, spec.task, spec.model, dataset, spec.setting), index)
+            positions.setdefault((suite, spec.task, spec.model, dataset), index)
 
     def position(row):
         key = (row["suite"], row["task"], row.get("model_name", row["model"]), row["dataset"])

@@ -9,6 +9,7 @@ from genbench.benchmark.config import (
     RunConfig,
     apply_overrides,
 )
+from genbench.benchmark.data import get_dataset
 from genbench.benchmark.suites import build_configs
 from genbench.benchmark.tasks.configs import check_constructor_arguments
 
@@ -96,3 +97,19 @@ def test_a_section_is_checked_once_all_its_overrides_are_in():
     config = apply_overrides(_built("ldm", "mnist"),
                              ['model.diffusion={"num_classes": 10}', "model.guidance=2"])
     assert (config.model_params.diffusion, config.model_params.guidance) == ({"num_classes": 10}, 2)
+
+
+def test_cifar10_rows_run_on_the_jpeg_copy_where_the_original_is_absent(tmp_path, monkeypatch):
+    """The gan and diffusion suites list the original CIFAR-10; on a machine without it they run
+    on cifar10-jpeg, under that name, as they do when asked for it by name."""
+    def datasets(**narrow):
+        return {(c.model, c.dataset) for c in build_configs("all", "smoke", data_dir=str(tmp_path),
+                                                            **narrow)
+                if c.dataset.startswith("cifar10") and c.task in ("generation", "diffusion")}
+
+    expected = {"gan", "dcgan", "real", "ldm", "ddpm"}
+    assert datasets() == {(model, "cifar10-jpeg") for model in expected}
+    assert datasets(dataset="cifar10-jpeg") == datasets()
+    monkeypatch.setattr(type(get_dataset("cifar10")), "locate", lambda self, data_dir=None: True)
+    assert datasets() == {(model, "cifar10") for model in expected}
+    assert datasets(dataset="cifar10-jpeg") == {(model, "cifar10-jpeg") for model in expected}

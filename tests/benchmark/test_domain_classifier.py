@@ -38,10 +38,13 @@ def test_truncated_cached_classifier_is_trained_again(tmp_path, data_dir):
     weights.write_bytes(weights.read_bytes()[:1000])
     lines = []
     rebuilt = domain_extractor("usps", data_dir, tmp_path, 20, log=lines.append)
-    assert len(lines) == 1 and lines[0].startswith(f"{weights} in the cache is unreadable (OSError")
+    assert lines[0].startswith(f"{weights} in the cache is unreadable (OSError")
+    # then what it does about it, and when it is done
+    assert lines[1].startswith("domain classifier of usps: training smallcnn, 20 steps, once")
+    assert lines[2].startswith("domain classifier of usps: trained in") and len(lines) == 3
     assert rebuilt.name == first.name and weights.stat().st_size > 1000
     again = domain_extractor("usps", data_dir, tmp_path, 20, log=lines.append)  # from the cache
-    assert again.weights_hash == rebuilt.weights_hash and len(lines) == 1
+    assert again.weights_hash == rebuilt.weights_hash and len(lines) == 3
 
 
 def test_cifar_gets_the_colour_recipe_and_mnist_keeps_the_small_cnn(tmp_path, data_dir):
