@@ -9,6 +9,7 @@ from .fid import (
     kernel_distance,
 )
 from .inception_score import inception_score
+from .latent_arithmetic import class_pair_walks, class_transition
 from .manifold import density_coverage, precision_recall
 from .memorization import memorization
 from .smoothness import latent_path_smoothness
@@ -16,6 +17,8 @@ from .smoothness import latent_path_smoothness
 __all__ = [
     "c2st_accuracy",
     "class_coverage",
+    "class_pair_walks",
+    "class_transition",
     "density_coverage",
     "frechet_distance",
     "frechet_distance_from_moments",

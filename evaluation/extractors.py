@@ -71,6 +71,10 @@ class ClassifierExtractor:
     def features(self, images):
         return self._run(images)[0]
 
+    def classes(self, images):
+        """The class each image is assigned (the argmax of the logits)."""
+        return self._run(images)[1].argmax(axis=1)
+
     def features_and_probabilities(self, images):
         features, logits = self._run(images)
         logits -= logits.max(axis=1, keepdims=True)

@@ -28,6 +28,7 @@ from .tables import (
 )
 
 FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "training losses",
+           "class_walks": "class-mean walks (row: class k to k+1)",
            "grid_a2b": "a2b input / translated / reconstructed",
            "grid_b2a": "b2a input / translated / reconstructed",
            "denoising": "denoising strip (noise to sample, left to right)",

@@ -18,11 +18,12 @@ CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit"]
 # Column order of the leaderboard tables; metrics not listed come after, alphabetically.
 METRIC_ORDER = ["modes_covered", "hq_share", "mode_kl", "fid", "fid_inf", "kid", "cfid", "cfid_inf",
                 "ckid", "is", "cis", "classes_covered", "class_kl", "precision", "recall",
-                "density", "coverage", "c2st_acc", "memorization", "path_smoothness", "cas",
-                "cas_real", "accuracy", "error_pct", "val_accuracy", "source_val_accuracy",
-                "label_preservation", "val_label_preservation", "cycle_error", "train_steps",
-                "train_seconds", "train_img_per_s", "sample_img_per_s", "vae_train_seconds",
-                "train_step_ms", "sampling_steps", "sample_ms_per_img"]
+                "density", "coverage", "c2st_acc", "memorization", "path_smoothness",
+                "class_transition", "cas", "cas_real", "accuracy", "error_pct", "val_accuracy",
+                "source_val_accuracy", "label_preservation", "val_label_preservation",
+                "cycle_error", "train_steps", "train_seconds", "train_img_per_s",
+                "sample_img_per_s", "vae_train_seconds", "train_step_ms", "sampling_steps",
+                "sample_ms_per_img"]
 COST_METRICS = {"train_steps", "train_seconds", "train_img_per_s", "sample_img_per_s",
                 "vae_train_seconds", "train_step_ms", "sampling_steps", "sample_ms_per_img"}
 LOWER_IS_BETTER = {"fid", "fid_inf", "kid", "cfid", "cfid_inf", "ckid", "mode_kl", "class_kl",

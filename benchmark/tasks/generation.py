@@ -32,6 +32,8 @@ MODELS = {"gan": GAN, "dcgan": DCGAN}
 
 GRID_SIZE = 64
 WALK_ROWS, WALK_STEPS = 8, 10
+# Latent arithmetic: latent points drawn and classified, latents averaged per class end.
+ARITHMETIC_POOL, ARITHMETIC_EXEMPLARS = 2000, 3
 
 
 def build_model(config, data_shape, seed):
@@ -96,6 +98,9 @@ def run(config, seed, ctx):
                                  seed, config.eval, ctx, result)
         if walk is not None:
             _score_latent_walk(walk, extractor, result)
+        if latent and extractor is not None:
+            _score_class_walks(model, extractor, dataset.num_classes,
+                               RunContext(config, seed, ctx, result))
     if latent:
         model.generator.save(ctx.workdir / "generator.keras")
         result.artifacts["generator"] = str(ctx.workdir / "generator.keras")
@@ -152,6 +157,33 @@ def _score_points(samples, dataset, result, config):
     result.add("modes_covered", scores["modes_covered"], "modes", **provenance)
     result.add("hq_share", scores["hq_share"], "", **provenance)
     result.add("mode_kl", scores["mode_kl"], "nats", **provenance)
+
+
+def _score_class_walks(model, extractor, num_classes, run_ctx):
+    """Latent arithmetic (the DCGAN paper's class-mean walks): ``class_transition`` over one walk
+    per ordered pair of classes, and the walks from each class to the next as a figure."""
+    rng = np.random.default_rng(run_ctx.seed + 2)
+    z = rng.standard_normal((ARITHMETIC_POOL, model.latent_dim)).astype(np.float32)
+    classes = extractor.classes(to_uint8(model.generator.predict(z, batch_size=500, verbose=0)))
+    walks, pairs = evaluation.class_pair_walks(z, classes, num_classes, ARITHMETIC_EXEMPLARS,
+                                               WALK_STEPS, seed=run_ctx.seed)
+    if not len(pairs):
+        run_ctx.ctx.log(f"class_transition skipped: fewer than two classes have "
+                        f"{ARITHMETIC_EXEMPLARS} of {ARITHMETIC_POOL} samples")
+        return
+    images = to_uint8(model.generator.predict(walks.reshape(-1, model.latent_dim),
+                                              batch_size=500, verbose=0))
+    predicted = extractor.classes(images).reshape(len(pairs), WALK_STEPS)
+    run_ctx.result.add(
+        "class_transition", evaluation.class_transition(predicted, pairs), walks=len(pairs),
+        steps_per_walk=WALK_STEPS, exemplars_per_end=ARITHMETIC_EXEMPLARS,
+        latents_classified=ARITHMETIC_POOL, extractor=extractor.name, resize=extractor.resize,
+        weights_sha256=extractor.weights_hash[:16])
+    rows = images.reshape(len(pairs), WALK_STEPS, *images.shape[1:])
+    next_class = pairs[:, 1] == (pairs[:, 0] + 1) % num_classes
+    rows = rows[next_class] if next_class.any() else rows[:num_classes]
+    save_mosaic(rows.reshape(-1, *images.shape[1:]),
+                run_ctx.artifact("class_walks", "class_walks.png"), columns=WALK_STEPS)
 
 
 def _score_latent_walk(walk, extractor, result):

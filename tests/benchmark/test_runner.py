@@ -15,6 +15,7 @@ import pytest
 
 import genbench.benchmark.tasks.generation as generation
 from genbench.benchmark.cli import main
+from genbench.benchmark.data import get_dataset
 from genbench.benchmark.tasks.base import RunSkipped
 from genbench.benchmark.training import Diverged
 
@@ -39,10 +40,12 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
             "--data-dir", data_dir]
     assert main(args) == 0
     runs = _runs(out)
+    cifar = "cifar10-jpeg" if get_dataset("cifar10").locate(data_dir) is None else "cifar10"
     assert {(m, d) for m, d, *_ in runs} == {("gan", "ring8"), ("gan", "grid25"), ("gan", "mnist"),
                                             ("gan", "fashion_mnist"), ("dcgan", "mnist"),
                                             ("dcgan", "fashion_mnist"), ("real", "mnist"),
-                                            ("real", "fashion_mnist")}
+                                            ("real", "fashion_mnist"), ("gan", cifar),
+                                            ("dcgan", cifar), ("real", cifar)}
     assert all(status == "done" for *_, status, _ in runs)
 
     with open(out / "results.csv") as f:
@@ -68,9 +71,9 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
     capsys.readouterr()
     started = time.time()
     assert main(args) == 0
-    assert "8 of 8 runs already finished" in capsys.readouterr().err
+    assert "11 of 11 runs already finished" in capsys.readouterr().err
     assert time.time() - started < 30
-    assert _metric_count(out) == count and len(_runs(out)) == 8
+    assert _metric_count(out) == count and len(_runs(out)) == 11
 
     # A fresh clone has the committed reports but no work folders: the rebuild keeps every figure.
     shutil.rmtree(out / "work")
