@@ -132,9 +132,18 @@ class DDPM(keras.Model):
         return tracker_logs(self.metrics)
 
     def _check_labels(self, labels, n):
+        """Integer labels (n,), or class weights (n, num_classes): rows of non-negative weights
+        summing to 1."""
         if not self.num_classes:
             raise ValueError("labels given to an unconditional DDPM (built with num_classes=None)")
-        labels = np.broadcast_to(np.asarray(labels, np.int32), (n,))
+        labels = np.asarray(labels)
+        if labels.ndim == 2:
+            if labels.shape != (n, self.num_classes) or (labels < 0).any() \
+                    or not np.allclose(labels.sum(axis=1), 1.0, atol=1e-5):
+                raise ValueError(f"class weights must be ({n}, {self.num_classes}) non-negative "
+                                 f"rows summing to 1, got shape {labels.shape}")
+            return labels.astype(np.float32)
+        labels = np.broadcast_to(labels.astype(np.int32), (n,))
         if labels.min() < 0 or labels.max() >= self.num_classes:
             raise ValueError(f"labels must be in [0, {self.num_classes}), "
                              f"got {labels.min()}..{labels.max()}")
@@ -144,7 +153,8 @@ class DDPM(keras.Model):
         """eps_theta(x_t, t) (numpy). With labels, classifier-free guidance mixes the conditional
         and unconditional predictions: uncond + guidance * (cond - uncond); guidance 1 is purely
         conditional, 0 purely unconditional. A conditional model without labels is
-        unconditional."""
+        unconditional. Class weights w (n, num_classes) compose the guidance directions of
+        several classes (Liu et al. 2022): uncond + guidance * sum_k w_k (cond_k - uncond)."""
         x_t = np.asarray(x_t, np.float32)
         n = len(x_t)
         t = np.broadcast_to(np.asarray(t, np.float32), (n,))
@@ -155,12 +165,30 @@ class DDPM(keras.Model):
         null = np.full(n, self.num_classes, np.int32)
         if labels is None:
             return self.unet.predict_on_batch([x_t, t, null])
+        if labels.ndim == 2:
+            return self._composed_noise(x_t, t, labels, guidance)
         if guidance == 1.0:
             return self.unet.predict_on_batch([x_t, t, labels])
         both = self.unet.predict_on_batch([np.concatenate([x_t, x_t]), np.concatenate([t, t]),
                                            np.concatenate([labels, null])])
         conditional, unconditional = both[:n], both[n:]
         return unconditional + guidance * (conditional - unconditional)
+
+    def _composed_noise(self, x_t, t, weights, guidance):
+        """predict_noise for class weights: the U-Net once unconditionally and once per class
+        that any row weighs."""
+        n = len(x_t)
+        used = np.flatnonzero(weights.any(axis=0))
+        labels = np.concatenate([np.full(n, self.num_classes, np.int32)]
+                                + [np.full(n, k, np.int32) for k in used])
+        copies = len(used) + 1
+        outputs = self.unet.predict_on_batch([np.concatenate([x_t] * copies),
+                                              np.concatenate([t] * copies), labels])
+        unconditional, *conditional = np.split(outputs, copies)
+        shape = (n,) + (1,) * (x_t.ndim - 1)
+        direction = sum(weights[:, k].reshape(shape) * (cond - unconditional)
+                        for k, cond in zip(used, conditional, strict=True))
+        return unconditional + guidance * direction
 
     def sampling_timesteps(self, steps):
         """The ``steps`` timesteps DDIM visits, from T-1 down to 0."""
@@ -180,14 +208,21 @@ class DDPM(keras.Model):
                 states.append(x)
         return x, states
 
-    def _start(self, n, seed, labels):
-        noise = np.random.default_rng(seed).standard_normal((n, *self.data_shape),
-                                                            dtype=np.float32)
-        return noise, None if labels is None else self._check_labels(labels, n)
+    def _start(self, n, seed, labels, noise=None):
+        if noise is None:
+            noise = np.random.default_rng(seed).standard_normal((n, *self.data_shape),
+                                                                dtype=np.float32)
+        elif np.shape(noise) != (n, *self.data_shape):
+            raise ValueError(f"noise must have shape {(n, *self.data_shape)}, "
+                             f"got {np.shape(noise)}")
+        return (np.asarray(noise, np.float32),
+                None if labels is None else self._check_labels(labels, n))
 
-    def generate(self, n, seed=0, steps=50, labels=None, guidance=1.0, batch_size=500):
-        """n samples (numpy, data space), reproducible by seed, by ``steps`` DDIM steps."""
-        noise, labels = self._start(n, seed, labels)
+    def generate(self, n, seed=0, steps=50, labels=None, guidance=1.0, batch_size=500,
+                 noise=None):
+        """n samples (numpy, data space), reproducible by seed, by ``steps`` DDIM steps; from
+        ``noise`` (x_T, (n, *data_shape)) instead of a draw with the seed if given."""
+        noise, labels = self._start(n, seed, labels, noise)
         return np.concatenate([
             self._ddim(noise[i:i + batch_size],
                        None if labels is None else labels[i:i + batch_size], steps, guidance)[0]
@@ -234,9 +269,10 @@ class LatentDiffusion(keras.Model):
     def _decode(self, scaled_latents, batch_size=500):
         return self.vae.decode(scaled_latents / self.latent_scale, batch_size)
 
-    def generate(self, n, seed=0, steps=50, labels=None, guidance=1.0, batch_size=500):
-        """n images in [-1, 1] (numpy), reproducible by seed."""
-        latents = self.diffusion.generate(n, seed, steps, labels, guidance, batch_size)
+    def generate(self, n, seed=0, steps=50, labels=None, guidance=1.0, batch_size=500,
+                 noise=None):
+        """n images in [-1, 1] (numpy), reproducible by seed (or from the latent ``noise``)."""
+        latents = self.diffusion.generate(n, seed, steps, labels, guidance, batch_size, noise)
         return self._decode(latents, batch_size)
 
     def denoising_trajectory(self, n, seed=0, steps=50, frames=8, labels=None, guidance=1.0):

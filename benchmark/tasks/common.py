@@ -14,7 +14,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ...evaluation.plots import save_curves
+from ...evaluation.latent_arithmetic import class_transition
+from ...evaluation.plots import save_curves, save_mosaic
 from ...models import build_small_cnn
 from ..cache import cached
 from ..config import ConfigError, RunConfig
@@ -166,3 +167,20 @@ def source_classifier(run_ctx, name, labelled, validation, image_shape, num_clas
 
     with ctx.strategy.scope():  # float32 whatever the run's precision: the cache is shared
         return cached([weights, meta_path], load, build, ctx.log)
+
+
+def record_class_walks(run_ctx, walks, pairs, extractor, num_classes, **provenance):
+    """Latent arithmetic's score into the run: ``class_transition`` of the uint8 images ``walks``
+    (W, steps, H, W, C), walk i going from class pairs[i][0] to pairs[i][1] by the domain
+    ``extractor``, and the walks from each class to the next as the figure ``class_walks``."""
+    steps = walks.shape[1]
+    images = walks.reshape(-1, *walks.shape[2:])
+    predicted = extractor.classes(images).reshape(len(pairs), steps)
+    run_ctx.result.add("class_transition", class_transition(predicted, pairs), walks=len(pairs),
+                       steps_per_walk=steps, extractor=extractor.name,
+                       weights_sha256=extractor.weights_hash[:16], resize=extractor.resize,
+                       **provenance)
+    next_class = pairs[:, 1] == (pairs[:, 0] + 1) % num_classes
+    rows = walks[next_class] if next_class.any() else walks[:num_classes]
+    save_mosaic(rows.reshape(-1, *walks.shape[2:]),
+                run_ctx.artifact("class_walks", "class_walks.png"), columns=steps)

@@ -38,12 +38,19 @@ from ..data import get_dataset, make_pipeline
 from ..domain_classifier import CAS_EPOCHS, cas_classifiers, classification_accuracy_score
 from ..scoring import dataset_reference, score_images
 from ..training import fit_resumable
-from .common import RunContext, check_sections, construct, save_history
+from .common import (
+    RunContext,
+    check_sections,
+    construct,
+    record_class_walks,
+    save_history,
+)
 from .configs import DdpmParams, DdpmTraining, LdmParams, LdmTraining
 
 SECTIONS = {"ldm": (LdmTraining, LdmParams), "ddpm": (DdpmTraining, DdpmParams)}
 GRID_SIZE = 64
 STRIP_ROWS, STRIP_FRAMES = 8, 11
+WALK_STEPS = 10  # samples along each label walk
 RECONSTRUCTION_COLUMNS = 8
 SAMPLE_BATCH = 500
 
@@ -164,13 +171,35 @@ def run(config, seed, ctx):
     # Every network trains (the CAS pair here, the domain classifier in score_images) before
     # the first test image is read.
     cas = _train_cas(run_ctx, to_uint8(samples), guide["labels"], dataset) if num_classes else None
-    score_images(to_uint8(samples), dataset_reference(config.dataset, ctx.data_dir), seed,
-                 config.eval, ctx, result)
+    extractor = score_images(to_uint8(samples), dataset_reference(config.dataset, ctx.data_dir),
+                             seed, config.eval, ctx, result)
     if num_classes:
         _score_cas(run_ctx, cas, dataset, sampling)
+        _score_label_walks(run_ctx, model, ddpm.data_shape, extractor, num_classes)
     _save_figures(run_ctx, model, samples, state, stage1, dataset, guide)
     model.save(run_ctx.artifact("model", f"{config.model}.keras"))
     return result
+
+
+def _score_label_walks(run_ctx, model, noise_shape, extractor, num_classes):
+    """Latent arithmetic across labels: for each ordered pair of classes (A, B), one x_T and the
+    guidance direction moved from A's to B's in ``WALK_STEPS`` steps (class weights (1 - s, s),
+    composable guidance), scored by ``class_transition`` like the GANs' class-mean walks."""
+    params = run_ctx.config.model_params
+    pairs = np.array([(a, b) for a in range(num_classes) for b in range(num_classes) if a != b])
+    share = np.linspace(0.0, 1.0, WALK_STEPS, dtype=np.float32)
+    noise = np.random.default_rng(run_ctx.seed + 2).standard_normal((len(pairs), *noise_shape),
+                                                                    dtype=np.float32)
+    walks = []
+    for (a, b), start in zip(pairs, noise, strict=True):
+        weights = np.zeros((WALK_STEPS, num_classes), np.float32)
+        weights[:, a], weights[:, b] = 1 - share, share
+        walks.append(model.generate(WALK_STEPS, steps=params.sampling_steps, labels=weights,
+                                    guidance=params.guidance,
+                                    noise=np.repeat(start[None], WALK_STEPS, axis=0)))
+    record_class_walks(run_ctx, to_uint8(np.stack(walks)), pairs, extractor, num_classes,
+                       walk=f"one x_T per pair, guidance {params.guidance} moved from class A's "
+                            "direction to B's (weights 1 - s, s)")
 
 
 def _add_training_costs(result, config, state, stage1, ddpm):

@@ -26,7 +26,13 @@ from ..scoring import dataset_reference, score_images
 from ..suites import REAL_DATA
 from ..training import fit_resumable
 from .base import TaskResult
-from .common import RunContext, adversarial_optimizers, construct, save_history
+from .common import (
+    RunContext,
+    adversarial_optimizers,
+    construct,
+    record_class_walks,
+    save_history,
+)
 
 MODELS = {"gan": GAN, "dcgan": DCGAN}
 
@@ -173,17 +179,10 @@ def _score_class_walks(model, extractor, num_classes, run_ctx):
         return
     images = to_uint8(model.generator.predict(walks.reshape(-1, model.latent_dim),
                                               batch_size=500, verbose=0))
-    predicted = extractor.classes(images).reshape(len(pairs), WALK_STEPS)
-    run_ctx.result.add(
-        "class_transition", evaluation.class_transition(predicted, pairs), walks=len(pairs),
-        steps_per_walk=WALK_STEPS, exemplars_per_end=ARITHMETIC_EXEMPLARS,
-        latents_classified=ARITHMETIC_POOL, extractor=extractor.name, resize=extractor.resize,
-        weights_sha256=extractor.weights_hash[:16])
-    rows = images.reshape(len(pairs), WALK_STEPS, *images.shape[1:])
-    next_class = pairs[:, 1] == (pairs[:, 0] + 1) % num_classes
-    rows = rows[next_class] if next_class.any() else rows[:num_classes]
-    save_mosaic(rows.reshape(-1, *images.shape[1:]),
-                run_ctx.artifact("class_walks", "class_walks.png"), columns=WALK_STEPS)
+    record_class_walks(run_ctx, images.reshape(len(pairs), WALK_STEPS, *images.shape[1:]), pairs,
+                       extractor, num_classes, walk="straight line between class means of "
+                       f"{ARITHMETIC_EXEMPLARS} latents each, {ARITHMETIC_POOL} latents "
+                       "classified")
 
 
 def _score_latent_walk(walk, extractor, result):

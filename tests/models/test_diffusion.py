@@ -128,6 +128,31 @@ def test_classifier_free_guidance_mixes_conditional_and_unconditional_prediction
         _ddpm().generate(2, labels=[0, 1], steps=2)
 
 
+def test_class_weights_compose_the_guidance_directions_of_their_classes():
+    """One-hot weights are the integer labels; a mixture weighs each class's guidance direction
+    (cond_k - uncond) by its weight; a given x_T replaces the seeded draw."""
+    model = _ddpm(num_classes=3)
+    _randomise(model.unet)
+    x_t = np.random.default_rng(0).standard_normal((4, *model.data_shape)).astype(np.float32)
+    labels = np.array([0, 1, 2, 1])
+    for guidance in (1.0, 2.5):
+        np.testing.assert_allclose(model.predict_noise(x_t, 500, np.eye(3)[labels], guidance),
+                                   model.predict_noise(x_t, 500, labels, guidance), atol=1e-5)
+    unconditional = model.predict_noise(x_t, 500)
+    a, b = (model.predict_noise(x_t, 500, np.full(4, k)) for k in (0, 2))
+    weights = np.array([[0.7, 0.0, 0.3]] * 4)
+    np.testing.assert_allclose(model.predict_noise(x_t, 500, weights, 2.0),
+                               unconditional + 2.0 * (0.7 * (a - unconditional)
+                                                      + 0.3 * (b - unconditional)), atol=1e-4)
+    with pytest.raises(ValueError, match="summing to 1"):
+        model.predict_noise(x_t, 500, np.full((4, 3), 0.5))
+    noise = np.random.default_rng(9).standard_normal((2, *model.data_shape), dtype=np.float32)
+    np.testing.assert_allclose(model.generate(2, seed=1, steps=3, labels=[0, 1], noise=noise),
+                               model.generate(2, seed=2, steps=3, labels=[0, 1], noise=noise))
+    np.testing.assert_allclose(model.generate(2, seed=9, steps=3, labels=[0, 1]),
+                               model.generate(2, steps=3, labels=[0, 1], noise=noise), atol=1e-6)
+
+
 @pytest.mark.parametrize(("mean", "sigma"), [(0.0, 1.0), (1.5, 0.3), (-0.7, 2.5)])
 def test_gaussian_kl_matches_numerical_integration(mean, sigma):
     q, p = stats.norm(mean, sigma), stats.norm(0, 1)

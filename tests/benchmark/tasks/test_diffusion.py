@@ -39,6 +39,9 @@ def test_smoke_diffusion_suite_scores_and_draws_ldm_and_ddpm(tmp_path, data_dir)
     assert (0 <= values[("ldm", "cfg=2", "cas")] <= 1
             and 0.5 < values[("ldm", "cfg=2", "cas_real")] <= 1)
     assert ("ldm", "", "cas") not in values and ("ddpm", "", "cas") not in values
+    # ... and latent arithmetic across its labels.
+    assert 0 <= values[("ldm", "cfg=2", "class_transition")] <= 1
+    assert ("ldm", "", "class_transition") not in values
     with sqlite3.connect(out / "results.sqlite") as db:
         cfid = [json.loads(p) for (p,) in db.execute("SELECT provenance FROM metrics "
                                                      "WHERE metric = 'cfid'")]
@@ -52,7 +55,8 @@ def test_smoke_diffusion_suite_scores_and_draws_ldm_and_ddpm(tmp_path, data_dir)
     for name in ("diffusion_ldm_mnist_smoke_samples.png", "diffusion_ldm_mnist_smoke_denoising.png",
                  "diffusion_ldm_mnist_smoke_reconstructions.png",
                  "diffusion_ddpm_mnist_smoke_denoising.png",
-                 "diffusion_ldm_mnist_cfg-2_smoke_samples.png"):
+                 "diffusion_ldm_mnist_cfg-2_smoke_samples.png",
+                 "diffusion_ldm_mnist_cfg-2_smoke_class_walks.png"):
         assert (out / "figures" / name).stat().st_size > 1000
         assert f"figures/{name}" in board
 
