@@ -31,7 +31,7 @@ FALLBACKS = {"cifar10": "cifar10-jpeg"}
 # The generation task's "model" whose samples are training images (the real-data floor of every
 # metric), and its name in the leaderboard.
 REAL_DATA = "real"
-REAL_DATA_LABEL = "real data (train images)"
+REAL_DATA_LABEL = "real data (images outside the reference)"
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,7 @@ def test_real_data_floor_row_has_the_models_sample_counts(tmp_path, data_dir):
                  "smoke", "--out", str(out), "--data-dir", data_dir,
                  "--set", "train.steps=5"]) == 0  # a train override does not apply to it
     board = (out / "leaderboard.md").read_text()
-    assert "| real data (train images) | mnist |" in board
+    assert "| real data (images outside the reference) | mnist |" in board
     assert "200 generated vs 500 real from train (500, seed 0)" in board
     assert ("## Image generation: GANs and diffusion side by side (smoke profile, 200 generated "
             "vs 500 real images)") in board
