@@ -78,7 +78,32 @@ _ADDA_ACCURACY = {"mnist:usps": (75.2, 77.1, 89.4), "usps:mnist": (57.1, 73.0, 9
 # 32 and 48 filters 5x5, FC 100-100), SGD with an annealed rate; iterations and runs not stated.
 _GANIN = "Ganin et al. 2016, Domain-Adversarial Training of Neural Networks, Table 2 (76.66%)"
 
+# Lee & Town 2020 (Mimicry), CIFAR-10 table: DCGAN FID 28.95 with 10,000 generated against 10,000
+# real images, on the original pixels; their DCGAN is the SNGAN paper's CNN (a 4x4x512 projection,
+# 4x4 transposed convolutions 512-256-128-64 and a 3x3 output convolution; a seven-layer
+# discriminator of 64-512 channels), 100k steps of batch 64, Adam 2e-4 (0.5, 0.999).
+_MIMICRY = "Lee & Town 2020, Mimicry: Towards the Reproducibility of GAN Research (CIFAR-10 table)"
+_MIMICRY_PROTOCOL = Protocol(
+    data="cifar10 train (50,000, original pixels)",
+    network="SNGAN CNN (G 512-64 + 3x3 output; D 7 convs 64-512)",
+    training=steps(100000, 64), runs=None,
+    reported="fid: 10000 generated vs 10000 real")
+# Salimans et al. 2016, Sec. 6: annotators told their CIFAR-10 samples from real images 78.7% of
+# the time (MNIST: 52.4%); c2st_acc asks a classifier the same question.
+_HUMAN = "Salimans et al. 2016, Improved Techniques for Training GANs, Sec. 6 (human annotators)"
+_HUMAN_PROTOCOL = Protocol(data="cifar10 train (50,000, original pixels)",
+                           network="Salimans et al.'s feature-matching GAN", training=None,
+                           runs=None, reported="human annotators' accuracy at telling fakes")
+CIFAR_COPIES = ("cifar10", "cifar10-jpeg")
+
 REFERENCES = {
+    **{("generation", "dcgan", copy, "", "fid"): Reference(28.95, None, _MIMICRY,
+                                                           _MIMICRY_PROTOCOL)
+       for copy in CIFAR_COPIES},
+    **{(task, model, copy, "", "c2st_acc"): Reference(0.787, None, _HUMAN, _HUMAN_PROTOCOL)
+       for task, model in (("generation", "gan"), ("generation", "dcgan"), ("diffusion", "ldm"),
+                           ("diffusion", "ddpm"))
+       for copy in CIFAR_COPIES},
     ("ssl", "ssgan", "mnist", "labels=20", "error_pct"): Reference(
         16.77, 4.52, _SALIMANS, _salimans(20)),
     ("ssl", "ssgan", "mnist", "labels=100", "error_pct"): Reference(
@@ -106,9 +131,11 @@ def our_protocol(row):
     except ConfigError:
         return None
     config = next((c for c in configs if c.task == row.task), None)
-    if config is None or config.task not in ("ssl", "adaptation"):
+    if config is None or config.task not in ("ssl", "adaptation", "generation", "diffusion"):
         return None
     train, params = config.train, config.model_params
+    if config.task in ("generation", "diffusion"):
+        return _generation_protocol(config, row)
     if config.task == "ssl":
         units = (params.get("discriminator_units", (1000, 500, 250, 250, 250))
                  if isinstance(params, dict) else params.classifier["hidden_units"])
@@ -124,6 +151,24 @@ def our_protocol(row):
     return Protocol(data=FULL_TRAIN,
                     network=SMALL_CNN + (", from the source CNN" if starts else ""),
                     training=training, runs=row.n_seeds, reported=WHOLE_TEST)
+
+
+def _generation_protocol(config, row):
+    """The Protocol of a generation or diffusion row: its data copy, network, steps, seeds and,
+    per metric, what the number is."""
+    copy = ("original pixels" if row.dataset == "cifar10"
+            else "JPEG re-encoded at about quality 75" if row.dataset == "cifar10-jpeg"
+            else "")
+    counts = config.eval
+    reported = {"fid": f"fid: {counts.inception_samples} generated vs {counts.num_real} real",
+                "c2st_acc": "a classifier's two-sample accuracy on domain-classifier features"
+                }.get(row.metric, row.metric)
+    params = config.model_params
+    network = (f"DCGAN (models/dcgan.py), base_filters {params['base_filters']}"
+               if config.model == "dcgan" else config.model)
+    return Protocol(data=f"{row.dataset} train (50,000, {copy})" if copy else row.dataset,
+                    network=network, training=steps(config.train.steps, config.train.batch_size),
+                    runs=row.n_seeds, reported=reported)
 
 
 def differences(paper, ours):
