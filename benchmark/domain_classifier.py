@@ -7,6 +7,7 @@ dataset is scored by the same network; its weights hash goes into every score.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,7 +21,11 @@ from .cache import cached
 from .config import DOMAIN_CLASSIFIER
 from .data import get_dataset, make_pipeline
 from .data.splits import labelled_split
-from .tasks.common import accuracy, train_classifier
+from .tasks.common import accuracy, compile_classifier, train_classifier
+from .training import fit_resumable
+
+# Steps between two checkpoints of a domain classifier's training (when they divide its steps).
+CHECKPOINT_EVERY = 500
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,30 @@ def recipe_of(dataset_name):
 
 
 def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, seed, name,
-                            recipe=SMALL_CNN):
+                            recipe=SMALL_CNN, workdir=None, log=print):
     """``recipe``'s network trained on uint8 images by the domain classifiers' recipe
-    (``DOMAIN_CLASSIFIER``, ``steps`` steps), images brought to ``image_shape``."""
+    (``DOMAIN_CLASSIFIER``, ``steps`` steps), images brought to ``image_shape``. With a
+    ``workdir`` it trains there by ``fit_resumable``, so that a killed training (CIFAR-10's takes
+    an hour or more) resumes from its last checkpoint."""
     training = replace(DOMAIN_CLASSIFIER, steps=steps,
-                       batch_size=min(DOMAIN_CLASSIFIER.batch_size, len(x_train)))
+                       batch_size=min(DOMAIN_CLASSIFIER.batch_size, len(x_train)),
+                       checkpoint_every=CHECKPOINT_EVERY if steps % CHECKPOINT_EVERY == 0
+                       else steps)
     keras.utils.set_random_seed(seed)
     model = recipe.network(image_shape, num_classes, name=name)
     rate = (keras.optimizers.schedules.CosineDecay(training.classifier_lr, steps)
             if recipe.cosine_decay else None)
-    train_classifier(model, make_pipeline(x_train, y_train, batch_size=training.batch_size,
-                                          seed=seed, size=image_shape[:2],
-                                          channels=image_shape[2], augment=recipe.augment),
-                     training, learning_rate=rate)
+
+    def batches(skip):
+        return make_pipeline(x_train, y_train, batch_size=training.batch_size, seed=seed,
+                             size=image_shape[:2], channels=image_shape[2],
+                             augment=recipe.augment).skip(skip)
+
+    if workdir is None:
+        train_classifier(model, batches(0), training, learning_rate=rate)
+    else:
+        compile_classifier(model, training, learning_rate=rate)
+        fit_resumable(model, [model.optimizer], batches, training, workdir, log=log)
     return model
 
 
@@ -93,9 +109,12 @@ def domain_classifier(dataset_name, data_dir, cache_dir, steps, size=None, chann
         log(f"domain classifier of {dataset_name}: training {chosen.name}, {steps} steps, once "
             f"(cached as {weights.name})")
         started = time.perf_counter()
+        workdir = weights.with_name(f"{weights.name}.training")
         model = train_domain_classifier(x_train, y_train, image_shape, dataset.num_classes, steps,
-                                        seed=0, name=f"{dataset.name}_classifier", recipe=chosen)
+                                        seed=0, name=f"{dataset.name}_classifier", recipe=chosen,
+                                        workdir=workdir, log=log)
         model.save_weights(weights)
+        shutil.rmtree(workdir, ignore_errors=True)
         log(f"domain classifier of {dataset_name}: trained in "
             f"{time.perf_counter() - started:.0f} s")
         return model

@@ -94,13 +94,19 @@ def adversarial_optimizers(training):
             keras.optimizers.Adam(training.generator_lr, beta_1=training.beta_1))
 
 
-def train_classifier(model, batches, training, learning_rate=None):
-    """Fit a classifier ``model`` (logits) on ``(x, y)`` ``batches`` for ``training.steps`` steps
-    with Adam at ``training.classifier_lr`` (or the schedule ``learning_rate``). Returns the
-    seconds training took."""
+def compile_classifier(model, training, learning_rate=None):
+    """Compile a classifier ``model`` (logits) for cross-entropy with Adam at
+    ``training.classifier_lr`` (or the schedule ``learning_rate``), its optimizer built."""
     rate = training.classifier_lr if learning_rate is None else learning_rate
     model.compile(keras.optimizers.Adam(rate, beta_1=training.beta_1),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.optimizer.build(model.trainable_variables)
+
+
+def train_classifier(model, batches, training, learning_rate=None):
+    """Fit a classifier ``model`` on ``(x, y)`` ``batches`` for ``training.steps`` steps
+    (``compile_classifier``). Returns the seconds training took."""
+    compile_classifier(model, training, learning_rate)
     started = time.perf_counter()
     model.fit(batches, steps_per_epoch=training.steps, epochs=1, verbose=0, shuffle=False)
     return time.perf_counter() - started

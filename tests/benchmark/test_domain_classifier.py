@@ -1,9 +1,13 @@
 """The classifiers the suite trains itself: the shared recipe and the classification accuracy
 score."""
 
+import json
+
 import keras
 import numpy as np
+import pytest
 
+from genbench.benchmark import domain_classifier
 from genbench.benchmark.data import get_dataset
 from genbench.benchmark.domain_classifier import (
     COLOUR_CNN,
@@ -60,3 +64,41 @@ def test_cifar_gets_the_colour_recipe_and_mnist_keeps_the_small_cnn(tmp_path, da
     assert 0 <= extractor.test_accuracy <= 1
     assert any(isinstance(layer, keras.layers.GlobalAveragePooling2D)
                for layer in extractor.classifier.layers)
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_a_killed_classifier_training_resumes_to_the_weights_of_an_unbroken_one(tmp_path, data_dir,
+                                                                               monkeypatch):
+    """Trained in a work folder, the classifier checkpoints; killed after its first checkpoint
+    and run again, it ends with the weights of a training never interrupted (which are those of
+    the plain, folder-less training too)."""
+    x, y = get_dataset("usps").load("train", data_dir)
+    x, y = x[:512], y[:512]
+    monkeypatch.setattr(domain_classifier, "CHECKPOINT_EVERY", 10)
+    args = (x, y, (16, 16, 1), 10, 20, 0, "usps_classifier")
+
+    def train(**kwargs):
+        return domain_classifier.train_domain_classifier(*args, recipe=COLOUR_CNN, **kwargs)
+
+    unbroken = train(workdir=tmp_path / "unbroken").get_weights()
+    resumable = domain_classifier.fit_resumable
+
+    def killed_after_first_checkpoint(*fit_args, **fit_kwargs):
+        def report(step, total, logs):
+            raise _Killed
+        return resumable(*fit_args[:5], report, **fit_kwargs)
+
+    monkeypatch.setattr(domain_classifier, "fit_resumable", killed_after_first_checkpoint)
+    with pytest.raises(_Killed):
+        train(workdir=tmp_path / "killed")
+    assert json.loads(np.load(tmp_path / "killed" / "checkpoint.npz")["state"].item())["step"] == 10
+    monkeypatch.setattr(domain_classifier, "fit_resumable", resumable)
+    resumed = train(workdir=tmp_path / "killed").get_weights()
+    for a, b in zip(unbroken, resumed, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    plain = train().get_weights()
+    for a, b in zip(unbroken, plain, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
