@@ -8,6 +8,7 @@ a time (a lock file beside it): parallel workers that need it wait, then load it
 from __future__ import annotations
 
 import fcntl
+import shutil
 
 import numpy as np
 
@@ -43,3 +44,25 @@ def cached_array(path, compute, log):
         return array
 
     return cached([path], lambda: np.load(path), build, log)
+
+
+def cached_array_in_parts(path, compute, items, part_size, log):
+    """``cached_array`` of ``compute(items)`` (an array with a row per item), computed
+    ``part_size`` items at a time, each part stored in ``<path>.parts/`` as it is done: a killed
+    computation (the FID Inception network on 50,000 images takes hours here) resumes at its
+    first missing part. The parts go once the whole array is stored."""
+    parts = path.with_name(f"{path.name}.parts")
+
+    def compute_in_parts():
+        arrays = []
+        for start in range(0, len(items), part_size):
+            part = parts / f"{start:09d}.npy"
+            arrays.append(cached_array(part, lambda start=start: compute(
+                items[start:start + part_size]), log))
+            log(f"{path.name}: {min(start + part_size, len(items))} of {len(items)} done "
+                f"(kept in {parts.name}; an interrupted run resumes here)")
+        return np.concatenate(arrays)
+
+    array = cached_array(path, compute_in_parts, log)
+    shutil.rmtree(parts, ignore_errors=True)
+    return array

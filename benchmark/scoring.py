@@ -24,7 +24,7 @@ from .. import evaluation
 from ..evaluation import fid
 from ..evaluation.extractors import ExtractorUnavailable
 from ..evaluation.imagenet_inception import load_imagenet_inception
-from .cache import cached_array
+from .cache import cached_array, cached_array_in_parts
 from .data import get_dataset
 from .domain_classifier import domain_extractor
 from .errors import BenchmarkError
@@ -34,6 +34,8 @@ MIN_SAMPLES = 10
 SPLITS = ("train", "val", "validation", "test")
 # The order of a train split's images as a reference: its first N are the subset of N scored.
 REFERENCE_SEED = 0
+# Reference images per cached part of the FID Inception features (~10-30 min of work here).
+REFERENCE_PART = 5000
 # Seconds between two progress lines of a slow feature extraction (the FID Inception network).
 PROGRESS_EVERY = 30.0
 
@@ -136,14 +138,21 @@ def _progress(ctx, what):
     return progress
 
 
-def _reference_features(extractor, images, reference, split, ctx, features=None):
+def _reference_features(extractor, images, reference, split, ctx, features=None, in_parts=False):
     """``extractor``'s features of real ``images`` (computed by ``features``, default
     ``extractor.features``), cached (``evaluation.fid.reference_features``) when they are a
-    registered dataset's; ``split`` names them in the cache."""
+    registered dataset's, ``in_parts`` of ``REFERENCE_PART`` images for a slow network; ``split``
+    names them in the cache."""
     if reference.dataset is None:
         return (features or extractor.features)(images)
+    if in_parts:  # a slow network: cached a part at a time, so that a killed run resumes
+        def cache(path, _):
+            return cached_array_in_parts(path, features or extractor.features, images,
+                                         REFERENCE_PART, ctx.log)
+    else:
+        cache = partial(cached_array, log=ctx.log)
     return fid.reference_features(extractor, images, ctx.cache_dir, reference.dataset.name, split,
-                                  partial(cached_array, log=ctx.log), features)
+                                  cache, features)
 
 
 def _cache_split(reference):
@@ -217,7 +226,8 @@ def _score_inception(fake, real, reference, seed, ctx, result, knn):
         ctx.log(f"fid/fid_inf/kid skipped: {exc}")
         return
     real_f = _reference_features(inception, real, reference, _cache_split(reference), ctx, partial(
-        inception.features, progress=_progress(ctx, f"FID Inception features of {reference.name}")))
+        inception.features, progress=_progress(ctx, f"FID Inception features of {reference.name}")),
+        in_parts=True)
     fake_f = inception.features(fake, progress=_progress(ctx, "FID Inception features of samples"))
     provenance = _provenance(inception, len(fake), reference, len(real))
     for name, value in fid.scores(real_f, fake_f, seed).items():

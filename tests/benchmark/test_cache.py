@@ -2,8 +2,9 @@ import multiprocessing
 import time
 
 import numpy as np
+import pytest
 
-from genbench.benchmark.cache import cached
+from genbench.benchmark.cache import cached, cached_array_in_parts
 
 
 def _builder(path, value, calls):
@@ -61,3 +62,39 @@ def test_parallel_processes_build_an_entry_once(tmp_path):
     for worker in workers:
         worker.join(60)
     assert sorted([ends.get(timeout=5), ends.get(timeout=5)]) == ["built", "loaded"]
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_an_array_in_parts_resumes_at_its_first_missing_part_and_ends_whole(tmp_path):
+    """Killed during its third part, the computation keeps the two parts done; run again it
+    computes only the rest, stores the array a single computation gives, and drops the parts."""
+    items = np.arange(25, dtype=np.float64)
+    path = tmp_path / "features.npy"
+    calls = []
+
+    def compute(chunk):
+        calls.append((int(chunk[0]), len(chunk)))
+        if len(calls) == 3 and kill:
+            raise _Killed
+        return np.stack([chunk, chunk ** 2], axis=1)
+
+    kill, lines = True, []
+    with pytest.raises(_Killed):
+        cached_array_in_parts(path, compute, items, 10, lines.append)
+    assert sorted(p.name for p in (tmp_path / "features.npy.parts").glob("*.npy")) == [
+        "000000000.npy", "000000010.npy"] and not path.exists()
+    kill, calls = False, []
+    array = cached_array_in_parts(path, compute, items, 10, lines.append)
+    assert calls == [(20, 5)]  # only the missing part
+    np.testing.assert_array_equal(array, np.stack([items, items ** 2], axis=1))
+    np.testing.assert_array_equal(np.load(path), array)
+    assert not (tmp_path / "features.npy.parts").exists()
+    assert lines[-1] == ("features.npy: 25 of 25 done (kept in features.npy.parts; an "
+                         "interrupted run resumes here)")
+    calls = []
+    np.testing.assert_array_equal(cached_array_in_parts(path, compute, items, 10, lines.append),
+                                  array)
+    assert calls == []  # the whole array from the cache
