@@ -224,3 +224,62 @@ class WeightNormDense(layers.Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": keras.activations.serialize(self.activation),
                 "train_scale": self.train_scale, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="models")
+class WeightNormConv2D(layers.Layer):
+    """2-D convolution with weight normalisation (Salimans & Kingma 2016), the convolutional
+    counterpart of ``WeightNormDense``: each output channel's kernel has unit norm times a
+    trained scale g. ``initialize_from(x)`` gives the pre-activations on ``x`` zero mean and
+    standard deviation ``scale`` per channel, over the batch and every position."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="same", activation=None,
+                 scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.padding = padding
+        self.activation = keras.activations.get(activation)
+        self.scale = scale
+
+    def build(self, input_shape):
+        shape = (self.kernel_size, self.kernel_size, input_shape[-1], self.filters)
+        self.direction = self.add_weight(shape=shape,
+                                         initializer=keras.initializers.RandomNormal(stddev=0.05),
+                                         name="direction")
+        self.gain = self.add_weight(shape=(self.filters,),
+                                    initializer=keras.initializers.Constant(self.scale),
+                                    name="gain")
+        self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
+
+    def unit_kernel(self):
+        squared_norm = ops.sum(ops.square(self.direction), axis=(0, 1, 2), keepdims=True)
+        return self.direction * ops.rsqrt(squared_norm + 1e-12)
+
+    def _convolve(self, x):
+        return ops.conv(x, self.unit_kernel(), strides=self.strides, padding=self.padding)
+
+    def initialize_from(self, x):
+        mean, variance = ops.moments(self._convolve(x), axes=(0, 1, 2))
+        gain = self.scale * ops.rsqrt(variance + 1e-8)
+        self.gain.assign(gain)
+        self.bias.assign(-mean * gain)
+
+    def call(self, x):
+        return self.activation(self._convolve(x) * self.gain + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        def side(size):
+            if size is None:
+                return None
+            if self.padding == "same":
+                return -(-size // self.strides)
+            return (size - self.kernel_size) // self.strides + 1
+        return (input_shape[0], side(input_shape[1]), side(input_shape[2]), self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "activation": keras.activations.serialize(self.activation),
+                "scale": self.scale}

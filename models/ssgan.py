@@ -12,41 +12,87 @@ import tensorflow as tf  # train_step uses GradientTape; forward code stays kera
 from keras import layers, ops
 
 from .base import TwoPlayerModel, tracker_logs, training_loss
-from .layers import MinibatchDiscrimination, WeightNormDense
+from .layers import MinibatchDiscrimination, WeightNormConv2D, WeightNormDense
 from .losses import feature_matching_loss, ssgan_supervised_loss, ssgan_unsupervised_loss
 
 FAKE_CLASSES = ("implicit", "explicit")
+ARCHITECTURES = ("mlp", "cnn")  # Salimans et al.'s MNIST and CIFAR-10 networks
 
 
 def build_ssgan_discriminator(data_shape, num_outputs, hidden_units=(1000, 500, 250, 250, 250),
                               input_noise=0.6, hidden_noise=0.5, minibatch_kernels=0,
-                              minibatch_kernel_dim=5, name="discriminator"):
-    """Salimans et al.'s MNIST discriminator: an MLP with Gaussian noise on its input and after
-    every hidden layer, ``num_outputs`` linear logits (no softmax: the losses take logits).
+                              minibatch_kernel_dim=5, architecture="mlp", cnn_width=1.0,
+                              name="discriminator"):
+    """Salimans et al.'s discriminator, ``num_outputs`` linear logits (no softmax: the losses take
+    logits), its last hidden layer named "features" (feature matching compares its batch means).
 
-    The last hidden layer is named "features" (feature matching compares its batch means);
-    ``minibatch_kernels > 0`` inserts minibatch discrimination between it and the logits. Noise
-    standard deviations are on the [-1, 1] image scale (input 0.6 = the paper's 0.3 on [0, 1]).
-    Every dense layer is weight-normalised; the hidden ones keep their data-initialised scale.
+    ``architecture="mlp"``, their MNIST network: an MLP with Gaussian noise on its input and after
+    every hidden layer (standard deviations on the [-1, 1] image scale: input 0.6 = the paper's
+    0.3 on [0, 1]); every dense layer weight-normalised, the hidden ones keeping their
+    data-initialised scale. ``"cnn"``, their CIFAR-10 network (``_cnn_features``), whose widths
+    ``cnn_width`` scales; ``hidden_units`` and the noise settings are the MLP's only.
+    ``minibatch_kernels > 0`` inserts minibatch discrimination between the features and the
+    logits.
     """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
     x = keras.Input(data_shape, name="x")
-    h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
-    for i, units in enumerate(hidden_units):
-        h = WeightNormDense(units, activation="relu", train_scale=False,
-                            name="features" if i == len(hidden_units) - 1 else None)(h)
-        if i < len(hidden_units) - 1:
-            h = layers.GaussianNoise(hidden_noise)(h)
+    if architecture == "cnn":
+        h = _cnn_features(x, cnn_width)
+    else:
+        h = layers.GaussianNoise(input_noise)(layers.Flatten()(x))
+        for i, units in enumerate(hidden_units):
+            h = WeightNormDense(units, activation="relu", train_scale=False,
+                                name="features" if i == len(hidden_units) - 1 else None)(h)
+            if i < len(hidden_units) - 1:
+                h = layers.GaussianNoise(hidden_noise)(h)
     if minibatch_kernels:
         h = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim)(h)
-    h = layers.GaussianNoise(hidden_noise)(h)
+    if architecture == "mlp":
+        h = layers.GaussianNoise(hidden_noise)(h)
     logits = WeightNormDense(num_outputs, name="logits", dtype="float32")(h)
     return keras.Model(x, logits, name=name)
 
 
-def build_ssgan_generator(latent_dim, data_shape, hidden_units=(500, 500)):
-    """Salimans et al.'s MNIST generator: softplus layers with batch norm, tanh output in
-    [-1, 1]."""
+def _cnn_features(x, width):
+    """Salimans et al.'s CIFAR-10 discriminator body (their released
+    train_cifar_feature_matching.py): dropout 0.2 on the input; two blocks of three
+    weight-normalised 3x3 convolutions (96 then 192 channels times ``width``, the third of each
+    with stride 2) with leaky ReLU (0.2), each followed by dropout 0.5; a 3x3 valid convolution,
+    two 1x1 ("network in network") layers and global average pooling, the "features"."""
+    narrow, wide = max(1, round(96 * width)), max(1, round(192 * width))
+    h = layers.Dropout(0.2)(x)
+    for filters in (narrow, wide):
+        for strides in (1, 1, 2):
+            h = WeightNormConv2D(filters, 3, strides=strides, activation="leaky_relu")(h)
+        h = layers.Dropout(0.5)(h)
+    h = WeightNormConv2D(wide, 3, padding="valid", activation="leaky_relu")(h)
+    for _ in range(2):
+        h = WeightNormConv2D(wide, 1, activation="leaky_relu")(h)
+    return layers.GlobalAveragePooling2D(name="features")(h)
+
+
+def build_ssgan_generator(latent_dim, data_shape, hidden_units=(500, 500), architecture="mlp",
+                          cnn_width=1.0):
+    """Salimans et al.'s generator, tanh output in [-1, 1]. ``"mlp"`` (MNIST): softplus layers
+    of ``hidden_units`` with batch norm. ``"cnn"`` (CIFAR-10): z projected to 4x4x512, then 5x5
+    stride-2 transposed convolutions to 256 and 128 channels (times ``cnn_width``; batch norm,
+    ReLU) and to the image (theirs weight-normalised)."""
     z = keras.Input((latent_dim,), name="z")
+    if architecture == "cnn":
+        height, width, channels = data_shape
+        if height % 8 or width % 8:
+            raise ValueError(f"the CNN generator needs sides divisible by 8, got {height}x{width}")
+        filters = [max(1, round(f * cnn_width)) for f in (512, 256, 128)]
+        h = layers.Dense(height // 8 * (width // 8) * filters[0], use_bias=False)(z)
+        h = layers.Reshape((height // 8, width // 8, filters[0]))(h)
+        h = layers.ReLU()(layers.BatchNormalization()(h))
+        for count in filters[1:]:
+            h = layers.Conv2DTranspose(count, 5, strides=2, padding="same", use_bias=False)(h)
+            h = layers.ReLU()(layers.BatchNormalization()(h))
+        x = layers.Conv2DTranspose(channels, 5, strides=2, padding="same", activation="tanh",
+                                   dtype="float32")(h)
+        return keras.Model(z, x, name="generator")
     h = z
     for units in hidden_units:
         h = layers.Dense(units, use_bias=False)(h)
@@ -66,7 +112,7 @@ def initialize_weight_norm(network, x):
     layers on (training mode) as in their code, so that the noise keeps its weight relative to
     the signal that the training-mode network sees."""
     for layer in network.layers:
-        if isinstance(layer, WeightNormDense):
+        if isinstance(layer, (WeightNormDense, WeightNormConv2D)):
             layer.initialize_from(keras.Model(network.input, layer.input)(x, training=True))
 
 
@@ -87,7 +133,8 @@ class SSGAN(TwoPlayerModel):
                  fake_class="implicit", discriminator_units=(1000, 500, 250, 250, 250),
                  generator_units=(500, 500), input_noise=0.6, hidden_noise=0.5,
                  minibatch_kernels=0, minibatch_kernel_dim=5, unsupervised_weight=0.5,
-                 average_decay=0.999, generator_steps=1, seed=0, **kwargs):
+                 average_decay=0.999, generator_steps=1, architecture="mlp", cnn_width=1.0,
+                 seed=0, **kwargs):
         super().__init__(**kwargs)
         if fake_class not in FAKE_CLASSES:
             raise ValueError(f"fake_class must be one of {FAKE_CLASSES}, got {fake_class!r}")
@@ -106,17 +153,21 @@ class SSGAN(TwoPlayerModel):
             raise ValueError(f"average_decay must be in [0, 1), got {average_decay}")
         self.average_decay = average_decay
         self.generator_steps = generator_steps
+        self.architecture = architecture
+        self.cnn_width = cnn_width
         self.seed = seed
         num_outputs = num_classes + (fake_class == "explicit")
-        self.discriminator = build_ssgan_discriminator(
-            self.data_shape, num_outputs, self.discriminator_units, input_noise, hidden_noise,
-            minibatch_kernels, minibatch_kernel_dim)
-        self.generator = build_ssgan_generator(latent_dim, self.data_shape, self.generator_units)
+        network = {"hidden_units": self.discriminator_units, "input_noise": input_noise,
+                   "hidden_noise": hidden_noise, "minibatch_kernels": minibatch_kernels,
+                   "minibatch_kernel_dim": minibatch_kernel_dim, "architecture": architecture,
+                   "cnn_width": cnn_width}
+        self.discriminator = build_ssgan_discriminator(self.data_shape, num_outputs, **network)
+        self.generator = build_ssgan_generator(latent_dim, self.data_shape, self.generator_units,
+                                               architecture, cnn_width)
         # Salimans et al. test an exponential moving average of the discriminator's weights: the
         # adversarial game keeps the current weights moving, their average classifies better.
         self.averaged_discriminator = build_ssgan_discriminator(
-            self.data_shape, num_outputs, self.discriminator_units, input_noise, hidden_noise,
-            minibatch_kernels, minibatch_kernel_dim, name="averaged_discriminator")
+            self.data_shape, num_outputs, **network, name="averaged_discriminator")
         self.averaged_discriminator.set_weights(self.discriminator.get_weights())
         # The same layers with the features exposed too: one forward pass gives both.
         self.critic = keras.Model(self.discriminator.input,
@@ -215,4 +266,4 @@ class SSGAN(TwoPlayerModel):
                 "minibatch_kernel_dim": self.minibatch_kernel_dim,
                 "unsupervised_weight": self.unsupervised_weight,
                 "average_decay": self.average_decay, "generator_steps": self.generator_steps,
-                "seed": self.seed}
+                "architecture": self.architecture, "cnn_width": self.cnn_width, "seed": self.seed}

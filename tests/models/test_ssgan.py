@@ -7,14 +7,18 @@ import pytest
 import tensorflow as tf
 
 from genbench.models import SSGAN
-from genbench.models.layers import MinibatchDiscrimination, WeightNormDense
+from genbench.models.layers import MinibatchDiscrimination, WeightNormConv2D, WeightNormDense
 from genbench.models.losses import (
     feature_matching_loss,
     log_real_odds,
     ssgan_supervised_loss,
     ssgan_unsupervised_loss,
 )
-from genbench.models.ssgan import build_ssgan_discriminator, initialize_weight_norm
+from genbench.models.ssgan import (
+    build_ssgan_discriminator,
+    build_ssgan_generator,
+    initialize_weight_norm,
+)
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.normal(size=(6, 4)).astype("float32") * 3
@@ -186,3 +190,63 @@ def test_discriminating_batches_together_equals_one_pass_per_batch(minibatch_ker
         expected_logits, expected_features = model.critic(x)
         np.testing.assert_allclose(logits, expected_logits, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(features, expected_features, rtol=1e-5, atol=1e-6)
+
+
+def test_weight_norm_conv_has_unit_norm_kernels_data_dependent_init_and_conv_shapes():
+    x = RNG.normal(size=(64, 8, 8, 3)).astype("float32") * 3 + 1
+    layer = WeightNormConv2D(5, 3, scale=0.5)
+    layer.build(x.shape)
+    kernel = keras.ops.convert_to_numpy(layer.unit_kernel())
+    np.testing.assert_allclose(np.sqrt((kernel ** 2).sum(axis=(0, 1, 2))), 1, rtol=1e-5)
+    layer.initialize_from(x)
+    out = keras.ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(0, 1, 2)), 0.5, rtol=1e-3)
+    # The same output as a plain convolution with the normalised kernel, scale and bias.
+    plain = keras.ops.conv(x, kernel, padding="same") * layer.gain + layer.bias
+    np.testing.assert_allclose(out, keras.ops.convert_to_numpy(plain), rtol=1e-4, atol=1e-4)
+    odd = RNG.normal(size=(2, 9, 9, 3)).astype("float32")
+    for strides, padding in ((1, "same"), (2, "same"), (1, "valid"), (2, "valid")):
+        wn = WeightNormConv2D(4, 3, strides=strides, padding=padding)
+        expected = keras.layers.Conv2D(4, 3, strides=strides, padding=padding)(odd).shape
+        assert wn(odd).shape == expected
+        assert wn.compute_output_shape((None, 9, 9, 3)) == (None, *expected[1:])
+
+
+def test_cnn_networks_are_salimans_et_al_cifar10_layouts():
+    d = build_ssgan_discriminator((32, 32, 3), 10, architecture="cnn")
+    convs = [layer for layer in d.layers if isinstance(layer, WeightNormConv2D)]
+    assert [c.filters for c in convs] == [96, 96, 96, 192, 192, 192, 192, 192, 192]
+    assert [c.strides for c in convs] == [1, 1, 2, 1, 1, 2, 1, 1, 1]
+    assert [c.kernel_size for c in convs] == [3] * 7 + [1, 1]
+    assert d.get_layer("features").output.shape[-1] == 192 and d.output.shape[-1] == 10
+    g = build_ssgan_generator(100, (32, 32, 3), architecture="cnn", cnn_width=0.25)
+    assert g.output.shape[1:] == (32, 32, 3)
+    assert [layer.filters for layer in g.layers
+            if isinstance(layer, keras.layers.Conv2DTranspose)] == [64, 32, 3]
+    half = build_ssgan_discriminator((32, 32, 3), 10, architecture="cnn", cnn_width=0.5)
+    assert half.get_layer("features").output.shape[-1] == 96
+    with pytest.raises(ValueError, match="architecture"):
+        build_ssgan_discriminator((32, 32, 3), 10, architecture="resnet")
+
+
+def test_cnn_ssgan_trains_on_colour_images_initialises_and_round_trips():
+    keras.utils.set_random_seed(0)
+    x = RNG.uniform(-1, 1, (40, 16, 16, 3)).astype("float32")
+    y = RNG.integers(0, 3, 40)
+    model = SSGAN(data_shape=(16, 16, 3), num_classes=3, latent_dim=8, architecture="cnn",
+                  cnn_width=0.1, seed=0)
+    model.initialize_from(x)
+    first = next(layer for layer in model.discriminator.layers
+                 if isinstance(layer, WeightNormConv2D))
+    assert not np.allclose(keras.ops.convert_to_numpy(first.gain), 1.0)  # data-initialised
+    model.compile(d_optimizer=keras.optimizers.Adam(3e-4, beta_1=0.5),
+                  g_optimizer=keras.optimizers.Adam(3e-4, beta_1=0.5))
+    data = tf.data.Dataset.zip((tf.data.Dataset.from_tensor_slices((x[:8], y[:8])).repeat()
+                                .batch(8), tf.data.Dataset.from_tensor_slices(x).repeat()
+                                .batch(8)))
+    history = model.fit(data, steps_per_epoch=3, epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in history.values())
+    assert model.classify(x).shape == (40, 3) and model.generate(2).shape == (2, 16, 16, 3)
+    clone = SSGAN.from_config(model.get_config())
+    assert (clone.architecture, clone.cnn_width) == ("cnn", 0.1)
