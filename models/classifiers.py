@@ -14,17 +14,8 @@ def build_small_cnn(input_shape, num_classes, feature_dim=128, dropout=0.3, bn_m
     are needed. Batch-norm momentum 0.9 (not Keras' 0.99) lets the moving statistics
     settle within the few hundred steps these classifiers train.
     """
-    x = keras.Input(input_shape, name="image")
-    h = x
-    for filters in (32, 64):
-        h = layers.Conv2D(filters, 3, padding="same", use_bias=False)(h)
-        h = layers.ReLU()(layers.BatchNormalization(momentum=bn_momentum)(h))
-        h = layers.MaxPooling2D()(h)
-    h = layers.Flatten()(h)
-    features = layers.Dense(feature_dim, activation="relu", name="features")(h)
-    logits = layers.Dense(num_classes, name="logits", dtype="float32")(
-        layers.Dropout(dropout)(features))
-    return keras.Model(x, logits, name=name)
+    return _conv_classifier(input_shape, num_classes, (32, 64), 1, layers.Flatten(), feature_dim,
+                            dropout, bn_momentum, name)
 
 
 def build_colour_cnn(input_shape, num_classes, widths=(32, 64, 128), feature_dim=128, dropout=0.3,
@@ -36,15 +27,22 @@ def build_colour_cnn(input_shape, num_classes, widths=(32, 64, 128), feature_dim
     parameters, small enough to train on a CPU, deep enough for the 85%+ test accuracy on CIFAR-10
     that makes its features a domain metric (the two-block small CNN stays near 70%).
     """
+    return _conv_classifier(input_shape, num_classes, widths, 2, layers.GlobalAveragePooling2D(),
+                            feature_dim, dropout, bn_momentum, name)
+
+
+def _conv_classifier(input_shape, num_classes, widths, convs_per_width, pooling, feature_dim,
+                     dropout, bn_momentum, name):
+    """Per width, ``convs_per_width`` 3x3 conv + batch norm + ReLU and a max-pool; ``pooling``
+    (a layer) to a vector; the "features" layer and the linear "logits"."""
     x = keras.Input(input_shape, name="image")
     h = x
     for filters in widths:
-        for _ in range(2):
+        for _ in range(convs_per_width):
             h = layers.Conv2D(filters, 3, padding="same", use_bias=False)(h)
             h = layers.ReLU()(layers.BatchNormalization(momentum=bn_momentum)(h))
         h = layers.MaxPooling2D()(h)
-    h = layers.GlobalAveragePooling2D()(h)
-    features = layers.Dense(feature_dim, activation="relu", name="features")(h)
+    features = layers.Dense(feature_dim, activation="relu", name="features")(pooling(h))
     logits = layers.Dense(num_classes, name="logits", dtype="float32")(
         layers.Dropout(dropout)(features))
     return keras.Model(x, logits, name=name)
