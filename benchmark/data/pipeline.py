@@ -35,19 +35,7 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch
     import tensorflow as tf
 
     images = np.asarray(images)
-    points = images.ndim == 2 and images.shape[1] == 2 and images.dtype == np.float32
-    if not points and (images.ndim != 4 or images.dtype != np.uint8):
-        raise ValueError(f"make_pipeline takes uint8 images (N, H, W, C) or float32 points (N, 2), "
-                         f"got {images.dtype} {images.shape}")
-    if points and (size is not None or channels is not None or augment):
-        raise ValueError("size, channels and augment apply to images, not to 2-D points")
-    if channels not in (None, 1, 3) or (channels is not None and images.shape[-1] not in (1, 3)):
-        raise ValueError(f"channels converts between 1 and 3 channels; "
-                         f"asked {channels} from {images.shape[-1]}")
-    if labels is not None and len(labels) != len(images):
-        raise ValueError(f"{len(labels)} labels for {len(images)} samples")
-    if len(images) == 0 or (drop_remainder and len(images) < batch_size):
-        raise ValueError(f"{len(images)} samples do not fill one batch of {batch_size}")
+    points = _check(images, labels, batch_size, drop_remainder, size, channels, augment)
     height, width = (size, size) if isinstance(size, int) else (size or (None, None))
 
     data = tf.constant(images)
@@ -80,6 +68,24 @@ def make_pipeline(images: np.ndarray, labels: np.ndarray | None = None, *, batch
     options = tf.data.Options()
     options.autotune.enabled = False
     return batches.prefetch(PREFETCH).with_options(options)
+
+
+def _check(images, labels, batch_size, drop_remainder, size, channels, augment):
+    """make_pipeline's arguments, refused with the reason; whether ``images`` are 2-D points."""
+    points = images.ndim == 2 and images.shape[1] == 2 and images.dtype == np.float32
+    if not points and (images.ndim != 4 or images.dtype != np.uint8):
+        raise ValueError(f"make_pipeline takes uint8 images (N, H, W, C) or float32 points (N, 2), "
+                         f"got {images.dtype} {images.shape}")
+    if points and (size is not None or channels is not None or augment):
+        raise ValueError("size, channels and augment apply to images, not to 2-D points")
+    if channels not in (None, 1, 3) or (channels is not None and images.shape[-1] not in (1, 3)):
+        raise ValueError(f"channels converts between 1 and 3 channels; "
+                         f"asked {channels} from {images.shape[-1]}")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"{len(labels)} labels for {len(images)} samples")
+    if len(images) == 0 or (drop_remainder and len(images) < batch_size):
+        raise ValueError(f"{len(images)} samples do not fill one batch of {batch_size}")
+    return points
 
 
 def _augmented(batch, seed, position):
