@@ -46,8 +46,13 @@ def test_suite_has_every_method_for_every_label_count():
     assert {(c.model, c.setting) for c in one_count} == {(model, "labels=100")
                                                          for model in ssl.METHODS}
     for spec in specs:
-        assert set(BUDGETS[spec.budget]) >= ({"paper"} if spec.dataset == "cifar10-jpeg" else
+        assert set(BUDGETS[spec.budget]) >= ({"paper"} if spec.dataset == "cifar10" else
                                              {"smoke", "standard", "paper"})
+    # ... with Salimans et al.'s CIFAR-10 CNN as every neural method's network.
+    for config in build_configs("ssl", "paper", dataset="cifar10-jpeg"):
+        params = config.model_params
+        network = params if isinstance(params, dict) else getattr(params, "classifier", None)
+        assert config.model == "gmm" or network == {"architecture": "cnn"}, config.model
 
 
 @pytest.mark.parametrize("model", ssl.METHODS)
