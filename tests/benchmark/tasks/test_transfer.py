@@ -78,8 +78,8 @@ def test_dcgan_features_train_only_a_linear_head_on_the_discriminators_last_conv
     discriminator = build_dcgan_discriminator(SHAPE, base_filters=4)
     before = [w.copy() for w in discriminator.get_weights()]
     model = transfer.target_network("dcgan_features", discriminator, SHAPE, 3, TRAIN)
-    # 8 px -> two stride-2 convs, 2*4 filters
-    assert model.get_layer("logits").kernel.shape == (2 * 2 * 8, 3)
+    # 8 px -> one stride-2 conv to the DCGAN's 4x4 bottom, 4 filters
+    assert model.get_layer("logits").kernel.shape == (4 * 4 * 4, 3)
     rng = np.random.default_rng(0)
     model.fit(rng.normal(size=(32, *SHAPE)).astype("float32"), rng.integers(0, 3, 32), epochs=2,
               verbose=0)
