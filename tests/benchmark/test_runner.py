@@ -15,7 +15,6 @@ import pytest
 
 import genbench.benchmark.tasks.generation as generation
 from genbench.benchmark.cli import main
-from genbench.benchmark.data import get_dataset
 from genbench.benchmark.tasks.base import RunSkipped
 from genbench.benchmark.training import Diverged
 
@@ -34,13 +33,14 @@ def _metric_count(out):
         return db.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
 
 
-def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, capsys):
+def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, capsys,
+                                                            cifar_copy):
     out = tmp_path / "reports"
     args = ["run", "--suite", "gan", "--profile", "smoke", "--out", str(out),
             "--data-dir", data_dir]
     assert main(args) == 0
     runs = _runs(out)
-    cifar = "cifar10-jpeg" if get_dataset("cifar10").locate(data_dir) is None else "cifar10"
+    cifar = cifar_copy
     assert {(m, d) for m, d, *_ in runs} == {("gan", "ring8"), ("gan", "grid25"), ("gan", "mnist"),
                                             ("gan", "fashion_mnist"), ("dcgan", "mnist"),
                                             ("dcgan", "fashion_mnist"), ("real", "mnist"),
