@@ -75,6 +75,9 @@ class TrainConfig(Section):
         super().__post_init__()
         require_positive("train", steps=self.steps, batch_size=self.batch_size,
                          checkpoint_every=self.checkpoint_every)
+        if self.steps % min(self.checkpoint_every, self.steps):  # fit_resumable's chunks
+            raise ConfigError(f"train.steps ({self.steps}) must be a multiple of "
+                              f"train.checkpoint_every ({self.checkpoint_every})")
 
 
 def _check_beta_1(beta_1):

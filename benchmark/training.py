@@ -228,10 +228,7 @@ def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None, 
     workdir = Path(workdir)
     variables = _trackable_variables(model, optimizers)
     state, selection = _start(workdir, variables, model, validation, log)
-    chunk = min(train.checkpoint_every, train.steps)
-    if train.steps % chunk:
-        raise ValueError(f"train.steps ({train.steps}) must be a multiple of "
-                         f"train.checkpoint_every ({chunk})")
+    chunk = min(train.checkpoint_every, train.steps)  # a divisor of the steps (TrainConfig)
     done_chunks, total_chunks = state["step"] // chunk, train.steps // chunk
     if done_chunks < total_chunks and not (selection and selection.record["stopped"]):
         guard = _StopOnNonFinite(state["step"])

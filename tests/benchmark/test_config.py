@@ -46,6 +46,7 @@ def test_overrides_by_section():
 
 @pytest.mark.parametrize("override, message", [
     ("train.steps=-5", "train.steps must be a positive number"),
+    ("train.checkpoint_every=30", r"train.steps \(100\) must be a multiple of .*\(30\)"),
     ("train.batch_size=0", "train.batch_size must be a positive number"),
     ("train.steps=abc", "steps must be int, got 'abc'"),
     ("train.beta_1=1.5", "beta_1"),
