@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -112,6 +113,9 @@ def test_workers_die_with_the_parent_and_the_runs_resume(tmp_path, data_dir):
 def test_a_second_command_leaves_runs_in_progress_alone(tmp_path, data_dir):
     out = tmp_path / "out"
     proc, _ = _start_two_long_runs(out, data_dir, NEVER_ENDING)
+    # Keep reading the first command's progress lines while the second runs: unread, they fill
+    # the pipe and the first command blocks writing, unable to stop when interrupted.
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
     try:
         second = subprocess.run(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2",
                                          *NEVER_ENDING),
