@@ -44,8 +44,7 @@ _SSGAN = {
     # Their MNIST settings (300 epochs of 600 steps, Adam 3e-3, beta1 0.5, batch 100, unlabelled
     # weight 1 on their halved loss). Differs: generator output tanh (data in [-1, 1]) and normal
     # noise (theirs sigmoid, uniform); weight average for testing: an EMA with decay 0.999 (theirs
-    # 0.9999 started from zeros); the validation early stopping; CIFAR-10 uses the same MLP
-    # (theirs a 9-layer CNN with dropout), so its error is not comparable.
+    # 0.9999 started from zeros); the validation early stopping. CIFAR-10: the "-cifar" budgets.
     "paper": _ssgan("paper", {}),
 }
 
