@@ -20,7 +20,7 @@ from ..models.classifiers import build_colour_cnn, build_small_cnn
 from .cache import cached
 from .config import DOMAIN_CLASSIFIER
 from .data import get_dataset, make_pipeline
-from .data.splits import labelled_split
+from .data.splits import labelled_split, validation_split
 from .tasks.common import accuracy, compile_classifier, train_classifier
 from .training import fit_resumable
 
@@ -36,11 +36,19 @@ class ClassifierRecipe:
     network: Callable          # (image_shape, num_classes, name=) -> logits model with "features"
     augment: bool = False      # random flips and crops (make_pipeline): natural images only
     cosine_decay: bool = False  # the learning rate decays to 0 over the steps (else constant)
+    validation: int = 0        # train images held out (class-balanced, data seed 0) to choose by
+
+    @property
+    def tag(self):
+        """The recipe in cache file names."""
+        return self.name + (f"-holdout{self.validation}" if self.validation else "")
 
 
 SMALL_CNN = ClassifierRecipe("smallcnn", build_small_cnn)
-# CIFAR-10 needs depth, augmentation and a decaying rate for its 85%+ (docs/budgets.md).
-COLOUR_CNN = ClassifierRecipe("colourcnn", build_colour_cnn, augment=True, cosine_decay=True)
+# CIFAR-10 needs depth, augmentation and a decaying rate for its 85%+, and a validation split to
+# choose its steps by (docs/budgets.md).
+COLOUR_CNN = ClassifierRecipe("colourcnn", build_colour_cnn, augment=True, cosine_decay=True,
+                              validation=5000)
 RECIPES = {"cifar10": COLOUR_CNN, "cifar10-jpeg": COLOUR_CNN}  # every other dataset: SMALL_CNN
 
 
@@ -84,15 +92,26 @@ def _cache_entry(dataset_name, cache_dir, steps, size, channels):
     image_shape = (size or height, size or width, channels or native_channels)
     tag = "" if image_shape == tuple(dataset.image_shape) else "-{}x{}x{}".format(*image_shape)
     stem = (Path(cache_dir) / "classifiers"
-            / f"{dataset_name}{tag}-{recipe_of(dataset_name).name}-steps{steps}-seed0")
+            / f"{dataset_name}{tag}-{recipe_of(dataset_name).tag}-steps{steps}-seed0")
     return dataset, image_shape, tag, stem.with_suffix(".weights.h5"), stem.with_suffix(".json")
+
+
+def held_out(dataset, data_dir):
+    """(train, validation): the (images, labels) of the train split that the dataset's domain
+    classifier trains on and those its recipe holds out to be chosen by (none for most)."""
+    x, y = dataset.load("train", data_dir)
+    size = recipe_of(dataset.name).validation
+    if not size:
+        return (x, y), (x[:0], y[:0])
+    validation, kept = validation_split(y, size, data_seed=0)
+    return (x[kept], y[kept]), (x[validation], y[validation])
 
 
 def domain_classifier(dataset_name, data_dir, cache_dir, steps, size=None, channels=None,
                       log=print):
     """The cached classifier of a labelled dataset (``domain_extractor``'s network), trained on
-    its train split on first use; the test split is not read, so a task can train every network
-    it needs before it reads any test image."""
+    its train split (less its recipe's validation images) on first use; the test split is not
+    read, so a task can train every network it needs before it reads any test image."""
     dataset, image_shape, _, weights, meta = _cache_entry(dataset_name, cache_dir, steps, size,
                                                           channels)
 
@@ -105,8 +124,8 @@ def domain_classifier(dataset_name, data_dir, cache_dir, steps, size=None, chann
 
     def build():
         meta.unlink(missing_ok=True)  # the test accuracy of the network it replaces
-        x_train, y_train = dataset.load("train", data_dir)
-        log(f"domain classifier of {dataset_name}: training {chosen.name}, {steps} steps, once "
+        (x_train, y_train), _ = held_out(dataset, data_dir)
+        log(f"domain classifier of {dataset_name}: training {chosen.tag}, {steps} steps, once "
             f"(cached as {weights.name})")
         started = time.perf_counter()
         workdir = weights.with_name(f"{weights.name}.training")
@@ -135,14 +154,18 @@ def domain_extractor(dataset_name, data_dir, cache_dir, steps, size=None, channe
     model = domain_classifier(dataset_name, data_dir, cache_dir, steps, size, channels, log)
 
     def score():
-        test_accuracy = accuracy(model, *dataset.load("test", data_dir), image_shape)
-        meta.write_text(json.dumps({"test_accuracy": test_accuracy, "steps": steps}))
-        return test_accuracy
+        record = {"steps": steps, "test_accuracy": accuracy(model, *dataset.load("test", data_dir),
+                                                           image_shape)}
+        _, validation = held_out(dataset, data_dir)
+        if len(validation[0]):
+            record["validation_accuracy"] = accuracy(model, *validation, image_shape)
+        meta.write_text(json.dumps(record))
+        return record["test_accuracy"]
 
     test_accuracy = cached([meta], lambda: json.loads(meta.read_text())["test_accuracy"], score,
                            log)
     extractor = ClassifierExtractor(
-        f"{dataset_name}{tag.replace('-', '_')}_{recipe_of(dataset_name).name}_{steps}", model,
+        f"{dataset_name}{tag.replace('-', '_')}_{recipe_of(dataset_name).tag}_{steps}", model,
         test_accuracy)
     if tag:  # not its native format
         extractor.resize = ("{}x{}x{} input; trained and tested on {} resized from {}x{}x{} "

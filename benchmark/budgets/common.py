@@ -40,7 +40,7 @@ IMAGE_EVAL = {"smoke": EvalConfig(num_samples=200, num_real=500, classifier_step
 # CIFAR-10 as published CIFAR-10 numbers are scored: FID against the statistics of all 50,000
 # training images, at 5,000 samples (standard) or 50,000 (paper); the domain classifier is the
 # colour CNN (benchmark/domain_classifier.py) and needs more steps than the digits' small CNN.
-CIFAR_CLASSIFIER_STEPS = 8000
+CIFAR_CLASSIFIER_STEPS = 16000
 CIFAR_EVAL = {"smoke": replace(IMAGE_EVAL["smoke"], classifier_steps=30),  # a check it runs
               "standard": EvalConfig(num_samples=5000, num_real=50000, inception_samples=5000,
                                      classifier_steps=CIFAR_CLASSIFIER_STEPS),

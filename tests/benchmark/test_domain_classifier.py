@@ -58,12 +58,28 @@ def test_cifar_gets_the_colour_recipe_and_mnist_keeps_the_small_cnn(tmp_path, da
     assert recipe_of("cifar10-jpeg") is COLOUR_CNN and recipe_of("cifar10") is COLOUR_CNN
     assert COLOUR_CNN.augment and COLOUR_CNN.cosine_decay
     extractor = domain_extractor("cifar10-jpeg", data_dir, tmp_path, 3)
-    assert extractor.name == "cifar10-jpeg_colourcnn_3"
-    assert (tmp_path / "classifiers" / "cifar10-jpeg-colourcnn-steps3-seed0.weights.h5").exists()
+    assert extractor.name == "cifar10-jpeg_colourcnn-holdout5000_3"
+    stem = tmp_path / "classifiers" / "cifar10-jpeg-colourcnn-holdout5000-steps3-seed0"
+    assert stem.with_suffix(".weights.h5").exists()
     assert extractor.classifier.name == "cifar10-jpeg_classifier"
     assert 0 <= extractor.test_accuracy <= 1
+    record = json.loads(stem.with_suffix(".json").read_text())
+    assert 0 <= record["validation_accuracy"] <= 1 and record["steps"] == 3
     assert any(isinstance(layer, keras.layers.GlobalAveragePooling2D)
                for layer in extractor.classifier.layers)
+
+
+def test_the_colour_recipe_holds_out_a_class_balanced_validation_split(data_dir):
+    """CIFAR-10's classifier trains on 45,000 images; the other 5,000, 500 a class, are kept to
+    choose its budget by. The digit sets' classifiers train on their whole train split."""
+    cifar = get_dataset("cifar10-jpeg")
+    (x_train, y_train), (x_val, y_val) = domain_classifier.held_out(cifar, data_dir)
+    assert len(x_train) == len(y_train) == 45000 and len(x_val) == len(y_val) == 5000
+    assert np.array_equal(np.bincount(y_val), np.full(10, 500))
+    train_images = {image.tobytes() for image in x_train}
+    assert not any(image.tobytes() in train_images for image in x_val)
+    (x_usps, _), (x_none, _) = domain_classifier.held_out(get_dataset("usps"), data_dir)
+    assert len(x_usps) == len(get_dataset("usps").load("train", data_dir)[0]) and not len(x_none)
 
 
 class _Killed(Exception):
