@@ -108,7 +108,8 @@ SUITES = {
          TaskSpec("adaptation", "pixel_dann", "mnist:mnist_m",
                   "adapt-pixel-dann-rgb")],  # ~5 min a seed
     # Semi-supervised: every method on the same class-balanced labelled splits (one per seed);
-    # CIFAR-10 (Salimans et al.'s CNN for every method) has a budget on the paper profile only.
+    # CIFAR-10 (Salimans et al.'s CNN for every method) on the paper profile; the standard one
+    # runs SSGAN and supervised-only on a reduced budget (benchmark/budgets/ssl.py).
     "ssl": [TaskSpec("ssl", model, dataset,
                      f"ssl-{model}" + ("-cifar" if dataset == "cifar10" else ""),
                      setting=f"labels={count}")

@@ -1,6 +1,8 @@
 """Budgets of the ssl suite (benchmark/tasks/ssl.py): budget name -> profile -> Budget. Every
 method has the same budget on the digit sets; CIFAR-10 (the "-cifar" budgets) runs every method
-on Salimans et al.'s CIFAR-10 CNN on the paper profile only. Why each value: docs/budgets.md.
+on Salimans et al.'s CIFAR-10 CNN on the paper profile, and SSGAN against supervised-only on a
+quarter-width CNN for 500 steps on the standard one (a reduced budget, reported as such). Why
+each value: docs/budgets.md.
 
 Salimans et al.'s MNIST setup: the SSGAN discriminator (MLP 1000-500-250-250-250, weight norm,
 Gaussian noise) is also every neural baseline's classifier; Adam 3e-3, beta1 0.5, batch 100.
@@ -80,11 +82,11 @@ _EVERY_PROFILE = {
 
 
 
-def _on_cifar_cnn(budget):
-    """``budget`` (paper profile) on Salimans et al.'s CIFAR-10 networks: the CNN discriminator
-    for SSGAN and as every neural baseline's classifier, Adam 3e-4 (beta1 0.5) as their CIFAR-10
-    code trains it."""
-    cnn = {"architecture": "cnn"}
+def _on_cifar_cnn(budget, **width):
+    """``budget`` on Salimans et al.'s CIFAR-10 networks: the CNN discriminator for SSGAN and as
+    every neural baseline's classifier, Adam 3e-4 (beta1 0.5) as their CIFAR-10 code trains it;
+    ``width``: an optional ``cnn_width``."""
+    cnn = {"architecture": "cnn", **width}
     if isinstance(budget.model_params, dict):  # SSGAN's constructor arguments
         return replace(with_params(budget, **cnn),
                        train=replace(budget.train, discriminator_lr=3e-4, generator_lr=3e-4))
@@ -94,6 +96,21 @@ def _on_cifar_cnn(budget):
                    train=replace(budget.train, classifier_lr=3e-4))
 
 
+# Standard CIFAR-10: ~20 minutes of SSGAN training a seed on 2 CPU cores (2 s a step at a quarter
+# of the paper's widths), the same steps for supervised-only; the other methods: paper only.
+_CIFAR_STANDARD = {"steps": 500, "checkpoint_every": 100, "patience": 0}
+_CIFAR_STANDARD_METHODS = ("ssl-ssgan", "ssl-supervised")
+
+
+def _cifar_budgets(name, budgets):
+    cifar = {"paper": _on_cifar_cnn(budgets["paper"])}
+    if name in _CIFAR_STANDARD_METHODS:
+        reduced = replace(budgets["standard"], train=replace(budgets["standard"].train,
+                                                             **_CIFAR_STANDARD))
+        cifar["standard"] = _on_cifar_cnn(reduced, cnn_width=0.25)
+    return cifar
+
+
 BUDGETS = {**_EVERY_PROFILE,
-           **{f"{name}-cifar": {"paper": _on_cifar_cnn(budgets["paper"])}
+           **{f"{name}-cifar": _cifar_budgets(name, budgets)
               for name, budgets in _EVERY_PROFILE.items()}}

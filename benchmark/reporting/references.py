@@ -149,7 +149,8 @@ def our_protocol(row):
     if config.task == "ssl":
         network = params if isinstance(params, dict) else params.classifier
         if network.get("architecture") == "cnn":
-            described = SALIMANS_CNN
+            width = network.get("cnn_width", 1.0)
+            described = SALIMANS_CNN if width == 1.0 else f"{SALIMANS_CNN} at {width:g}x width"
         else:
             described = mlp(network.get("discriminator_units", network.get(
                 "hidden_units", (1000, 500, 250, 250, 250))))

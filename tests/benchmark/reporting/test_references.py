@@ -99,3 +99,8 @@ def test_ssgan_on_cifar10_meets_salimans_et_al_cnn_result_with_its_differences()
                            "of batch 100; ours: 180000 steps of batch 100); runs (paper: 10; "
                            "ours: 3) |")
     assert "network" not in line.split("|")[8]  # the same CNN
+    # The standard profile's reduced budget: a narrower CNN, said as such.
+    row = {**_ssgan("standard", 3, labels=4000, mean=60.0), "dataset": "cifar10-jpeg"}
+    (line,) = reference_table(pd.DataFrame([row]), "ssl").splitlines()[2:]
+    assert "—, protocol differs" in line and "at 0.25x width" in line.split("|")[8]
+    assert "ours: 500 steps of batch 100" in line

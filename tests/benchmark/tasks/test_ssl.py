@@ -38,16 +38,24 @@ def test_suite_has_every_method_for_every_label_count():
             found = {ssl.num_labels(s.setting) for s in specs
                      if s.model == model and s.dataset == dataset}
             assert found == expected, (model, dataset)
-    # CIFAR-10 (4000 labels) runs on the paper profile only.
-    assert {c.dataset for c in build_configs("ssl", "standard")} == {"mnist", "fashion_mnist"}
+    # CIFAR-10 (4000 labels): every method on the paper profile; on the standard one SSGAN and
+    # supervised-only alone, on a reduced budget, the same for both.
     assert {c.dataset for c in build_configs("ssl", "paper")} == {"mnist", "fashion_mnist",
                                                                   "cifar10-jpeg"}
+    standard = [c for c in build_configs("ssl", "standard") if c.dataset == "cifar10-jpeg"]
+    assert {c.model for c in standard} == {"ssgan", "supervised"}
+    assert len({(c.train.steps, c.train.checkpoint_every, c.train.patience)
+                for c in standard}) == 1
     one_count = build_configs("ssl", "standard", dataset="mnist", setting="labels=100")
     assert {(c.model, c.setting) for c in one_count} == {(model, "labels=100")
                                                          for model in ssl.METHODS}
     for spec in specs:
         assert set(BUDGETS[spec.budget]) >= ({"paper"} if spec.dataset == "cifar10" else
                                              {"smoke", "standard", "paper"})
+    for config in standard:
+        params = config.model_params
+        network = params if isinstance(params, dict) else params.classifier
+        assert network == {"architecture": "cnn", "cnn_width": 0.25}, config.model
     # ... with Salimans et al.'s CIFAR-10 CNN as every neural method's network.
     for config in build_configs("ssl", "paper", dataset="cifar10-jpeg"):
         params = config.model_params
