@@ -330,7 +330,10 @@ def _section(key, part, report):
             lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
                       ratio_table(part, model, reference, metrics), ""]
     lines += _setting_tables(part)
-    references = reference_table(part, task)
+    # Each row's runs share one stored configuration (_current_rows); keyed as the rows are shown.
+    shown = ({**r, "model": report.labels.get(r["model"], r["model"])} for r in report.done)
+    configs = {tuple(r[k] for k in ROW_KEYS): json.loads(r["config"]) for r in shown}
+    references = reference_table(part, task, configs)
     if references:
         lines += ["Published reference values (Δ = ours - paper, only where no protocol field "
                   "differs):", "", references, ""]

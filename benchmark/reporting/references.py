@@ -3,8 +3,9 @@
 ``REFERENCES`` maps (task, model, dataset, setting, metric) -> ``Reference``: the paper's value
 and a ``Protocol`` record of how it was obtained. A leaderboard section gets a reference table for
 its rows that have one: our mean, the paper's, a "differs" cell naming each protocol field where
-the paper's and ours (``our_protocol``: read from the row's suite budget and seed count) are not
-the same, and Δ = ours - paper only where none is. Add an entry for any other task the same way
+the paper's and ours (``our_protocol``: read from the configuration the row's runs stored, so that
+a row run with overrides is described as it ran, and their seed count) are not the same, and
+Δ = ours - paper only where none is. Add an entry for any other task the same way
 (and a case in ``our_protocol`` for a new task).
 """
 
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..config import ConfigError
-from ..suites import build_configs
 from .tables import with_cells
 
 
@@ -132,22 +131,17 @@ REFERENCES = {
 }
 
 
-def our_protocol(row):
-    """The ``Protocol`` of a summary row (suite, task, model, dataset, setting, profile, n_seeds),
-    read from its suite budget; None for a row no suite budget describes."""
-    try:
-        configs = build_configs(row.suite, row.profile, model=row.model, dataset=row.dataset,
-                                setting=row.setting)
-    except ConfigError:
+def our_protocol(row, config):
+    """The ``Protocol`` of a summary row (task, model, dataset, setting, metric, n_seeds) whose
+    runs share the stored ``config`` (``RunConfig.to_dict()``); None without one, or for a task
+    no case describes."""
+    if config is None or config["task"] not in ("ssl", "adaptation", "generation", "diffusion"):
         return None
-    config = next((c for c in configs if c.task == row.task), None)
-    if config is None or config.task not in ("ssl", "adaptation", "generation", "diffusion"):
-        return None
-    train, params = config.train, config.model_params
-    if config.task in ("generation", "diffusion"):
+    train, params = config["train"], config["model_params"]
+    if config["task"] in ("generation", "diffusion"):
         return _generation_protocol(config, row)
-    if config.task == "ssl":
-        network = params if isinstance(params, dict) else params.classifier
+    if config["task"] == "ssl":
+        network = params.get("classifier", params)  # a Section's classifier, or the model's own
         if network.get("architecture") == "cnn":
             width = network.get("cnn_width", 1.0)
             described = SALIMANS_CNN if width == 1.0 else f"{SALIMANS_CNN} at {width:g}x width"
@@ -155,14 +149,14 @@ def our_protocol(row):
             described = mlp(network.get("discriminator_units", network.get(
                 "hidden_units", (1000, 500, 250, 250, 250))))
         return Protocol(data=labelled(int(row.setting.removeprefix("labels="))),
-                        network=described, training=steps(train.steps, train.batch_size),
+                        network=described, training=steps(train["steps"], train["batch_size"]),
                         runs=row.n_seeds, reported=WHOLE_TEST)
-    source = steps(params.source.steps, params.source.batch_size)
-    if config.model == "source_only":
+    source = steps(params["source"]["steps"], params["source"]["batch_size"])
+    if config["model"] == "source_only":
         training = f"source CNN {source}"
     else:
-        training = f"source CNN {source}, then {steps(train.steps, train.batch_size)}"
-    starts = config.model == "adda" or getattr(params, "init_from_source", False)
+        training = f"source CNN {source}, then {steps(train['steps'], train['batch_size'])}"
+    starts = config["model"] == "adda" or params.get("init_from_source", False)
     return Protocol(data=FULL_TRAIN,
                     network=SMALL_CNN + (", from the source CNN" if starts else ""),
                     training=training, runs=row.n_seeds, reported=WHOLE_TEST)
@@ -174,15 +168,16 @@ def _generation_protocol(config, row):
     copy = ("original pixels" if row.dataset == "cifar10"
             else "JPEG re-encoded at about quality 75" if row.dataset == "cifar10-jpeg"
             else "")
-    counts = config.eval
-    reported = {"fid": f"fid: {counts.inception_samples} generated vs {counts.num_real} real",
+    counts = config["eval"]
+    reported = {"fid": f"fid: {counts['inception_samples']} generated vs {counts['num_real']} real",
                 "c2st_acc": "a classifier's two-sample accuracy on domain-classifier features"
                 }.get(row.metric, row.metric)
-    params = config.model_params
+    params = config["model_params"]
     network = (f"DCGAN (models/dcgan.py), base_filters {params['base_filters']}"
-               if config.model == "dcgan" else config.model)
+               if config["model"] == "dcgan" else config["model"])
     return Protocol(data=f"{row.dataset} train (50,000, {copy})" if copy else row.dataset,
-                    network=network, training=steps(config.train.steps, config.train.batch_size),
+                    network=network,
+                    training=steps(config["train"]["steps"], config["train"]["batch_size"]),
                     runs=row.n_seeds, reported=reported)
 
 
@@ -190,7 +185,7 @@ def differences(paper, ours):
     """The protocol fields where ``ours`` does not match ``paper``: "field (paper: …; ours: …)";
     a field the paper does not state differs, and runs differ only when we average fewer."""
     if ours is None:
-        return ["our protocol unknown (no suite budget for this row)"]
+        return ["our protocol unknown (no stored configuration describes this row)"]
     found = []
     for field in Protocol._fields:
         theirs, mine = getattr(paper, field), getattr(ours, field)
@@ -201,11 +196,13 @@ def differences(paper, ours):
     return found
 
 
-def reference_table(summary, task, references=None):
+def reference_table(summary, task, configs, references=None):
     """Markdown rows ``ours | paper | Δ | differs | source`` for the rows of ``summary`` (one
     task's long-format results with suite, profile and n_seeds) that have a published value; ""
-    when none has. Δ (ours - paper) is given only where no protocol field differs. "ours" carries
-    the same " (n=k)" seed mark as the leaderboard tables (``with_cells``)."""
+    when none has. ``configs`` maps a row's (suite, task, model, dataset, setting, profile) to the
+    stored configuration of its runs, which the protocol comparison reads. Δ (ours - paper) is
+    given only where no protocol field differs. "ours" carries the same " (n=k)" seed mark as the
+    leaderboard tables (``with_cells``)."""
     references = REFERENCES if references is None else references
     lines = []
     for row in with_cells(summary).itertuples():
@@ -213,7 +210,9 @@ def reference_table(summary, task, references=None):
         if ref is None:
             continue
         std = f" ± {ref.std:g}" if ref.std is not None else ""
-        differs = differences(ref.protocol, our_protocol(row))
+        config = configs.get((row.suite, row.task, row.model, row.dataset, row.setting,
+                              row.profile))
+        differs = differences(ref.protocol, our_protocol(row, config))
         delta = "—, protocol differs" if differs else f"{row.mean - ref.value:+.2f}"
         lines.append(f"| {row.model} | {row.dataset} | {row.setting} | {row.metric} | "
                      f"{row.cell} | {ref.value:g}{std} | {delta} | "

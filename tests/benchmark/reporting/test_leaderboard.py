@@ -87,3 +87,20 @@ def test_side_by_side_table_shows_only_rows_at_the_common_sample_count(tmp_path)
     assert "| ldm | mnist |" not in overview
     assert "Left out, scored at other sample counts: ldm on mnist (1000 vs 10000)." in overview
     store.close()
+
+
+def test_the_reference_table_describes_the_newest_configuration_as_it_ran(tmp_path):
+    """A row rerun with ``--set`` overrides is compared with the paper at the steps it ran."""
+    store = ResultsStore(tmp_path / "results.sqlite")
+    ssgan = dataclasses.replace(OLD, suite="ssl", task="ssl", model="ssgan", dataset="mnist",
+                                setting="labels=100", profile="paper")
+    for steps in (10, 30):
+        rerun = dataclasses.replace(ssgan, train=TrainConfig(steps=steps, batch_size=100))
+        run_id = store.start(rerun, 0, ENV)
+        time.sleep(0.01)
+        store.finish(run_id, "done", 1.0, [{"metric": "error_pct", "value": 5.0, "unit": "%",
+                                            "setting": "labels=100", "provenance": {}}])
+    write_reports(store, tmp_path)
+    board = (tmp_path / "leaderboard.md").read_text()
+    assert "training (paper: 180000 steps of batch 100; ours: 30 steps of batch 100)" in board
+    store.close()

@@ -2,12 +2,31 @@
 
 import pandas as pd
 
+from genbench.benchmark.config import apply_overrides
 from genbench.benchmark.reporting.references import (
     REFERENCES,
     Protocol,
     Reference,
     reference_table,
 )
+from genbench.benchmark.suites import build_configs
+
+KEY = ["suite", "task", "model", "dataset", "setting", "profile"]
+
+
+def _configs(summary, *overrides):
+    """Row key -> the configuration a run of the row's suite budget stores (with ``overrides``)."""
+    configs = {}
+    for row in summary[KEY].drop_duplicates().itertuples(index=False):
+        (config,) = [c for c in build_configs(row.suite, row.profile, model=row.model,
+                                              dataset=row.dataset, setting=row.setting)
+                     if c.task == row.task]
+        configs[tuple(row)] = apply_overrides(config, list(overrides)).to_dict()
+    return configs
+
+
+def _table(summary, task, *overrides):
+    return reference_table(summary, task, _configs(summary, *overrides))
 
 
 def _ssgan(profile, n_seeds, labels=100, mean=1.5):
@@ -22,7 +41,7 @@ def test_delta_only_where_no_protocol_field_differs():
         {**_ssgan("standard", 3), "metric": "accuracy", "mean": 0.9},
         {**_ssgan("standard", 3), "model": "supervised"},
     ])
-    table = reference_table(summary, "ssl").splitlines()
+    table = _table(summary, "ssl").splitlines()
     assert table[0] == ("| model | dataset | setting | metric | ours | paper | Δ | differs | "
                         "source |")
     assert len(table) == 3  # header, rule, and the one row with a published value
@@ -32,10 +51,10 @@ def test_delta_only_where_no_protocol_field_differs():
         "—, protocol differs | training (paper: 180000 steps of batch 100; ours: 40000 steps of "
         "batch 100); runs (paper: 10; ours: 3) |")
     # The paper profile trains as long; 3 seeds still differ, 10 (or more) do not.
-    assert "| —, protocol differs | runs (paper: 10; ours: 3) |" in reference_table(
+    assert "| —, protocol differs | runs (paper: 10; ours: 3) |" in _table(
         pd.DataFrame([_ssgan("paper", 3)]), "ssl")
-    assert "| +0.57 | nothing |" in reference_table(pd.DataFrame([_ssgan("paper", 10)]), "ssl")
-    assert reference_table(summary, "transfer") == ""
+    assert "| +0.57 | nothing |" in _table(pd.DataFrame([_ssgan("paper", 10)]), "ssl")
+    assert _table(summary, "transfer") == ""
 
 
 def test_a_paper_that_does_not_state_a_field_gets_no_delta():
@@ -43,25 +62,25 @@ def test_a_paper_that_does_not_state_a_field_gets_no_delta():
         {"suite": "adaptation", "task": "adaptation", "model": method, "dataset": "mnist:usps",
          "setting": "", "profile": "standard", "metric": "error_pct", "mean": 10.0, "std": 1.0,
          "n_seeds": 3} for method in ("source_only", "dann")])
-    rows = reference_table(adaptation, "adaptation").splitlines()[2:]
+    rows = _table(adaptation, "adaptation").splitlines()[2:]
     assert len(rows) == 2 and all("| —, protocol differs |" in row for row in rows)
     assert "data (paper: 2000 MNIST + 1800 USPS train images; ours: full train" in rows[0]
     assert "network (paper: LeNet; ours: build_small_cnn)" in rows[0]
     assert "network (paper: LeNet; ours: build_small_cnn, from the source CNN)" in rows[1]
     assert ("training (paper: not stated; ours: source CNN 1000 steps of batch 64, then 1500 "
             "steps of batch 64); runs (paper: not stated; ours: 3)") in rows[1]
-    # A row no suite budget describes has no protocol of ours to compare.
+    # A row without a stored configuration has no protocol of ours to compare.
     own = {("t", "m", "d", "", "error_pct"): Reference(
         0.5, None, "someone", Protocol("all", "mlp", "1 step", 1, "error"))}
     renamed = adaptation.assign(model="m", dataset="d", task="t")
-    assert "| —, protocol differs | our protocol unknown" in reference_table(renamed, "t", own)
+    assert "| —, protocol differs | our protocol unknown" in reference_table(renamed, "t", {}, own)
 
 
 def test_a_value_from_fewer_seeds_than_its_neighbours_is_marked():
     summary = pd.DataFrame([_ssgan("standard", seeds, labels=n, mean=2.0)
                             for n, seeds in ((20, 3), (50, 3), (100, 1))])
-    assert "| 2.00 ± 0.250 (n=1) | 0.93 ± 0.065 |" in reference_table(summary, "ssl")
-    assert "| 2.00 ± 0.250 | 16.77 ± 4.52 |" in reference_table(summary, "ssl")
+    assert "| 2.00 ± 0.250 (n=1) | 0.93 ± 0.065 |" in _table(summary, "ssl")
+    assert "| 2.00 ± 0.250 | 16.77 ± 4.52 |" in _table(summary, "ssl")
 
 
 def test_salimans_values_are_those_of_tables_1_and_2_and_their_svhn_values_are_out():
@@ -80,7 +99,7 @@ def test_cifar10_dcgan_fid_and_c2st_against_published_figures_say_what_differs()
     rows = [{"suite": "gan", "task": "generation", "model": "dcgan", "dataset": "cifar10-jpeg",
              "setting": "", "profile": "standard", "metric": metric, "mean": mean, "std": 1.0,
              "n_seeds": 3} for metric, mean in (("fid", 80.0), ("c2st_acc", 0.99))]
-    table = reference_table(pd.DataFrame(rows), "generation")
+    table = _table(pd.DataFrame(rows), "generation")
     fid, c2st = table.splitlines()[2:]
     assert fid.startswith("| dcgan | cifar10-jpeg |  | fid | 80.0 ± 1.00 | 28.95 | —, protocol "
                           "differs | data (paper: cifar10 train (50,000, original pixels); ours: "
@@ -93,7 +112,7 @@ def test_cifar10_dcgan_fid_and_c2st_against_published_figures_say_what_differs()
 
 def test_ssgan_on_cifar10_meets_salimans_et_al_cnn_result_with_its_differences():
     row = {**_ssgan("paper", 3, labels=4000, mean=25.0), "dataset": "cifar10-jpeg"}
-    (line,) = reference_table(pd.DataFrame([row]), "ssl").splitlines()[2:]
+    (line,) = _table(pd.DataFrame([row]), "ssl").splitlines()[2:]
     assert line.startswith("| ssgan | cifar10-jpeg | labels=4000 | error_pct | 25.0 ± 0.250 | "
                            "18.63 ± 2.32 | —, protocol differs | training (paper: 600000 steps "
                            "of batch 100; ours: 180000 steps of batch 100); runs (paper: 10; "
@@ -101,6 +120,14 @@ def test_ssgan_on_cifar10_meets_salimans_et_al_cnn_result_with_its_differences()
     assert "network" not in line.split("|")[8]  # the same CNN
     # The standard profile's reduced budget: a narrower CNN, said as such.
     row = {**_ssgan("standard", 3, labels=4000, mean=60.0), "dataset": "cifar10-jpeg"}
-    (line,) = reference_table(pd.DataFrame([row]), "ssl").splitlines()[2:]
+    (line,) = _table(pd.DataFrame([row]), "ssl").splitlines()[2:]
     assert "—, protocol differs" in line and "at 0.25x width" in line.split("|")[8]
     assert "ours: 500 steps of batch 100" in line
+
+
+def test_a_row_run_with_overrides_is_described_as_it_ran():
+    """The protocol comes from the configuration the runs stored, not from the suite budget."""
+    row = pd.DataFrame([{**_ssgan("paper", 10), "metric": "error_pct"}])
+    (line,) = _table(row, "ssl", "train.steps=4", "train.batch_size=50").splitlines()[2:]
+    assert "training (paper: 180000 steps of batch 100; ours: 4 steps of batch 50)" in line
+    assert "| —, protocol differs |" in line
