@@ -26,7 +26,8 @@ def _command(out, data_dir, *args):
 
 
 def _env():
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # faulthandler: a command that hangs in a test dumps its threads' stacks on SIGABRT.
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
 
 
 def _runs(out):
@@ -110,18 +111,43 @@ def test_workers_die_with_the_parent_and_the_runs_resume(tmp_path, data_dir):
     assert sorted(status for status, _ in _runs(out).values()) == ["done", "done"]
 
 
+def _signal_states(pids):
+    """State and blocked, ignored and caught signal masks of each live process in ``pids``."""
+    states = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        states.append(f"{pid}: " + ", ".join(line for line in status if line.startswith(
+            ("State", "SigBlk", "SigIgn", "SigCgt"))))
+    return states
+
+
 def test_a_second_command_leaves_runs_in_progress_alone(tmp_path, data_dir):
     out = tmp_path / "out"
-    proc, _ = _start_two_long_runs(out, data_dir, NEVER_ENDING)
+    proc, pids = _start_two_long_runs(out, data_dir, NEVER_ENDING)
     # Keep reading the first command's progress lines while the second runs: unread, they fill
     # the pipe and the first command blocks writing, unable to stop when interrupted.
-    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    stderr = []
+    threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
     try:
         second = subprocess.run(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2",
                                          *NEVER_ENDING),
                                 cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Say where it hangs: the processes' signal states, then its threads' stacks (dumped
+            # by faulthandler, enabled in _env, on SIGABRT).
+            states = _signal_states([proc.pid, *pids])
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=60)
+            time.sleep(1)
+            said = [line for line in stderr if "/100000 " not in line]  # not progress lines
+            raise AssertionError("the interrupted command did not exit within 60 s\n"
+                                 + "\n".join(states) + "\n" + "".join(said[-60:])) from None
     assert second.returncode == 0, second.stderr
     assert second.stderr.count("skipped, another process is running it") == 2
