@@ -24,7 +24,7 @@ REPORTED_FIRST_SEED = 1000
 
 # Datasets a suite lists that give way to another copy when they are not on this machine: the
 # original CIFAR-10 (Keras' or TFDS' release) to the JPEG-re-encoded copy, which is reported under
-# its own name, never as cifar10 (see ``_copy_on_this_machine``).
+# its own name, never as cifar10 (see ``on_this_machine``).
 FALLBACKS = {"cifar10": "cifar10-jpeg"}
 
 
@@ -121,22 +121,23 @@ SUITES = {
             for count in counts],
 }
 
-def all_specs(data_dir=None, dataset=None):
-    """(suite name, TaskSpec) of every suite, in the order the suites list them, each on the copy
-    of its dataset that this machine has (``_copy_on_this_machine``)."""
-    return [(name, _copy_on_this_machine(spec, data_dir, dataset))
-            for name, specs in SUITES.items() for spec in specs]
+def listed_specs():
+    """(suite name, TaskSpec) of every suite, in the order the suites list them, each on the
+    dataset it names (not the copy this machine has: ``on_this_machine``)."""
+    return [(name, spec) for name, specs in SUITES.items() for spec in specs]
 
 
-def _copy_on_this_machine(spec, data_dir, dataset):
-    """``spec`` on its ``FALLBACKS`` copy when its own dataset is not in ``data_dir`` (or its
-    default places) or the user asked for the fallback by name (``dataset``)."""
+def on_this_machine(specs, data_dir, dataset):
+    """``specs`` ((suite, TaskSpec) pairs), each on its dataset's ``FALLBACKS`` copy where its own
+    dataset is not in ``data_dir`` (or its default places) or the user asked for the fallback by
+    name (``dataset``)."""
     from .data import get_dataset
 
-    fallback = FALLBACKS.get(spec.dataset)
-    if fallback and (dataset == fallback or get_dataset(spec.dataset).locate(data_dir) is None):
-        return replace(spec, dataset=fallback)
-    return spec
+    absent = {name for name in FALLBACKS if get_dataset(name).locate(data_dir) is None}
+    return [(suite, replace(spec, dataset=FALLBACKS[spec.dataset])
+             if spec.dataset in FALLBACKS
+             and (dataset == FALLBACKS[spec.dataset] or spec.dataset in absent) else spec)
+            for suite, spec in specs]
 
 
 def _user_pair_specs(dataset):
@@ -170,7 +171,7 @@ EXTERNAL_BUDGETS = {"generation": ("dcgan", "gan")}
 
 def is_external(model):
     """Whether ``model`` names a user's model rather than one that a suite lists."""
-    return model not in {spec.model for _, spec in all_specs()}
+    return model not in {spec.model for _, spec in listed_specs()}
 
 
 def _external_specs(reference):
@@ -178,11 +179,11 @@ def _external_specs(reference):
     ``EXTERNAL_BUDGETS``; a bad reference raises ConfigError here, before anything trains."""
     from .external import load_model_class
 
-    load_model_class(reference, builtin={spec.model for _, spec in all_specs()})
+    load_model_class(reference, builtin={spec.model for _, spec in listed_specs()})
     chosen = {}
     for task, models in EXTERNAL_BUDGETS.items():
         for model in models:
-            for suite, spec in all_specs():
+            for suite, spec in listed_specs():
                 if (spec.task, spec.model) == (task, model):
                     key = (suite, task, spec.dataset, spec.setting)
                     chosen.setdefault(key, replace(spec, model=reference))
@@ -203,14 +204,15 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
     _choose(suite, [*SUITES, "all"], "suite")
     _choose(profile, PROFILES, "profile")
     external = model is not None and is_external(model)
-    listed = {*dataset_names(), *(spec.dataset for _, spec in all_specs())}
+    listed = {*dataset_names(), *(spec.dataset for _, spec in listed_specs())}
     extra = _user_pair_specs(dataset) if dataset is not None and dataset not in listed else []
     if not extra:
         _choose(dataset, listed, "dataset")
     if external:
         extra = _external_specs(model)
-    _choose(setting, {spec.setting for _, spec in all_specs() + extra}, "setting")
-    specs = [(name, spec) for name, spec in all_specs(data_dir, dataset) + extra
+    _choose(setting, {spec.setting for _, spec in listed_specs() + extra}, "setting")
+    specs = [(name, spec) for name, spec in on_this_machine(listed_specs() + extra, data_dir,
+                                                            dataset)
              if suite in ("all", name)
              and model in (None, spec.model) and dataset in (None, spec.dataset)
              and setting in (None, spec.setting)]
