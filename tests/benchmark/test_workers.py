@@ -38,9 +38,9 @@ def _runs(out):
 
 def _metrics(out):
     with sqlite3.connect(Path(out) / "results.sqlite") as db:
-        return {(s, d, m): v for s, d, m, v in db.execute(
-            "SELECT r.seed, r.dataset, m.metric, m.value FROM metrics m JOIN runs r "
-            f"ON r.id = m.run_id WHERE m.metric NOT IN {TIMING}")}
+        return {(d, m): v for d, m, v in db.execute(
+            "SELECT r.dataset, m.metric, m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
+            f"WHERE m.metric NOT IN {TIMING}")}
 
 
 def _start_two_long_runs(out, data_dir, steps=LONG):
