@@ -235,7 +235,10 @@ def write_reports(store, out_dir):
                    if r["model_name"] == REAL_DATA})
     summary["model"] = summary["model"].replace(labels)
     done = [r for r in runs if r["status"] == "done"]
-    report = _Report(out, done, metric_rows, labels, _copy_figures(store, done, out))
+    # Each row's runs share one stored configuration (_current_rows); keyed as the rows are shown.
+    shown = ({**r, "model": labels.get(r["model"], r["model"])} for r in done)
+    configs = {tuple(r[k] for k in ROW_KEYS): json.loads(r["config"]) for r in shown}
+    report = _Report(out, done, metric_rows, labels, _copy_figures(store, done, out), configs)
     lines = ["# Leaderboard", "",
              "Built from `results.csv` (long format: one row per suite, task, model, dataset, "
              "setting, profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of "
@@ -303,6 +306,7 @@ class _Report:
     metric_rows: list
     labels: dict      # stored model name -> shown name
     links: dict       # row key -> figure links
+    configs: dict     # row key (as shown) -> the stored configuration of its runs
 
 
 def _section(key, part, report):
@@ -330,10 +334,7 @@ def _section(key, part, report):
             lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
                       ratio_table(part, model, reference, metrics), ""]
     lines += _setting_tables(part)
-    # Each row's runs share one stored configuration (_current_rows); keyed as the rows are shown.
-    shown = ({**r, "model": report.labels.get(r["model"], r["model"])} for r in report.done)
-    configs = {tuple(r[k] for k in ROW_KEYS): json.loads(r["config"]) for r in shown}
-    references = reference_table(part, task, configs)
+    references = reference_table(part, task, report.configs)
     if references:
         lines += ["Published reference values (Δ = ours - paper, only where no protocol field "
                   "differs):", "", references, ""]
