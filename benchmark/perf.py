@@ -1,10 +1,11 @@
 """``python -m benchmark perf``: where training and scoring time goes, measured in one run.
 
-For each model: training img/s through ``fit`` (the suite's path), the same
+For the GANs: training img/s through ``fit`` (the suite's path), the same
 ``train_step`` in a bare ``tf.function`` loop fed by the input pipeline, and the
 same loop on one in-memory batch. Their ratios give the framework overhead of
-``fit`` and the share of step time spent waiting for input. Sampling img/s and
-the feature extractors' img/s complete the picture. Writes ``perf.md`` and
+``fit`` and the share of step time spent waiting for input. Sampling img/s, the
+feature extractors' img/s and every model's train step in float32 and bfloat16
+against the machine's matmul peak (``perf_steps``) complete the picture. Writes ``perf.md`` and
 ``perf.json`` in the output folder.
 """
 
@@ -28,6 +29,9 @@ from ..evaluation.fid import load_fid_inception
 from .data import get_dataset, make_pipeline
 from .domain_classifier import domain_extractor
 from .environment import environment, machine_summary
+from .perf_steps import CASES as STEP_CASES
+from .perf_steps import measure_all as measure_steps
+from .perf_steps import render as render_steps
 from .suites import build_configs
 from .tasks.generation import build_model
 
@@ -155,9 +159,10 @@ def measure_engines(data_dir, jobs=(1, 2)):
 
 
 def run_perf(out_dir, data_dir, cache_dir, steps=200, classifier_steps=None, n_inception=200,
-             frechet_dim=2048, engines=False):
+             frechet_dim=2048, engines=False, step_cases=STEP_CASES):
     """Measure and write perf.md/perf.json; ``classifier_steps`` defaults to the standard profile's;
-    ``engines`` adds the ``--jobs`` comparison (several minutes)."""
+    ``step_cases``: the models whose train steps are timed at each precision
+    (``perf_steps.CASES``); ``engines`` adds the ``--jobs`` comparison (several minutes)."""
     env = environment()
     configs = [build_configs(suite, "standard", model, dataset)[0]
                for suite, model, dataset in CASES]
@@ -166,7 +171,8 @@ def run_perf(out_dir, data_dir, cache_dir, steps=200, classifier_steps=None, n_i
                                     classifier_steps or configs[0].eval.classifier_steps,
                                     n_inception=n_inception)
     report = {"machine": machine_summary(env), "environment": env, "training": training,
-              "extractors": extractors, "frechet": measure_frechet(dim=frechet_dim)}
+              "extractors": extractors, "frechet": measure_frechet(dim=frechet_dim),
+              "steps": measure_steps(cache_dir, step_cases, inception_images=min(50, n_inception))}
     if engines:
         report["engines"] = measure_engines(data_dir)
     out = Path(out_dir)
@@ -205,7 +211,8 @@ def render_perf(report):
               f"Cholesky + `eigvalsh` route {f['eigvalsh_seconds']:.2f} s, "
               f"`scipy.linalg.sqrtm` formula {f['sqrtm_seconds']:.2f} s "
               f"({f['speedup']:.1f}x faster; target 5x); "
-              f"relative difference {f['relative_difference']:.1e}."]
+              f"relative difference {f['relative_difference']:.1e}.", "",
+              *render_steps(report["steps"])]
     if "engines" in report:
         e = report["engines"]
         lines += ["", "## Parallel runs", "",

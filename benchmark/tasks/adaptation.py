@@ -165,7 +165,7 @@ def _align_features(run_ctx, method, train, settings, classifier, labelled_sourc
     size, channels = image_shape[0], image_shape[2]
     keras.utils.set_random_seed(seed)  # its own initialisation does not depend on the cache
     with ctx.model_scope():
-        model = _build(method, train, settings, classifier)
+        model = build_aligner(method, train, settings, classifier)
 
     make_dataset = unpaired_batches(x_source, x_target, train.batch_size, seed, size, channels,
                                     y_a=y_source)
@@ -181,7 +181,7 @@ def _align_features(run_ctx, method, train, settings, classifier, labelled_sourc
     return adapted, state["train_seconds"]
 
 
-def _build(method, train, settings, classifier):
+def build_aligner(method, train, settings, classifier):
     """The compiled DANN or ADDA of ``classifier``'s format and classes."""
     shape = {"image_shape": tuple(classifier.input_shape[1:]),
              "num_classes": classifier.output.shape[-1]}

@@ -71,7 +71,15 @@ def _latent_pipeline(latents, labels, batch_size, seed):
                                         tf.gather(targets, indices))).prefetch(2)
 
 
-def _build_ddpm(data_shape, config, seed):
+def build_vae(data_shape, config, seed):
+    """The compiled VAE (the LDM's stage 1) of an ldm run config, for ``data_shape``."""
+    vae = construct(VAE, "vae", config.model_params.vae, data_shape=data_shape, seed=seed)
+    vae.compile(keras.optimizers.Adam(config.train.vae_lr))
+    return vae
+
+
+def build_ddpm(data_shape, config, seed):
+    """The compiled (pixel or latent) DDPM of a diffusion run config, for ``data_shape``."""
     params = config.model_params
     ddpm = construct(DDPM, "diffusion", params.diffusion, data_shape=data_shape, seed=seed)
     try:
@@ -97,10 +105,8 @@ def _train_ldm(x_train, y_train, config, seed, ctx):
     """Stage 1 (VAE), encoding, stage 2 (latent DDPM); returns the model and per-stage records."""
     train = config.train
     with ctx.model_scope():
-        vae = construct(VAE, "vae", config.model_params.vae, data_shape=x_train.shape[1:],
-                        seed=seed)
-        vae.compile(keras.optimizers.Adam(train.vae_lr))
-        ddpm = _build_ddpm(vae.latent_shape, config, seed)  # checks its settings before stage 1
+        vae = build_vae(x_train.shape[1:], config, seed)
+        ddpm = build_ddpm(vae.latent_shape, config, seed)  # checks its settings before stage 1
     vae_train = TrainConfig(steps=train.vae_steps, batch_size=train.vae_batch_size,
                             checkpoint_every=min(train.checkpoint_every, train.vae_steps))
     vae_state = fit_resumable(vae, vae.optimizers, lambda skip: make_pipeline(
@@ -127,7 +133,7 @@ def _train(config, seed, ctx, x_train, train_labels):
     if config.model == "ldm":
         return _train_ldm(x_train, train_labels, config, seed, ctx)
     with ctx.model_scope():
-        ddpm = _build_ddpm(x_train.shape[1:], config, seed)
+        ddpm = build_ddpm(x_train.shape[1:], config, seed)
     state = _train_noise_predictor(ddpm, lambda skip: make_pipeline(
         x_train, train_labels, batch_size=config.train.batch_size, seed=seed).skip(skip),
         config, ctx)

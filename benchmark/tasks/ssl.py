@@ -193,14 +193,21 @@ def _log_probabilities(classifier, images):
     return classifier.log_probabilities(images)
 
 
+def build_ssgan(config, images, num_classes, seed):
+    """The compiled SSGAN of an ssl run config, its weight-normalised layers initialised on a
+    batch of the uint8 training ``images`` (Salimans et al. 2016)."""
+    model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
+                  fake_class=SSGAN_MODELS[config.model], seed=seed, **config.model_params)
+    model.initialize_from(from_uint8(baselines.init_batch(images, seed)))
+    d_optimizer, g_optimizer = adversarial_optimizers(config.train)
+    model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
+    return model
+
+
 def _train_ssgan(config, seed, ctx, images, labels, labelled, num_classes, validation):
     train = config.train
     with ctx.model_scope():
-        model = SSGAN(data_shape=images.shape[1:], num_classes=num_classes,
-                      fake_class=SSGAN_MODELS[config.model], seed=seed, **config.model_params)
-        model.initialize_from(from_uint8(baselines.init_batch(images, seed)))
-        d_optimizer, g_optimizer = adversarial_optimizers(train)
-        model.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer)
+        model = build_ssgan(config, images, num_classes, seed)
 
     def make_dataset(skip):
         labelled_data = baselines.labelled_batches(images[labelled], labels[labelled],

@@ -1,0 +1,112 @@
+"""Quality parity of a 16-bit precision with float32 (issue 22), on selection scores only.
+
+Run the same models at both precisions on the tuning seeds into one results folder, e.g.
+
+    python -m genbench run --suite gan --model dcgan --dataset mnist --first-seed 100 --seeds 3 \
+        --out runs/parity --precision float32        # and again with --precision bfloat16
+
+then
+
+    python scripts/precision_parity.py runs/parity > reports/precision_parity.md
+
+writes, per model, dataset and setting, each score a choice may use (validation splits, and
+generation against the train reference: ``validation_table.SELECTION_METRICS``) at both
+precisions as mean ± std over seeds, and whether the 16-bit mean lies within two float32 seed
+standard deviations of the float32 mean, plus the training time of each. No test-split score is
+read: which precision ``--precision auto`` may pick is a choice like any other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from validation_table import SELECTION_METRICS
+
+BASELINE = "float32"
+TIME_METRIC = "train_seconds"
+
+
+def _values(db):
+    """(task, model, dataset, setting, metric) -> precision -> {seed: value}, and the machine."""
+    values = defaultdict(lambda: defaultdict(dict))
+    machines = set()
+    query = ("SELECT r.seed, r.task, r.model, r.dataset, r.config, r.environment, m.setting, "
+             "m.metric, m.value, m.provenance FROM runs r JOIN metrics m ON m.run_id = r.id "
+             "WHERE r.status = 'done'")
+    for seed, task, model, dataset, config, environment, setting, metric, value, provenance in (
+            db.execute(query)):
+        if metric not in (*SELECTION_METRICS, TIME_METRIC):
+            continue
+        if metric in ("fid", "fid_inf", "cfid", "cfid_inf") and not json.loads(
+                provenance).get("real_split", "").startswith("train"):
+            continue  # a generation score against test images is not for choosing
+        precision = json.loads(config).get("precision", BASELINE)
+        values[(task, model, dataset, setting, metric)][precision][seed] = value
+        machines.add(json.loads(environment or "{}").get("cpu", "unknown CPU"))
+    return values, machines
+
+
+def _summary(by_seed):
+    points = list(by_seed.values())
+    return statistics.fmean(points), statistics.stdev(points) if len(points) > 1 else float("nan")
+
+
+def _cell(mean, std, n):
+    return f"{mean:.4g} ± {std:.2g} ({n})"
+
+
+def table(values):
+    """Markdown lines: one row per (row, metric, 16-bit precision) that has both precisions."""
+    lines = ["| task | model | dataset | setting | metric | float32 | 16-bit | precision | Δ | "
+             "within 2σ of float32 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    verdicts = []
+    for (task, model, dataset, setting, metric), by_precision in sorted(values.items()):
+        if BASELINE not in by_precision:
+            continue
+        base_mean, base_std = _summary(by_precision[BASELINE])
+        for precision, by_seed in sorted(by_precision.items()):
+            if precision == BASELINE:
+                continue
+            mean, std = _summary(by_seed)
+            delta = mean - base_mean
+            if metric == TIME_METRIC:
+                verdict = f"{base_mean / mean:.2f}x faster" if mean else "—"
+            else:
+                within = abs(delta) <= 2 * base_std
+                verdicts.append(within)
+                verdict = "yes" if within else "**no**"
+            lines.append(f"| {task} | {model} | {dataset} | {setting or '—'} | {metric} | "
+                         f"{_cell(base_mean, base_std, len(by_precision[BASELINE]))} | "
+                         f"{_cell(mean, std, len(by_seed))} | {precision} | {delta:+.3g} | "
+                         f"{verdict} |")
+    return lines, verdicts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", help="results folder holding runs at both precisions")
+    args = parser.parse_args(argv)
+    path = Path(args.out) / "results.sqlite"
+    if not path.exists():
+        parser.exit(2, f"no results store at {path}\n")
+    with sqlite3.connect(path) as db:
+        values, machines = _values(db)
+    lines, verdicts = table(values)
+    if not verdicts:
+        parser.exit(1, f"no row of {path} has scores at float32 and at a 16-bit precision\n")
+    print("# Mixed-precision quality parity\n")
+    print(f"Machine: {', '.join(sorted(machines))}. Runs of `{args.out}` (tuning seeds), "
+          "selection scores only (validation splits; generation against the train reference). "
+          "A 16-bit mean within two float32 seed standard deviations of the float32 mean "
+          f"passes: {sum(verdicts)} of {len(verdicts)} do. `{TIME_METRIC}` is wall time of "
+          "training, compared as a ratio.\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
