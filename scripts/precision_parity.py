@@ -10,7 +10,7 @@ then
     python scripts/precision_parity.py runs/parity > reports/precision_parity.md
 
 writes, per model, dataset and setting, each score a choice may use (validation splits, and
-generation against the train reference: ``validation_table.SELECTION_METRICS``) at both
+generation against the train reference: ``validation_table.selection_scores``) at both
 precisions as mean ± std over seeds, and whether the 16-bit mean lies within two float32 seed
 standard deviations of the float32 mean, plus the training time of each. No test-split score is
 read: which precision ``--precision auto`` may pick is a choice like any other.
@@ -19,35 +19,24 @@ read: which precision ``--precision auto`` may pick is a choice like any other.
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import statistics
 from collections import defaultdict
-from pathlib import Path
 
-from validation_table import SELECTION_METRICS
+from validation_table import open_store, selection_scores
 
 BASELINE = "float32"
 TIME_METRIC = "train_seconds"
 
 
 def _values(db):
-    """(task, model, dataset, setting, metric) -> precision -> {seed: value}, and the machine."""
+    """(task, model, dataset, setting, metric) -> precision -> {seed: value}, and the machines."""
     values = defaultdict(lambda: defaultdict(dict))
     machines = set()
-    query = ("SELECT r.seed, r.task, r.model, r.dataset, r.config, r.environment, m.setting, "
-             "m.metric, m.value, m.provenance FROM runs r JOIN metrics m ON m.run_id = r.id "
-             "WHERE r.status = 'done'")
-    for seed, task, model, dataset, config, environment, setting, metric, value, provenance in (
-            db.execute(query)):
-        if metric not in (*SELECTION_METRICS, TIME_METRIC):
-            continue
-        if metric in ("fid", "fid_inf", "cfid", "cfid_inf") and not json.loads(
-                provenance).get("real_split", "").startswith("train"):
-            continue  # a generation score against test images is not for choosing
-        precision = json.loads(config).get("precision", BASELINE)
-        values[(task, model, dataset, setting, metric)][precision][seed] = value
-        machines.add(json.loads(environment or "{}").get("cpu", "unknown CPU"))
+    for score in selection_scores(db, also=(TIME_METRIC,)):
+        precision = score.config.get("precision", BASELINE)
+        key = (score.task, score.model, score.dataset, score.setting, score.metric)
+        values[key][precision][score.seed] = score.value
+        machines.add(score.environment.get("cpu", "unknown CPU"))
     return values, machines
 
 
@@ -91,14 +80,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", help="results folder holding runs at both precisions")
     args = parser.parse_args(argv)
-    path = Path(args.out) / "results.sqlite"
-    if not path.exists():
-        parser.exit(2, f"no results store at {path}\n")
-    with sqlite3.connect(path) as db:
+    with open_store(parser, args.out) as db:
         values, machines = _values(db)
     lines, verdicts = table(values)
     if not verdicts:
-        parser.exit(1, f"no row of {path} has scores at float32 and at a 16-bit precision\n")
+        parser.exit(1, f"no row of {args.out} has scores at float32 and at a 16-bit precision\n")
     print("# Mixed-precision quality parity\n")
     print(f"Machine: {', '.join(sorted(machines))}. Runs of `{args.out}` (tuning seeds), "
           "selection scores only (validation splits; generation against the train reference). "

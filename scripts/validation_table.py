@@ -23,6 +23,7 @@ import re
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 # Scores a choice may be made on: validation splits, and generation scored against train images.
 SELECTION_METRICS = ("val_accuracy", "source_val_accuracy", "reverse_val_accuracy",
@@ -41,24 +42,54 @@ def _natural(text):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
+class Score(NamedTuple):
+    config_hash: str
+    seed: int
+    task: str
+    model: str
+    dataset: str
+    config: dict
+    environment: dict
+    setting: str
+    metric: str
+    value: float
+
+
+def selection_scores(db, also=()):
+    """The Scores of finished runs that a choice may use (``SELECTION_METRICS``, generation only
+    against train images), and every score named in ``also``."""
+    query = ("SELECT r.config_hash, r.seed, r.task, r.model, r.dataset, r.config, r.environment, "
+             "m.setting, m.metric, m.value, m.provenance FROM runs r JOIN metrics m "
+             "ON m.run_id = r.id WHERE r.status = 'done'")
+    for *run, config, environment, setting, metric, value, provenance in db.execute(query):
+        if metric in also:
+            pass
+        elif metric not in SELECTION_METRICS:
+            continue
+        elif metric in ("fid", "fid_inf", "cfid", "cfid_inf") and not json.loads(
+                provenance).get("real_split", "").startswith("train"):
+            continue  # a generation score against test images is not for choosing
+        yield Score(*run, json.loads(config), json.loads(environment or "{}"), setting, metric,
+                    value)
+
+
+def open_store(parser, out):
+    """The results store of folder ``out``, or the parser's exit with one line if it has none."""
+    path = Path(out) / "results.sqlite"
+    if not path.exists():
+        parser.exit(2, f"no results store at {path}\n")
+    return sqlite3.connect(path)
+
+
 def _rows(db):
     """(task, model, dataset) -> config hash -> {"config", "seeds", (setting, metric): [values]}."""
     groups = defaultdict(dict)
-    query = ("SELECT r.config_hash, r.seed, r.task, r.model, r.dataset, r.config, m.setting, "
-             "m.metric, m.value, m.provenance FROM runs r JOIN metrics m ON m.run_id = r.id "
-             "WHERE r.status = 'done'")
-    for config_hash, seed, task, model, dataset, config, setting, metric, value, provenance in (
-            db.execute(query)):
-        if metric not in SELECTION_METRICS:
-            continue
-        if metric in ("fid", "fid_inf", "cfid", "cfid_inf") and not json.loads(
-                provenance).get("real_split", "").startswith("train"):
-            continue  # a generation score against test images is not for choosing
-        entry = groups[(task, model, dataset)].setdefault(
-            config_hash, {"config": _flat(json.loads(config)), "seeds": set(),
-                          "values": defaultdict(list)})
-        entry["seeds"].add(seed)
-        entry["values"][(setting, metric)].append(value)
+    for score in selection_scores(db):
+        entry = groups[(score.task, score.model, score.dataset)].setdefault(
+            score.config_hash, {"config": _flat(score.config), "seeds": set(),
+                                "values": defaultdict(list)})
+        entry["seeds"].add(score.seed)
+        entry["values"][(score.setting, score.metric)].append(score.value)
     return groups
 
 
@@ -66,10 +97,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", help="results folder of the tuning runs")
     args = parser.parse_args(argv)
-    path = Path(args.out) / "results.sqlite"
-    if not path.exists():
-        parser.exit(2, f"no results store at {path}\n")
-    with sqlite3.connect(path) as db:
+    with open_store(parser, args.out) as db:
         groups = _rows(db)
     for (task, model, dataset), candidates in sorted(groups.items()):
         configs = [entry["config"] for entry in candidates.values()]
