@@ -20,10 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from ..models import build_small_cnn
+from .config import DOMAIN_CLASSIFIER
 from .data import get_dataset
+from .domain_classifier import recipe_of
 from .precision import policy
 from .suites import build_configs
 from .tasks.adaptation import build_aligner
+from .tasks.common import compile_classifier
 from .tasks.diffusion import build_ddpm, build_vae
 from .tasks.generation import build_model
 from .tasks.ssl import build_ssgan
@@ -173,8 +177,6 @@ def _diffusion(part, dataset):
 
 def _alignment(method, pair):
     def build():
-        from ..models import build_small_cnn
-
         config = _config("adaptation", method, pair)
         source, target = domains(pair)
         size, channels = common_format(source, target)
@@ -188,20 +190,16 @@ def _alignment(method, pair):
     return StepCase(method, pair, build)
 
 
-def _classifier(name, dataset, batch=128):
+def _domain_classifier(dataset):
+    """The dataset's domain classifier (its recipe's network and optimizer)."""
     def build():
-        import keras
-
-        from ..models import build_colour_cnn, build_small_cnn
-
+        recipe = recipe_of(dataset)
         shape = get_dataset(dataset).image_shape
-        network = {"small_cnn": build_small_cnn, "colour_cnn": build_colour_cnn}[name]
-        model = network(shape, 10)
-        model.compile(keras.optimizers.Adam(1e-3),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        rng = np.random.default_rng(0)
+        model = recipe.network(shape, 10)
+        compile_classifier(model, DOMAIN_CLASSIFIER)
+        rng, batch = np.random.default_rng(0), DOMAIN_CLASSIFIER.batch_size
         return model, (_uniform(rng, (batch, *shape)), _labels(rng, batch)), batch
-    return StepCase(name, dataset, build)
+    return StepCase(f"classifier ({recipe_of(dataset).name})", dataset, build)
 
 
 CASES = [_generation("gan", "mnist"), _generation("dcgan", "mnist"),
@@ -209,8 +207,8 @@ CASES = [_generation("gan", "mnist"), _generation("dcgan", "mnist"),
          _translation("cyclegan", "mnist:usps"), _translation("discogan", "mnist:usps"),
          _ssgan("mnist", 100), _diffusion("ldm_vae", "mnist"), _diffusion("ldm_unet", "mnist"),
          _diffusion("ddpm", "mnist"), _alignment("dann", "mnist:usps"),
-         _alignment("adda", "mnist:usps"), _classifier("small_cnn", "mnist"),
-         _classifier("colour_cnn", "cifar10-jpeg")]
+         _alignment("adda", "mnist:usps"), _domain_classifier("mnist"),
+         _domain_classifier("cifar10-jpeg")]
 
 
 # ---- timing -----------------------------------------------------------------------------------
