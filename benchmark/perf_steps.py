@@ -122,6 +122,12 @@ def _labels(rng, count, num_classes=10):
     return tf.constant(rng.integers(0, num_classes, count), tf.int64)
 
 
+def _labelled_and_unlabelled(rng, batch, shape):
+    """``((images, labels), images)``: SSGAN's and domain adaptation's batches."""
+    return ((_uniform(rng, (batch, *shape)), _labels(rng, batch)),
+            _uniform(rng, (batch, *shape)))
+
+
 def _generation(model, dataset):
     def build():
         config = _config("gan", model, dataset)
@@ -152,10 +158,8 @@ def _ssgan(dataset, labels):
         rng = np.random.default_rng(0)
         init = rng.integers(0, 256, (500, *shape), dtype=np.uint8)
         model = build_ssgan(config, init, 10, seed=0)
-        batch = config.train.batch_size
-        data = ((_uniform(rng, (batch, *shape)), _labels(rng, batch)),
-                _uniform(rng, (batch, *shape)))
-        return model, data, 2 * batch
+        return model, _labelled_and_unlabelled(rng, config.train.batch_size, shape), (
+            2 * config.train.batch_size)
     return StepCase("ssgan", f"{dataset}[labels={labels}]", build)
 
 
@@ -183,10 +187,8 @@ def _alignment(method, pair):
         shape = (size, size, channels)
         classifier = build_small_cnn(shape, source.num_classes)
         model = build_aligner(method, config.train, config.model_params, classifier)
-        rng, batch = np.random.default_rng(0), config.train.batch_size
-        data = ((_uniform(rng, (batch, *shape)), _labels(rng, batch)),
-                _uniform(rng, (batch, *shape)))
-        return model, data, 2 * batch
+        batch = config.train.batch_size
+        return model, _labelled_and_unlabelled(np.random.default_rng(0), batch, shape), 2 * batch
     return StepCase(method, pair, build)
 
 
