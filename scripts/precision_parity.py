@@ -38,7 +38,8 @@ def _values(db):
         precision = score.config.get("precision", BASELINE)
         key = (score.task, score.model, score.dataset, score.setting, score.metric)
         values[key][precision][score.seed] = score.value
-        machines.add(score.environment.get("cpu", "unknown CPU"))
+        threads = score.environment.get("threads_per_run", "TensorFlow's default")
+        machines.add(f"{score.environment.get('cpu', 'unknown CPU')} ({threads} threads a run)")
     return values, machines
 
 
