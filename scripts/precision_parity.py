@@ -38,8 +38,9 @@ def _values(db):
         precision = score.config.get("precision", BASELINE)
         key = (score.task, score.model, score.dataset, score.setting, score.metric)
         values[key][precision][score.seed] = score.value
+        cpu = score.environment.get("cpu", "unknown CPU")
         threads = score.environment.get("threads_per_run", "TensorFlow's default")
-        machines.add(f"{score.environment.get('cpu', 'unknown CPU')} ({threads} threads a run)")
+        machines.add(f"{cpu}, TensorFlow threads a run: {threads}")
     return values, machines
 
 
