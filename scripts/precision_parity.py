@@ -67,7 +67,7 @@ def table(values):
             mean, std = _summary(by_seed)
             delta = mean - base_mean
             if metric == TIME_METRIC:
-                verdict = f"{base_mean / mean:.2f}x faster" if mean else "—"
+                verdict = f"{base_mean / mean:.2f}x the float32 speed" if mean else "—"
             elif len(by_precision[BASELINE]) < 2:
                 verdict = "— (one float32 seed: no spread to compare with)"
             else:
