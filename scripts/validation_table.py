@@ -55,6 +55,14 @@ class Score(NamedTuple):
     value: float
 
 
+def _selectable(metric, provenance):
+    """Whether a choice may read this score: a validation score, or a generation score against
+    train images (one against test images is not for choosing)."""
+    if metric in ("fid", "fid_inf", "cfid", "cfid_inf"):
+        return json.loads(provenance).get("real_split", "").startswith("train")
+    return metric in SELECTION_METRICS
+
+
 def selection_scores(db, also=()):
     """The Scores of finished runs that a choice may use (``SELECTION_METRICS``, generation only
     against train images), and every score named in ``also``."""
@@ -62,13 +70,8 @@ def selection_scores(db, also=()):
              "m.setting, m.metric, m.value, m.provenance FROM runs r JOIN metrics m "
              "ON m.run_id = r.id WHERE r.status = 'done'")
     for *run, config, environment, setting, metric, value, provenance in db.execute(query):
-        if metric in also:
-            pass
-        elif metric not in SELECTION_METRICS:
+        if metric not in also and not _selectable(metric, provenance):
             continue
-        elif metric in ("fid", "fid_inf", "cfid", "cfid_inf") and not json.loads(
-                provenance).get("real_split", "").startswith("train"):
-            continue  # a generation score against test images is not for choosing
         yield Score(*run, json.loads(config), json.loads(environment or "{}"), setting, metric,
                     value)
 
