@@ -43,13 +43,19 @@ def _metrics(out):
             f"WHERE m.metric NOT IN {TIMING}")}
 
 
+def _interruptible():
+    """Let SIGINT reach the command: a shell that starts the tests in the background (``&``,
+    nohup) ignores it, and children inherit that, so Python would never raise KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_two_long_runs(out, data_dir, steps=LONG):
     """Two long ring8 runs (seeds 0, 1) on two workers; returns the process and the worker pids,
     once both runs are past their first checkpoints."""
     proc = subprocess.Popen(_command(out, data_dir, "--dataset", "ring8", "--seeds", "2", "--jobs",
                                      "2", "--threads", "1", *steps),
                             cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_interruptible)
     pids, seen, deadline = [], set(), time.time() + 180
     for line in proc.stderr:
         if match := re.search(r"pids (\d+), (\d+)\)", line):
