@@ -199,7 +199,7 @@ def _score_label_walks(run_ctx, model, noise_shape, extractor, num_classes):
     weights = np.zeros((len(pairs), WALK_STEPS, num_classes), np.float32)
     rows, steps = np.arange(len(pairs))[:, None], np.arange(WALK_STEPS)
     weights[rows, steps, pairs[:, :1]], weights[rows, steps, pairs[:, 1:]] = 1 - share, share
-    # every walk in one call (batched), not one call per pair
+    # all walks in one batched call
     images = model.generate(len(pairs) * WALK_STEPS, steps=params.sampling_steps,
                             labels=weights.reshape(-1, num_classes), guidance=params.guidance,
                             noise=np.repeat(noise, WALK_STEPS, axis=0))

@@ -254,9 +254,9 @@ MIRRORED_WORKER = textwrap.dedent("""
             # SGD, not Adam: biases in front of a normalisation have a true gradient of zero,
             # and Adam scales the ~1e-9 rounding noise there (summed in another order per
             # replica) to full-size steps, which would compare rounding, not the distributed
-            # math. The VAE's summed loss (~40) makes SGD at 0.003 or more amplify a 3e-6
-            # perturbation of the weights ~500-fold in 8 steps (at 0.001: none), so it steps at
-            # 0.001, where its weights still move by ~0.04.
+            # math. The VAE's summed loss (~40) makes SGD at 0.01 and 0.003 amplify a 3e-6
+            # perturbation of the weights ~200- and ~500-fold in 8 steps (at 0.001: none), so it
+            # steps at 0.001, where its weights still move by ~0.05.
             for model, rate in zip(models, (0.01, 0.001)):
                 model.compile(keras.optimizers.SGD(rate))
         for index, model in enumerate(models):
