@@ -123,15 +123,21 @@ def _stage(ctx, what):
 
 
 def _progress(ctx, what):
-    """A ``progress(done, total)`` callback logging ``what``'s progress every PROGRESS_EVERY s."""
-    started = last = time.perf_counter()
+    """A ``progress(done, total)`` callback logging ``what``'s progress every PROGRESS_EVERY s.
+    ``done`` falling back starts a new pass (the next part of ``cached_array_in_parts``), whose
+    rate is timed from its first call."""
+    started = last_log = time.perf_counter()
+    first_done = last_done = 0
 
     def progress(done, total):
-        nonlocal last
+        nonlocal started, last_log, first_done, last_done
         now = time.perf_counter()
-        if now - last >= PROGRESS_EVERY and done < total:
-            last = now
-            rate = done / (now - started)
+        if done < last_done:
+            started, first_done = now, done
+        last_done = done
+        if now - last_log >= PROGRESS_EVERY and first_done < done < total:
+            last_log = now
+            rate = (done - first_done) / (now - started)
             ctx.log(f"scoring: {what} {done}/{total} images, {rate:.1f} img/s, "
                     f"{(total - done) / rate:.0f} s to go")
 
