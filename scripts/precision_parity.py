@@ -26,6 +26,9 @@ from validation_table import open_store, selection_scores
 
 BASELINE = "float32"
 TIME_METRIC = "train_seconds"
+STEPS_METRIC = "train_steps"
+# Runs that stop early on validation train different step counts: their speed is per step.
+STEP_TIME_METRIC = "seconds_per_step"
 HEADER = ("| task | model | dataset | setting | metric | float32 | 16-bit | precision | Δ | "
           "within 2σ of float32 |", "|---|---|---|---|---|---|---|---|---|---|")
 
@@ -34,13 +37,20 @@ def _values(db):
     """(task, model, dataset, setting, metric) -> precision -> {seed: value}, and the machines."""
     values = defaultdict(lambda: defaultdict(dict))
     machines = set()
-    for score in selection_scores(db, also=(TIME_METRIC,)):
+    for score in selection_scores(db, also=(TIME_METRIC, STEPS_METRIC)):
         precision = score.config.get("precision", BASELINE)
         key = (score.task, score.model, score.dataset, score.setting, score.metric)
         values[key][precision][score.seed] = score.value
         cpu = score.environment.get("cpu", "unknown CPU")
         threads = score.environment.get("threads_per_run", "TensorFlow's default")
         machines.add(f"{cpu}, TensorFlow threads a run: {threads}")
+    for key in [key for key in values if key[-1] == STEPS_METRIC]:
+        steps = values.pop(key)
+        seconds = values.get(key[:-1] + (TIME_METRIC,), {})
+        if all(steps[p].keys() == seconds.get(p, {}).keys() for p in steps):
+            values.pop(key[:-1] + (TIME_METRIC,))
+            values[key[:-1] + (STEP_TIME_METRIC,)] = {
+                p: {seed: seconds[p][seed] / steps[p][seed] for seed in steps[p]} for p in steps}
     return values, machines
 
 
@@ -66,7 +76,7 @@ def table(values):
                 continue
             mean, std = _summary(by_seed)
             delta = mean - base_mean
-            if metric == TIME_METRIC:
+            if metric in (TIME_METRIC, STEP_TIME_METRIC):
                 verdict = f"{base_mean / mean:.2f}x the float32 speed" if mean else "—"
             elif len(by_precision[BASELINE]) < 2:
                 verdict = "— (one float32 seed: no spread to compare with)"
@@ -95,7 +105,9 @@ def main(argv=None):
           "selection scores only (validation splits; generation against the train reference). "
           "A 16-bit mean within two float32 seed standard deviations of the float32 mean "
           f"passes: {sum(verdicts)} of {len(verdicts)} do. `{TIME_METRIC}` is wall time of "
-          "training, compared as a ratio.\n")
+          f"training, compared as a ratio; `{STEP_TIME_METRIC}` is that time over the steps "
+          "trained, for models that stop early on validation and so train different step "
+          "counts.\n")
     print("\n".join(lines))
 
 
