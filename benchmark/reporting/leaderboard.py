@@ -138,9 +138,10 @@ def _sample_counts(metric_rows, labels):
 
 
 def _overviews(summary, sample_counts):
-    """The ``OVERVIEWS`` tables, one per profile, over the rows (of their tasks) that have the key
-    metric and whose scores were all computed at one common sample count (the most frequent);
-    rows at other counts are named below the table, not set beside the others."""
+    """The ``OVERVIEWS`` tables, per profile one for each sample count at which some rows (of their
+    tasks) computed every score (e.g. 2048 vs 10,000 for the digits, 5,000 vs 50,000 for
+    CIFAR-10), so that no table sets scores at different counts side by side; rows whose scores
+    mix counts are named below the tables."""
     lines = []
     for title, tasks, metrics in OVERVIEWS:
         part = summary[summary["task"].isin(tasks)]
@@ -155,32 +156,35 @@ def _overviews(summary, sample_counts):
 
 
 def _overview(title, metrics, rows, counts):
-    """One overview table of the rows whose ``counts`` are the most frequent single count."""
+    """One overview table per single sample count of ``counts``: the most rows first, then the
+    larger count."""
     single = Counter(next(iter(c)) for c in counts.values() if len(c) == 1)
     if not single:
         return [f"## {title})", "", "No row has all its scores at one sample count.", "",
-                *_left_out(counts, None)]
-    common = single.most_common(1)[0][0]
-    kept = [key for key, c in counts.items() if c == {common}]
-    rows = rows.merge(pd.DataFrame(kept, columns=["model", "dataset", "setting"]),
-                      on=["model", "dataset", "setting"])
-    shown = [m for m in metrics if m in set(rows["metric"])]
-    n_fake, n_real, real_split = common
-    return [f"## {title}, {n_fake} generated vs {n_real} real images)", "",
-            "Each value is repeated from its section below. Every score of generated against "
-            f"real images here was computed from {n_fake} generated samples and {n_real} real "
-            f"images ({real_split}); rows at other counts are left out, since Fréchet distances "
-            "grow as the sample count falls.", "",
-            markdown_table(rows.sort_values(["dataset"], kind="stable"), shown), "",
-            *_left_out(counts, common)]
+                *_left_out(counts)]
+    lines = []
+    for common in sorted(single, key=lambda count: (-single[count], -count[0], -count[1])):
+        kept = [key for key, c in counts.items() if c == {common}]
+        table_rows = rows.merge(pd.DataFrame(kept, columns=["model", "dataset", "setting"]),
+                                on=["model", "dataset", "setting"])
+        shown = [m for m in metrics if m in set(table_rows["metric"])]
+        n_fake, n_real, real_split = common
+        lines += [f"## {title}, {n_fake} generated vs {n_real} real images)", "",
+                  "Each value is repeated from its section below. Every score of generated "
+                  f"against real images here was computed from {n_fake} generated samples and "
+                  f"{n_real} real images ({real_split}); rows at other counts are in a table of "
+                  "their own, since Fréchet distances grow as the sample count falls.", "",
+                  markdown_table(table_rows.sort_values(["dataset"], kind="stable"), shown), ""]
+    return lines + _left_out(counts)
 
 
-def _left_out(counts, common):
-    """A line naming the rows of an overview scored at other sample counts, if any."""
-    other = [f"{model} on {dataset}{f' ({setting})' if setting else ''} ("
+def _left_out(counts):
+    """A line naming the rows of an overview not all of whose scores share one sample count."""
+    mixed = [f"{model} on {dataset}{f' ({setting})' if setting else ''} ("
              + "; ".join(f"{n_fake} vs {n_real}" for n_fake, n_real, _ in sorted(c)) + ")"
-             for (model, dataset, setting), c in counts.items() if c != {common}]
-    return [f"Left out, scored at other sample counts: {', '.join(other)}.", ""] if other else []
+             for (model, dataset, setting), c in counts.items() if len(c) != 1]
+    return [f"Left out, not all scores at one sample count: {', '.join(mixed)}.", ""
+            ] if mixed else []
 
 
 def _current_configs(runs):

@@ -68,24 +68,33 @@ def test_rows_follow_the_suite_order_not_the_run_order(tmp_path):
     store.close()
 
 
-def test_side_by_side_table_shows_only_rows_at_the_common_sample_count(tmp_path):
+def test_side_by_side_tables_each_hold_one_sample_count(tmp_path):
     store = ResultsStore(tmp_path / "results.sqlite")
     images = dataclasses.replace(OLD, dataset="mnist")
-    for model, n_fake in (("gan", 2048), ("dcgan", 2048), ("ldm", 1000)):
-        provenance = {"extractor": "cnn", "weights_sha256": "abc", "resize": "none",
-                      "n_fake": n_fake, "n_real": 10000, "real_split": "train (10000, seed 0)"}
-        run_id = store.start(dataclasses.replace(images, model=model), 0, ENV)
+    for model, dataset, n_fake, cfid_n_fake in (("gan", "mnist", 2048, 2048),
+                                                ("dcgan", "mnist", 2048, 2048),
+                                                ("ldm", "mnist", 1000, 1000),
+                                                ("ddpm", "mnist", 2048, 1000),
+                                                ("dcgan", "cifar10-jpeg", 5000, 5000)):
+        run_id = store.start(dataclasses.replace(images, model=model, dataset=dataset), 0, ENV)
         store.finish(run_id, "done", 1.0, [
-            {"metric": metric, "value": 1.0, "unit": "", "setting": "", "provenance": provenance}
-            for metric in ("classes_covered", "cfid")])
+            {"metric": metric, "value": 1.0, "unit": "", "setting": "",
+             "provenance": {"extractor": "cnn", "weights_sha256": "abc", "resize": "none",
+                            "n_fake": count, "n_real": 10000, "real_split": "train"}}
+            for metric, count in (("classes_covered", n_fake), ("cfid", cfid_n_fake))])
     write_reports(store, tmp_path)
     board = (tmp_path / "leaderboard.md").read_text()
-    overview = board.split("## gan / generation")[0]
-    assert ("## Image generation: GANs and diffusion side by side (smoke profile, 2048 generated "
-            "vs 10000 real images)") in overview
-    assert "| gan | mnist |" in overview and "| dcgan | mnist |" in overview
-    assert "| ldm | mnist |" not in overview
-    assert "Left out, scored at other sample counts: ldm on mnist (1000 vs 10000)." in overview
+    tables = board.split("## gan / generation")[0].split("## Image generation")[1:]
+    titles = [table.splitlines()[0] for table in tables]
+    # The most rows first, then the larger count.
+    assert titles == [f": GANs and diffusion side by side (smoke profile, {n} generated vs 10000 "
+                      "real images)" for n in (2048, 5000, 1000)]
+    assert "| gan | mnist |" in tables[0] and "| dcgan | mnist |" in tables[0]
+    assert "| dcgan | cifar10-jpeg |" in tables[1] and "| ldm | mnist |" in tables[2]
+    # ddpm's two scores have different counts: it is in no table, but named.
+    assert "| ddpm |" not in board.split("## gan / generation")[0].split("Left out")[0]
+    assert ("Left out, not all scores at one sample count: ddpm on mnist (1000 vs 10000; 2048 vs "
+            "10000).") in tables[2]
     store.close()
 
 
