@@ -1,19 +1,18 @@
 """Resumable training: ``fit`` in checkpointed chunks, with divergence detection.
 
-A checkpoint holds every model variable (weights, batch-norm statistics, the
-noise generators' state) and every optimizer variable, plus the loss history
-and the time trained so far, written atomically; the one before it is kept as
-``checkpoint.prev.npz``. Losses also go to TensorBoard (``<workdir>/tensorboard``),
-one point per chunk. A killed run restarts from its last checkpoint and skips
-the batches it had already consumed, so it continues on the same data order.
-A checkpoint that cannot be used (truncated, corrupt, or written for other
-variables) is passed over for the previous one, or training starts over, with
-one line saying so.
+A checkpoint holds every model variable (weights, batch-norm statistics, the noise
+generators' state) and every optimizer variable, plus the loss history and the time trained
+so far, written atomically; the one before it is kept as ``checkpoint.prev.npz``. The loss
+history has up to ``CURVE_POINTS`` points (means over as many steps) per chunk; the same
+points go to TensorBoard (``<workdir>/tensorboard``). A killed run restarts from its last
+checkpoint and skips the batches it had already consumed, so it continues on the same data
+order. A checkpoint that cannot be used (truncated, corrupt, or written for other variables)
+is passed over for the previous one, or training starts over, with one line saying so.
 
-With a ``Validation``, every checkpoint also measures the model on a validation
-split; the best model so far is kept in ``best.npz`` and is what training
-returns, and training stops early once ``patience`` steps pass without a better
-one. That selection survives a kill like the rest of the state.
+With a ``Validation``, every checkpoint also measures the model on a validation split; the
+best model so far is kept in ``best.npz`` and is what training returns, and training stops
+early once ``patience`` steps pass without a better one. That selection survives a kill like
+the rest of the state.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from .data.files import READ_ERRORS, problem
 CHECKPOINT, PREVIOUS, BEST = "checkpoint.npz", "checkpoint.prev.npz", "best.npz"
 STATE_KEYS = {"step", "train_seconds", "history", "steps"}
 VALIDATION_KEY = "validation"  # in the state of a fit with a Validation only
+CURVE_POINTS = 10  # loss-history points per checkpoint interval, at most
 
 
 @dataclass(frozen=True)
@@ -166,15 +166,23 @@ class _Selection:
             variable.assign(value)
 
 
-class _Checkpointer(keras.callbacks.Callback):
-    """Saves variables, loss history and trained time after every chunk (Keras epoch), after
-    the validation check when there is one."""
+def _curve_interval(chunk):
+    """Steps per Keras epoch: the smallest divisor of ``chunk`` that gives at most
+    ``CURVE_POINTS`` loss-history points per chunk."""
+    return next(d for d in range(math.ceil(chunk / CURVE_POINTS), chunk + 1) if chunk % d == 0)
 
-    def __init__(self, path, variables, state, chunk, total_steps, report, selection):
+
+class _Checkpointer(keras.callbacks.Callback):
+    """Records the loss means and trained time of every Keras epoch (``_curve_interval`` steps);
+    after every chunk of epochs, checks the validation when there is one and saves variables and
+    state."""
+
+    def __init__(self, path, variables, state, epoch_steps, chunk, total_steps, report,
+                 selection):
         super().__init__()
         self.path, self.variables, self.state = path, variables, state
-        self.chunk, self.total_steps, self.report = chunk, total_steps, report
-        self.selection = selection
+        self.epoch_steps, self.chunk = epoch_steps, chunk
+        self.total_steps, self.report, self.selection = total_steps, report, selection
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
@@ -182,10 +190,12 @@ class _Checkpointer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         state = self.state
         state["train_seconds"] += time.perf_counter() - self.started
-        state["step"] += self.chunk
+        state["step"] += self.epoch_steps
         state["steps"].append(state["step"])
         for name, value in (logs or {}).items():
             state["history"].setdefault(name, []).append(float(value))
+        if state["step"] % self.chunk:
+            return
         if self.selection and self.selection.check(state["step"]):
             self.model.stop_training = True
         _save(self.path, self.variables, state)
@@ -219,8 +229,9 @@ def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None, 
     ``skip`` batches dropped. ``report(step, total, logs)`` is called after each
     chunk; ``log(text)`` gets the line saying that an unusable checkpoint was passed
     over. With a ``Validation``, the model is measured at every checkpoint, may stop
-    early, and ends as the best model measured. Returns {"history": {loss: [chunk
-    means]}, "steps": [...], "train_seconds": float, "step": steps trained}, plus
+    early, and ends as the best model measured. Returns {"history": {loss: [means over
+    ``_curve_interval(chunk)`` steps]}, "steps": [the step of each mean], "train_seconds":
+    float, "step": steps trained}, plus
     "validation" {"steps", "accuracy", "best_step", "best_accuracy", "stopped"} with a
     ``Validation``.
     Raises ``Diverged`` on a non-finite loss.
@@ -229,15 +240,16 @@ def fit_resumable(model, optimizers, make_dataset, train, workdir, report=None, 
     variables = _trackable_variables(model, optimizers)
     state, selection = _start(workdir, variables, model, validation, log)
     chunk = min(train.checkpoint_every, train.steps)  # a divisor of the steps (TrainConfig)
-    done_chunks, total_chunks = state["step"] // chunk, train.steps // chunk
-    if done_chunks < total_chunks and not (selection and selection.record["stopped"]):
+    epoch_steps = _curve_interval(chunk)  # a state saved after a chunk is at a whole epoch
+    done_epochs, total_epochs = state["step"] // epoch_steps, train.steps // epoch_steps
+    if done_epochs < total_epochs and not (selection and selection.record["stopped"]):
         guard = _StopOnNonFinite(state["step"])
-        checkpointer = _Checkpointer(workdir / CHECKPOINT, variables, state, chunk, train.steps,
-                                     report, selection)
+        checkpointer = _Checkpointer(workdir / CHECKPOINT, variables, state, epoch_steps, chunk,
+                                     train.steps, report, selection)
         # One fit call: with steps_per_epoch set, Keras keeps one iterator across epochs.
         tensorboard = keras.callbacks.TensorBoard(workdir / "tensorboard", write_graph=False)
-        model.fit(make_dataset(state["step"]), steps_per_epoch=chunk, epochs=total_chunks,
-                  initial_epoch=done_chunks, verbose=0, shuffle=False,
+        model.fit(make_dataset(state["step"]), steps_per_epoch=epoch_steps, epochs=total_epochs,
+                  initial_epoch=done_epochs, verbose=0, shuffle=False,
                   callbacks=[guard, checkpointer, tensorboard])
         if guard.bad:
             raise Diverged(*guard.bad)
