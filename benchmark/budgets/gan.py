@@ -36,23 +36,23 @@ BUDGETS = {
         "paper": Budget(AdversarialTraining(steps=12000, batch_size=128, checkpoint_every=1000),
                         IMAGE_EVAL["paper"], {"latent_dim": 100, "base_filters": 128}),
     },
-    # CIFAR-10: standard budgets fit 20 minutes of training per seed on 2 CPU cores
-    # (docs/budgets.md); the paper profile takes the papers' step counts (for a GPU).
+    # CIFAR-10: standard budgets fill ~12 of the 20 minutes of training a seed may take on 2 CPU
+    # cores (docs/budgets.md); the paper profile takes the papers' step counts (for a GPU).
     "gan-cifar": {
         "smoke": Budget(AdversarialTraining(steps=50, batch_size=32, checkpoint_every=25),
                         CIFAR_EVAL["smoke"], {"latent_dim": 64, "hidden_units": [128, 128]}),
-        "standard": Budget(AdversarialTraining(steps=15000, batch_size=64, checkpoint_every=2500),
+        "standard": Budget(AdversarialTraining(steps=30000, batch_size=64, checkpoint_every=2500),
                            CIFAR_EVAL["standard"], {"latent_dim": 64, "hidden_units": [512, 512]}),
         "paper": Budget(AdversarialTraining(steps=100000, batch_size=100, checkpoint_every=5000),
                         CIFAR_EVAL["paper"], {"latent_dim": 100, "hidden_units": [1200, 1200]}),
     },
     # Generator 4x4 -> 32 px through 4x4 transposed convolutions (models/dcgan.py). Standard:
-    # channels 128-32 (base 32; base 64 trains at a quarter of the speed); paper: base 128, the
-    # paper's widths (512-128), 100k steps of batch 64 as mimicry trains its DCGAN.
+    # channels 128-32 (base 32: base 64 costs ~4x a step, so a quarter of the steps); paper: base
+    # 128, the paper's widths (512-128), 100k steps of batch 64 as mimicry trains its DCGAN.
     "dcgan-cifar": {
         "smoke": Budget(AdversarialTraining(steps=50, batch_size=32, checkpoint_every=25),
                         CIFAR_EVAL["smoke"], {"latent_dim": 100, "base_filters": 8}),
-        "standard": Budget(AdversarialTraining(steps=4500, batch_size=64, checkpoint_every=500),
+        "standard": Budget(AdversarialTraining(steps=14000, batch_size=64, checkpoint_every=500),
                            CIFAR_EVAL["standard"], {"latent_dim": 100, "base_filters": 32}),
         "paper": Budget(AdversarialTraining(steps=100000, batch_size=64, checkpoint_every=5000),
                         CIFAR_EVAL["paper"], {"latent_dim": 100, "base_filters": 128}),
