@@ -1,13 +1,13 @@
 """Resumable training: ``fit`` in checkpointed chunks, with divergence detection.
 
-A checkpoint holds every model variable (weights, batch-norm statistics, the noise
-generators' state) and every optimizer variable, plus the loss history and the time trained
-so far, written atomically; the one before it is kept as ``checkpoint.prev.npz``. The loss
-history has up to ``CURVE_POINTS`` points (means over as many steps) per chunk; the same
-points go to TensorBoard (``<workdir>/tensorboard``). A killed run restarts from its last
+A checkpoint holds every model variable (weights, batch-norm statistics, the noise generators'
+state) and every optimizer variable, plus the loss history and the time trained so far, written
+atomically; the one before it is kept as ``checkpoint.prev.npz``. The loss history has up to
+``CURVE_POINTS`` points per chunk, each the mean over at least ``CURVE_MIN_STEPS`` steps; the
+same points go to TensorBoard (``<workdir>/tensorboard``). A killed run restarts from its last
 checkpoint and skips the batches it had already consumed, so it continues on the same data
-order. A checkpoint that cannot be used (truncated, corrupt, or written for other variables)
-is passed over for the previous one, or training starts over, with one line saying so.
+order. A checkpoint that cannot be used (truncated, corrupt, or written for other variables) is
+passed over for the previous one, or training starts over, with one line saying so.
 
 With a ``Validation``, every checkpoint also measures the model on a validation split; the
 best model so far is kept in ``best.npz`` and is what training returns, and training stops
@@ -34,6 +34,7 @@ CHECKPOINT, PREVIOUS, BEST = "checkpoint.npz", "checkpoint.prev.npz", "best.npz"
 STATE_KEYS = {"step", "train_seconds", "history", "steps"}
 VALIDATION_KEY = "validation"  # in the state of a fit with a Validation only
 CURVE_POINTS = 10  # loss-history points per checkpoint interval, at most
+CURVE_MIN_STEPS = 50  # steps a point averages, at least: a Keras epoch each, not free in tiny runs
 
 
 @dataclass(frozen=True)
@@ -167,9 +168,10 @@ class _Selection:
 
 
 def _curve_interval(chunk):
-    """Steps per Keras epoch: the smallest divisor of ``chunk`` that gives at most
-    ``CURVE_POINTS`` loss-history points per chunk."""
-    return next(d for d in range(math.ceil(chunk / CURVE_POINTS), chunk + 1) if chunk % d == 0)
+    """Steps per Keras epoch: the smallest divisor of ``chunk`` of at least ``CURVE_MIN_STEPS``
+    steps that gives at most ``CURVE_POINTS`` loss-history points per chunk, else ``chunk``."""
+    smallest = max(math.ceil(chunk / CURVE_POINTS), CURVE_MIN_STEPS)
+    return next((d for d in range(smallest, chunk) if chunk % d == 0), chunk)
 
 
 class _Checkpointer(keras.callbacks.Callback):
