@@ -79,15 +79,24 @@ class Progress:
         self.plan, self.jobs = plan, jobs
         self.started = time.time()
         self.measured = {}  # (model, dataset, profile) -> seconds per run
+        # (dataset, profile) -> seconds a finished run spent outside training (scoring, sampling)
+        self.beyond_training = {}
         self.running = {}  # plan index -> fraction of the run done
         self.ended = set()  # plan indices finished, failed or skipped
+
+    def record(self, config, wall, metrics):
+        """A finished run's wall time, and the part of it not spent training."""
+        self.measured[(config.model, config.dataset, config.profile)] = wall
+        trained = sum(m["value"] for m in metrics if m["metric"] == "train_seconds")
+        self.beyond_training[(config.dataset, config.profile)] = max(0.0, wall - trained)
 
     def estimate(self, config):
         key = (config.model, config.dataset, config.profile)
         if key in self.measured:
             return self.measured[key]
         images = config.train.steps * config.train.batch_size if config.train else 0
-        return images / RATE_GUESS.get(config.model, 5000.0) + 15.0
+        return (images / RATE_GUESS.get(config.model, 5000.0)
+                + self.beyond_training.get((config.dataset, config.profile), 15.0))
 
     def eta(self):
         """Seconds left: the running runs' remainders and every run not started, over the jobs."""
@@ -278,7 +287,7 @@ def _record(store, run_id, outcome, progress, index, label, config, workdir):
     store.finish(run_id, outcome.status, outcome.wall, outcome.metrics, outcome.artifacts,
                  reason=outcome.reason)
     if outcome.status == "done":
-        progress.measured[(config.model, config.dataset, config.profile)] = outcome.wall
+        progress.record(config, outcome.wall, outcome.metrics)
         progress.line(index, f"{label}: done in {outcome.wall:.0f} s")
     elif outcome.status == "diverged":
         progress.line(index, f"{label}: {outcome.reason}")

@@ -15,6 +15,8 @@ import pytest
 
 import genbench.benchmark.tasks.generation as generation
 from genbench.benchmark.cli import main
+from genbench.benchmark.runner import RATE_GUESS, Progress
+from genbench.benchmark.suites import build_configs
 from genbench.benchmark.tasks.base import RunSkipped
 from genbench.benchmark.training import Diverged
 
@@ -209,3 +211,17 @@ def test_corrupt_store_is_reported_and_kept(tmp_path, data_dir, bad, capsys):
         assert (out / "results.sqlite").read_bytes() == bad
     else:
         assert code == 0  # an empty file is a valid, empty SQLite database
+
+
+def test_eta_of_a_model_not_yet_run_adds_the_time_runs_spent_scoring():
+    """The DCGAN after one CIFAR-10 GAN run: its training guess plus that run's scoring time."""
+    configs = {c.model: c for c in build_configs("gan", "standard", dataset="cifar10-jpeg")}
+    gan, dcgan = configs["gan"], configs["dcgan"]
+    progress = Progress([(gan, 1000), (dcgan, 1000)])
+    dcgan_training = dcgan.train.steps * dcgan.train.batch_size / RATE_GUESS["dcgan"]
+    assert progress.estimate(dcgan) == pytest.approx(dcgan_training + 15.0)
+    progress.record(gan, 950.0, [{"metric": "train_seconds", "value": 700.0},
+                                 {"metric": "fid", "value": 300.0}])
+    progress.ended.add(0)
+    assert progress.estimate(gan) == 950.0
+    assert progress.eta() == pytest.approx(dcgan_training + 250.0)
