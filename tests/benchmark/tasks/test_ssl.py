@@ -4,6 +4,7 @@ toy set."""
 import dataclasses
 import sqlite3
 
+import keras
 import numpy as np
 import pytest
 
@@ -90,19 +91,22 @@ def test_every_method_trains_and_scores_on_the_official_test_split(tmp_path, dat
     assert values["accuracy"]["provenance"]["validation"].startswith("mnist train, 20 labelled")
 
 
-def test_a_finished_baseline_is_restored_not_retrained(tmp_path, data_dir):
+def test_a_finished_baseline_is_restored_not_retrained(tmp_path, data_dir, monkeypatch):
     """Every fit of a multi-fit method resumes from its folder: a second run in the same work
-    folder trains nothing and scores the same classifier."""
+    folder calls no ``fit`` and scores the same classifier."""
     config = _tiny(next(c for c in build_configs("ssl", "smoke", model="self_training",
                                                  dataset="mnist") if c.setting == "labels=20"))
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, patience=30))
     ctx = TaskContext(workdir=tmp_path, data_dir=data_dir, cache_dir=tmp_path)
     first = {m["metric"]: m for m in ssl.run(config, 0, ctx).metrics}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished fit was trained again")
+    monkeypatch.setattr(keras.Model, "fit", no_training)
     again = {m["metric"]: m for m in ssl.run(config, 0, ctx).metrics}
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["round0", "round1"]
     assert again["accuracy"]["value"] == first["accuracy"]["value"]
     assert again["train_steps"] == first["train_steps"]
-    assert again["train_seconds"]["value"] < first["train_seconds"]["value"]
 
 
 def test_labels_must_be_a_setting_that_splits_evenly(tmp_path, data_dir):
