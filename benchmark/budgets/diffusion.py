@@ -55,12 +55,12 @@ _DDPM_STANDARD = DdpmParams(diffusion={"channels": [16, 32, 64], "blocks_per_lev
                             ema_momentum=0.0, sampling_steps=25)
 
 # CIFAR-10 (32x32x3 -> an 8x8x4 latent): the digits' networks and recipe with longer training,
-# ~12 of the 20 minutes a seed may take on 2 CPU cores (VAE ~3 min, U-Net ~9 min); paper:
-# Rombach et al.'s.
+# ~15 of the 20 minutes a seed may take on 2 CPU cores (VAE ~3.5 min, U-Net ~10.5 min, as `fit`
+# ran on 2026-12-03; docs/budgets.md); paper: Rombach et al.'s.
 _LDM_CIFAR = {
     "smoke": replace(_LDM["smoke"], eval=CIFAR_EVAL["smoke"]),
-    "standard": Budget(replace(_LDM["standard"].train, steps=9000, checkpoint_every=500,
-                               vae_steps=3000),
+    "standard": Budget(replace(_LDM["standard"].train, steps=6000, checkpoint_every=500,
+                               vae_steps=2000),
                        CIFAR_EVAL["standard"], replace(_LDM_STANDARD, latent_images=50000)),
     "paper": replace(_LDM["paper"], eval=CIFAR_EVAL["paper"],
                      model_params=replace(_LDM["paper"].model_params, latent_images=50000)),
@@ -95,7 +95,7 @@ BUDGETS = {
                                            "dropout": 0.1},
                                 ema_momentum=0.9999, sampling_steps=1000)),
     },
-    # The pixel U-Net on 32x32x3: 2,400 steps fill ~12 of the 20 minutes (docs/budgets.md).
+    # The pixel U-Net on 32x32x3: 1,600 steps fill ~14 of the 20 minutes (docs/budgets.md).
     # Paper: Ho et al.'s CIFAR-10 network (128 channels, multipliers 1, 2, 2, 2, dropout 0.1).
     "ddpm-cifar": {
         "smoke": Budget(DdpmTraining(steps=20, batch_size=32, checkpoint_every=10,
@@ -103,7 +103,7 @@ BUDGETS = {
                         DdpmParams(diffusion={"channels": [8, 16, 16], "attention": False,
                                               "clip_denoised": True},
                                    ema_momentum=0.9, sampling_steps=5)),
-        "standard": Budget(DdpmTraining(steps=2400, batch_size=64, checkpoint_every=200,
+        "standard": Budget(DdpmTraining(steps=1600, batch_size=64, checkpoint_every=200,
                                         noise_predictor_lr=1e-3),
                            CIFAR_EVAL["standard"], _DDPM_STANDARD),
         "paper": Budget(DdpmTraining(steps=800000, batch_size=128, checkpoint_every=10000,
