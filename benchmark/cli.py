@@ -195,7 +195,7 @@ def _run_options(args):
 
 def _cmd_run(args):
     from .distribute import gpu_count, make_strategy
-    from .workers import set_tensorflow_threads
+    from .workers import set_threads
 
     args = _run_options(args)
     if args.cluster:
@@ -215,7 +215,7 @@ def _cmd_run(args):
                                  "devices; it cannot be combined with --jobs above 1 (use one or "
                                  "the other)")
         if jobs == 1:
-            set_tensorflow_threads(args.threads)  # before TensorFlow runs anything
+            set_threads(args.threads)  # before TensorFlow runs anything
         strategy = make_strategy(args.strategy)  # before any other TensorFlow work
 
     from .config import apply_overrides

@@ -52,9 +52,9 @@ def _train(index, config, seed, workdir, data_dir, cache_dir, threads, strategy,
     from .data import DataError
     from .distribute import make_strategy
     from .runner import execute
-    from .workers import set_tensorflow_threads
+    from .workers import set_threads
 
-    set_tensorflow_threads(threads)  # before TensorFlow runs anything in a fresh worker
+    set_threads(threads)  # before TensorFlow runs anything in a fresh worker
     queue.put(("log", index, f"on {socket.gethostname()} (pid {os.getpid()})"))
 
     def report(step, total, logs):

@@ -1,11 +1,11 @@
 """``--jobs N``: N runs at once, each in a worker process that owns a GPU or a share of the cores.
 
-Workers start with ``spawn`` (TensorFlow is not fork-safe) and set their own TensorFlow thread
-pools (or ``CUDA_VISIBLE_DEVICES``) before TensorFlow starts. A worker trains and scores; it never
-opens the results store: outcomes come back over its pipe to the parent, the one writer. Each
-worker has a pipe of its own, so a worker killed mid-message (SIGKILL, out of memory) cannot
-corrupt another's channel; its run is recorded as failed (it resumes from its checkpoint next
-time) and a new worker takes the slot. Workers exit when the parent dies.
+Workers start with ``spawn`` (TensorFlow is not fork-safe) and set their own thread pools,
+TensorFlow's and BLAS' (or ``CUDA_VISIBLE_DEVICES``), before TensorFlow starts. A worker trains
+and scores; it never opens the results store: outcomes come back over its pipe to the parent, the
+one writer. Each worker has a pipe of its own, so a worker killed mid-message (SIGKILL, out of
+memory) cannot corrupt another's channel; its run is recorded as failed (it resumes from its
+checkpoint next time) and a new worker takes the slot. Workers exit when the parent dies.
 """
 
 from __future__ import annotations
@@ -26,13 +26,20 @@ def default_threads(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-def set_tensorflow_threads(threads: int | None) -> None:
-    """Intra- and inter-op pools of ``threads`` each; call before TensorFlow runs anything."""
+def set_threads(threads: int | None) -> None:
+    """TensorFlow's intra- and inter-op pools and the BLAS pools of numpy and scipy (the scores'
+    matrix products), ``threads`` each; call before TensorFlow runs anything. A BLAS product's
+    last bits depend on its thread count (KID moved by 2 ulps between 1 and 2 threads), and Ray
+    sets its workers' to their CPUs: so the run's threads, everywhere. None: the defaults (all
+    cores)."""
     if threads:
+        import scipy.linalg  # noqa: F401  loads scipy's own BLAS, so that the limit covers it
         import tensorflow as tf
+        from threadpoolctl import threadpool_limits
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+        threadpool_limits(threads, user_api="blas")
 
 
 def relay(progress, label, message):
@@ -67,7 +74,7 @@ def _worker(conn, parent_pid, threads, gpu, data_dir, cache_dir):
     _exit_with_parent(parent_pid)
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
-    set_tensorflow_threads(threads)
+    set_threads(threads)
     import tensorflow as tf
 
     from .data import DataError

@@ -157,3 +157,16 @@ def test_a_second_command_leaves_runs_in_progress_alone(tmp_path, data_dir):
                                  + "\n".join(states) + "\n" + "".join(said[-60:])) from None
     assert second.returncode == 0, second.stderr
     assert second.stderr.count("skipped, another process is running it") == 2
+
+
+def test_a_run_computes_its_scores_on_its_own_threads():
+    """``set_threads`` sizes the BLAS pools of numpy and scipy (the scores' matrix products) as
+    TensorFlow's: a product's last bits depend on its thread count, and Ray presets its workers'."""
+    code = ("import threadpoolctl\nfrom genbench.benchmark.workers import set_threads\n"
+            "set_threads(1)\nimport scipy.linalg\n"
+            "print({p['num_threads'] for p in threadpoolctl.threadpool_info()"
+            " if p['user_api'] == 'blas'})")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "{1}"  # numpy's BLAS and scipy's (here two)
