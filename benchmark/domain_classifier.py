@@ -62,7 +62,7 @@ def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, s
     """``recipe``'s network trained on uint8 images by the domain classifiers' recipe
     (``DOMAIN_CLASSIFIER``, ``steps`` steps), images brought to ``image_shape``. With a
     ``workdir`` it trains there by ``fit_resumable``, so that a killed training (CIFAR-10's takes
-    an hour or more) resumes from its last checkpoint."""
+    half an hour or more) resumes from its last checkpoint, and logs a line a checkpoint."""
     training = replace(DOMAIN_CLASSIFIER, steps=steps,
                        batch_size=min(DOMAIN_CLASSIFIER.batch_size, len(x_train)),
                        checkpoint_every=CHECKPOINT_EVERY if steps % CHECKPOINT_EVERY == 0
@@ -77,11 +77,16 @@ def train_domain_classifier(x_train, y_train, image_shape, num_classes, steps, s
                              size=image_shape[:2], channels=image_shape[2],
                              augment=recipe.augment).skip(skip)
 
+    def report(step, total, logs):  # a line a checkpoint: CIFAR-10's training is long
+        log(f"{name}: step {step}/{total} "
+            + " ".join(f"{key}={value:.3f}" for key, value in logs.items()))
+
     if workdir is None:
         train_classifier(model, batches(0), training, learning_rate=rate)
     else:
         compile_classifier(model, training, learning_rate=rate)
-        fit_resumable(model, [model.optimizer], batches, training, workdir, log=log)
+        fit_resumable(model, [model.optimizer], batches, training, workdir, report=report,
+                      log=log)
     return model
 
 

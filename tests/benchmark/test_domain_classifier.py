@@ -90,7 +90,7 @@ def test_a_killed_classifier_training_resumes_to_the_weights_of_an_unbroken_one(
                                                                                monkeypatch):
     """Trained in a work folder, the classifier checkpoints; killed after its first checkpoint
     and run again, it ends with the weights of a training never interrupted (which are those of
-    the plain, folder-less training too)."""
+    the plain, folder-less training too). It logs a line a checkpoint."""
     x, y = get_dataset("usps").load("train", data_dir)
     x, y = x[:512], y[:512]
     monkeypatch.setattr(domain_classifier, "CHECKPOINT_EVERY", 10)
@@ -99,13 +99,16 @@ def test_a_killed_classifier_training_resumes_to_the_weights_of_an_unbroken_one(
     def train(**kwargs):
         return domain_classifier.train_domain_classifier(*args, recipe=COLOUR_CNN, **kwargs)
 
-    unbroken = train(workdir=tmp_path / "unbroken").get_weights()
+    lines = []
+    unbroken = train(workdir=tmp_path / "unbroken", log=lines.append).get_weights()
+    assert [line.split(" loss=")[0] for line in lines] == ["usps_classifier: step 10/20",
+                                                          "usps_classifier: step 20/20"]
     resumable = domain_classifier.fit_resumable
 
     def killed_after_first_checkpoint(*fit_args, **fit_kwargs):
         def report(step, total, logs):
             raise _Killed
-        return resumable(*fit_args[:5], report, **fit_kwargs)
+        return resumable(*fit_args, **{**fit_kwargs, "report": report})
 
     monkeypatch.setattr(domain_classifier, "fit_resumable", killed_after_first_checkpoint)
     with pytest.raises(_Killed):
