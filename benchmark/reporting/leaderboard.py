@@ -124,8 +124,9 @@ def _setting_tables(part):
 
 
 def _sample_counts(metric_rows, labels):
-    """(profile, model, dataset, setting, metric) -> the set of (n_fake, n_real, real subset) that
-    the metric's scores of generated against real images were computed at, over seeds."""
+    """(profile, model, dataset, setting, metric) -> the set of (n_fake, n_real, real subset,
+    (extractor, weights sha256)) that the metric's scores of generated against real images were
+    computed at, over seeds."""
     counts = {}
     for row in metric_rows:
         prov = row["provenance"]
@@ -133,58 +134,93 @@ def _sample_counts(metric_rows, labels):
         if "n_real" in prov:
             key = (row["profile"], labels.get(row["model"], row["model"]), row["dataset"],
                    row["setting"], row["metric"])
-            counts.setdefault(key, set()).add((prov["n_fake"], prov["n_real"], prov["real_split"]))
+            counts.setdefault(key, set()).add((prov["n_fake"], prov["n_real"], prov["real_split"],
+                                               (prov.get("extractor"), prov.get("weights_sha256"))))
     return counts
 
 
 def _overviews(summary, sample_counts):
-    """The ``OVERVIEWS`` tables, per profile one for each sample count at which some rows (of their
-    tasks) computed every score (e.g. 2048 vs 10,000 for the digits, 5,000 vs 50,000 for
-    CIFAR-10), so that no table sets scores at different counts side by side; rows whose scores
-    mix counts are named below the tables."""
+    """The ``OVERVIEWS`` tables, per profile one for each sample count and set of networks at
+    which some rows (of their tasks) computed every score (e.g. 2048 vs 10,000 for the digits,
+    5,000 vs 50,000 for CIFAR-10), so that no table sets side by side scores at different counts
+    or on other weights of a network (a domain classifier trained again); the other rows are named
+    below the tables."""
     lines = []
     for title, tasks, metrics in OVERVIEWS:
         part = summary[summary["task"].isin(tasks)]
         for profile, rows in part.groupby("profile", sort=False):
             keys = rows[rows["metric"] == metrics[0]][["model", "dataset", "setting"]]
-            counts = {key: set().union(*(sample_counts.get((profile, *key, m), set())
-                                         for m in metrics))
-                      for key in keys.drop_duplicates().itertuples(index=False, name=None)}
-            if counts:
-                lines += _overview(f"{title} ({profile} profile", metrics, rows, counts)
+            conditions = {key: set().union(*(sample_counts.get((profile, *key, m), set())
+                                             for m in metrics))
+                          for key in keys.drop_duplicates().itertuples(index=False, name=None)}
+            if conditions:
+                lines += _overview(f"{title} ({profile} profile", metrics, rows,
+                                   {key: _comparable(c) for key, c in conditions.items()})
     return lines
 
 
-def _overview(title, metrics, rows, counts):
-    """One overview table per single sample count of ``counts``: the most rows first, then the
-    larger count."""
-    single = Counter(next(iter(c)) for c in counts.values() if len(c) == 1)
-    if not single:
-        return [f"## {title})", "", "No row has all its scores at one sample count.", "",
-                *_left_out(counts)]
+def _comparable(conditions):
+    """((n_fake, n_real, real subset), frozenset of (extractor, weights)) of a row whose scores
+    share one sample count and one version of each network, else ("mixed", what differs)."""
+    counts = {condition[:3] for condition in conditions}
+    networks = frozenset(condition[3] for condition in conditions)
+    names = Counter(name for name, _ in networks)
+    if len(counts) > 1:
+        return ("mixed", "; ".join(f"{n_fake} vs {n_real}" for n_fake, n_real, _ in sorted(counts)))
+    if max(names.values(), default=1) > 1:
+        return ("mixed", "; ".join(f"`{name}` weights {weights}" for name, weights in
+                                   sorted(networks, key=str) if names[name] > 1))
+    return (next(iter(counts)), networks)
+
+
+def _overview(title, metrics, rows, comparable):
+    """One overview table per sample count of ``comparable`` and version: the rows of a dataset
+    scored on its most used weights of each network in the first, those on other weights (a
+    domain classifier trained again) in the next; the most rows first, then the larger count."""
+    placed = {}  # row key -> (count, rank of its networks among its dataset's at that count)
+    versions = {}  # (count, dataset) -> networks, most used first
+    for (_, dataset, _), c in comparable.items():
+        if c[0] != "mixed":
+            versions.setdefault((c[0], dataset), Counter())[c[1]] += 1
+    versions = {key: sorted(used, key=lambda n: (-used[n], sorted(n, key=str)))
+                for key, used in versions.items()}
+    for key, c in comparable.items():
+        if c[0] != "mixed":
+            placed[key] = (c[0], versions[(c[0], key[1])].index(c[1]))
+    if not placed:
+        return [f"## {title})", "", "No row has all its scores at one sample count and on one "
+                "version of each network.", "", *_left_out(comparable)]
+    single = Counter(placed.values())
     lines = []
-    for common in sorted(single, key=lambda count: (-single[count], -count[0], -count[1])):
-        kept = [key for key, c in counts.items() if c == {common}]
+    for common in sorted(single, key=lambda c: (c[1], -single[c], -c[0][0], -c[0][1])):
+        kept = [key for key, c in placed.items() if c == common]
         table_rows = rows.merge(pd.DataFrame(kept, columns=["model", "dataset", "setting"]),
                                 on=["model", "dataset", "setting"])
         shown = [m for m in metrics if m in set(table_rows["metric"])]
-        n_fake, n_real, real_split = common
+        (n_fake, n_real, real_split), rank = common
+        retrained = sorted({(dataset, networks[rank]) for (count, dataset), networks
+                            in versions.items() if count == common[0] and len(networks) > 1
+                            and rank < len(networks)}, key=str)
+        weights = ("" if not retrained else " On " + "; ".join(
+            f"{dataset}, its rows here were scored on " + ", ".join(
+                f"`{name}` (weights sha256 {sha})" for name, sha in sorted(networks, key=str))
+            for dataset, networks in retrained)
+            + ": rows scored on other weights of a network are in a table of their own.")
         lines += [f"## {title}, {n_fake} generated vs {n_real} real images)", "",
                   "Each value is repeated from its section below. Every score of generated "
                   f"against real images here was computed from {n_fake} generated samples and "
                   f"{n_real} real images ({real_split}); rows at other counts are in a table of "
-                  "their own, since Fréchet distances grow as the sample count falls.", "",
-                  markdown_table(table_rows.sort_values(["dataset"], kind="stable"), shown), ""]
-    return lines + _left_out(counts)
+                  f"their own, since Fréchet distances grow as the sample count falls.{weights}",
+                  "", markdown_table(table_rows.sort_values(["dataset"], kind="stable"), shown), ""]
+    return lines + _left_out(comparable)
 
 
-def _left_out(counts):
-    """A line naming the rows of an overview not all of whose scores share one sample count."""
-    mixed = [f"{model} on {dataset}{f' ({setting})' if setting else ''} ("
-             + "; ".join(f"{n_fake} vs {n_real}" for n_fake, n_real, _ in sorted(c)) + ")"
-             for (model, dataset, setting), c in counts.items() if len(c) != 1]
-    return [f"Left out, not all scores at one sample count: {', '.join(mixed)}.", ""
-            ] if mixed else []
+def _left_out(comparable):
+    """A line naming the rows of an overview whose scores mix sample counts or network weights."""
+    mixed = [f"{model} on {dataset}{f' ({setting})' if setting else ''} ({c[1]})"
+             for (model, dataset, setting), c in comparable.items() if c[0] == "mixed"]
+    return [f"Left out, not all scores at one sample count and on one version of each network: "
+            f"{', '.join(mixed)}.", ""] if mixed else []
 
 
 def _current_configs(runs):

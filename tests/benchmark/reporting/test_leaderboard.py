@@ -93,8 +93,37 @@ def test_side_by_side_tables_each_hold_one_sample_count(tmp_path):
     assert "| dcgan | cifar10-jpeg |" in tables[1] and "| ldm | mnist |" in tables[2]
     # ddpm's two scores have different counts: it is in no table, but named.
     assert "| ddpm |" not in board.split("## gan / generation")[0].split("Left out")[0]
-    assert ("Left out, not all scores at one sample count: ddpm on mnist (1000 vs 10000; 2048 vs "
-            "10000).") in tables[2]
+    assert ("Left out, not all scores at one sample count and on one version of each network: "
+            "ddpm on mnist (1000 vs 10000; 2048 vs 10000).") in tables[2]
+    assert "Its scores come from" not in board  # one version of the network throughout
+    store.close()
+
+
+def test_side_by_side_tables_each_hold_one_version_of_each_network(tmp_path):
+    """A domain classifier trained again (other weights) is another metric: the rows scored on
+    each version get a table of their own, and a row whose seeds used both is left out."""
+    store = ResultsStore(tmp_path / "results.sqlite")
+    images = dataclasses.replace(OLD, dataset="mnist")
+    for model, seed, weights in (("gan", 0, "old"), ("dcgan", 0, "old"), ("ldm", 0, "new"),
+                                 ("ddpm", 0, "old"), ("ddpm", 1, "new")):
+        run_id = store.start(dataclasses.replace(images, model=model), seed, ENV)
+        store.finish(run_id, "done", 1.0, [
+            {"metric": metric, "value": 1.0, "unit": "", "setting": "",
+             "provenance": {"extractor": extractor, "weights_sha256": sha, "resize": "none",
+                            "n_fake": 2048, "n_real": 10000, "real_split": "train"}}
+            for metric, extractor, sha in (("classes_covered", "cnn", weights),
+                                           ("cfid", "cnn", weights), ("fid", "inception", "i"))])
+    write_reports(store, tmp_path)
+    board = (tmp_path / "leaderboard.md").read_text()
+    tables = board.split("## gan / generation")[0].split("## Image generation")[1:]
+    rows = [[f"| {model} |" in table for model in ("gan", "dcgan", "ldm", "ddpm")]
+            for table in tables]
+    assert rows == [[True, True, False, False], [False, False, True, False]]
+    assert ("On mnist, its rows here were scored on `cnn` (weights sha256 old), `inception` "
+            "(weights sha256 i): rows scored on other weights") in tables[0]
+    assert "scored on `cnn` (weights sha256 new), `inception` (weights sha256 i)" in tables[1]
+    assert ("Left out, not all scores at one sample count and on one version of each network: "
+            "ddpm on mnist (`cnn` weights new; `cnn` weights old).") in tables[1]
     store.close()
 
 
