@@ -45,10 +45,11 @@ def test_truncated_cached_classifier_is_trained_again(tmp_path, data_dir):
     assert lines[0].startswith(f"{weights} in the cache is unreadable (OSError")
     # then what it does about it, and when it is done
     assert lines[1].startswith("domain classifier of usps: training smallcnn, 20 steps, once")
-    assert lines[2].startswith("domain classifier of usps: trained in") and len(lines) == 3
+    assert lines[2].startswith("usps_classifier: step 20/20 loss=")  # one a checkpoint
+    assert lines[3].startswith("domain classifier of usps: trained in") and len(lines) == 4
     assert rebuilt.name == first.name and weights.stat().st_size > 1000
     again = domain_extractor("usps", data_dir, tmp_path, 20, log=lines.append)  # from the cache
-    assert again.weights_hash == rebuilt.weights_hash and len(lines) == 3
+    assert again.weights_hash == rebuilt.weights_hash and len(lines) == 4
 
 
 def test_cifar_gets_the_colour_recipe_and_mnist_keeps_the_small_cnn(tmp_path, data_dir):

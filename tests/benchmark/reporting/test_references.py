@@ -9,7 +9,7 @@ from genbench.benchmark.reporting.references import (
     Reference,
     reference_table,
 )
-from genbench.benchmark.suites import build_configs
+from genbench.benchmark.suites import BUDGETS, build_configs
 
 KEY = ["suite", "task", "model", "dataset", "setting", "profile"]
 
@@ -105,8 +105,8 @@ def test_cifar10_dcgan_fid_and_c2st_against_published_figures_say_what_differs()
                           "differs | data (paper: cifar10 train (50,000, original pixels); ours: "
                           "cifar10-jpeg train (50,000, JPEG re-encoded at about quality 75))")
     assert "reported (paper: fid: 10000 generated vs 10000 real; ours: fid: 5000 generated vs " \
-           "50000 real)" in fid and "training (paper: 100000 steps of batch 64; ours: 14000 " \
-           "steps of batch 64)" in fid
+           "50000 real)" in fid and "training (paper: 100000 steps of batch 64; ours: " \
+           f"{BUDGETS['dcgan-cifar']['standard'].train.steps} steps of batch 64)" in fid
     assert "| 0.787 |" in c2st and "human annotators" in c2st
 
 
