@@ -95,7 +95,7 @@ def test_side_by_side_tables_each_hold_one_sample_count(tmp_path):
     assert "| ddpm |" not in board.split("## gan / generation")[0].split("Left out")[0]
     assert ("Left out, not all scores at one sample count and on one version of each network: "
             "ddpm on mnist (1000 vs 10000; 2048 vs 10000).") in tables[2]
-    assert "Its scores come from" not in board  # one version of the network throughout
+    assert "its rows here were scored on" not in board  # one version of each network throughout
     store.close()
 
 
