@@ -369,6 +369,7 @@ def _section(key, part, report):
         lines += [markdown_table(table, sorted(quality, key=metric_sort_key)), "",
                   markdown_table(table, cost), "",
                   provenance_line(rows, seeds, profile, machine_summary(env)), ""]
+    lines += _without_inception_score(part)
     for model, reference, metrics in COST_RATIOS:
         if {model, reference} <= set(part["model"]):
             lines += [f"Cost of {model} relative to {reference} (ratio of seed means):", "",
@@ -388,6 +389,19 @@ def _section(key, part, report):
                     for (s, t, m, dataset, setting, p), items in report.links.items()
                     if (s, t, p) == key]
     return lines + (["Figures:", "", *figure_lines, ""] if figure_lines else [])
+
+
+def _without_inception_score(part):
+    """A line naming the datasets whose rows have fid but no is: scoring skips the Inception Score
+    only where Keras' ImageNet InceptionV3 weights are not on the machine (offline)."""
+    metrics = part.groupby("dataset", sort=False)["metric"].apply(set)
+    missing = [dataset for dataset, names in metrics.items()
+               if "fid" in names and "is" not in names]
+    if not missing:
+        return []
+    return [f"No `is` on {', '.join(missing)}: the Inception Score needs Keras' ImageNet "
+            "InceptionV3 weights, which the machine of these runs did not have (they download on "
+            "first use; the FID Inception port has no class logits), so scoring skipped it.", ""]
 
 
 def _unfinished(problems, labels):

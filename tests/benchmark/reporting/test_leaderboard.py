@@ -142,3 +142,20 @@ def test_the_reference_table_describes_the_newest_configuration_as_it_ran(tmp_pa
     board = (tmp_path / "leaderboard.md").read_text()
     assert "training (paper: 180000 steps of batch 100; ours: 30 steps of batch 100)" in board
     store.close()
+
+
+def test_a_section_says_why_its_images_have_no_inception_score(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    images = dataclasses.replace(OLD, dataset="mnist")
+    for dataset, metrics in (("mnist", ("fid",)), ("fashion_mnist", ("fid", "is")),
+                             ("ring8", ("modes_covered",))):
+        run_id = store.start(dataclasses.replace(images, dataset=dataset), 0, ENV)
+        store.finish(run_id, "done", 1.0, [{"metric": metric, "value": 1.0, "unit": "",
+                                            "setting": "", "provenance": {}}
+                                           for metric in metrics])
+    write_reports(store, tmp_path)
+    board = (tmp_path / "leaderboard.md").read_text()
+    # fashion_mnist has its IS; ring8 has no images to score.
+    assert ("No `is` on mnist: the Inception Score needs Keras' ImageNet InceptionV3 "
+            "weights") in board
+    store.close()
