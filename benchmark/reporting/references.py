@@ -65,8 +65,9 @@ def _salimans(labels):
 # Their CIFAR-10 result (Table 2, 4,000 labels): 18.63 ± 2.32% test error over 10 seeds, the
 # 9-layer CNN, 1,200 epochs of 500 batches of 100 (their train_cifar_feature_matching.py).
 SALIMANS_CNN = "Salimans et al.'s CIFAR-10 CNN (96-192 channels, weight norm)"
-_SALIMANS_CIFAR = Protocol(data=labelled(4000), network=SALIMANS_CNN,
-                           training=steps(1200 * 500, 100), runs=10, reported=WHOLE_TEST)
+_SALIMANS_CIFAR = Protocol(data=labelled(4000) + ", cifar10 (original pixels)",
+                           network=SALIMANS_CNN, training=steps(1200 * 500, 100), runs=10,
+                           reported=WHOLE_TEST)
 
 
 # Tzeng et al. 2017, Table 2: target accuracy (the table's "gradient reversal" is DANN). Their
@@ -148,7 +149,9 @@ def our_protocol(row, config):
         else:
             described = mlp(network.get("discriminator_units", network.get(
                 "hidden_units", (1000, 500, 250, 250, 250))))
-        return Protocol(data=labelled(int(row.setting.removeprefix("labels="))),
+        copy = _copy(row.dataset)
+        return Protocol(data=labelled(int(row.setting.removeprefix("labels=")))
+                        + (f", {row.dataset} ({copy})" if copy else ""),
                         network=described, training=steps(train["steps"], train["batch_size"]),
                         runs=row.n_seeds, reported=WHOLE_TEST)
     source = steps(params["source"]["steps"], params["source"]["batch_size"])
@@ -162,12 +165,16 @@ def our_protocol(row, config):
                     training=training, runs=row.n_seeds, reported=WHOLE_TEST)
 
 
+def _copy(dataset):
+    """Which copy of CIFAR-10 a dataset name is ("" for other datasets)."""
+    return {"cifar10": "original pixels",
+            "cifar10-jpeg": "JPEG re-encoded at about quality 75"}.get(dataset, "")
+
+
 def _generation_protocol(config, row):
     """The Protocol of a generation or diffusion row: its data copy, network, steps, seeds and,
     per metric, what the number is."""
-    copy = ("original pixels" if row.dataset == "cifar10"
-            else "JPEG re-encoded at about quality 75" if row.dataset == "cifar10-jpeg"
-            else "")
+    copy = _copy(row.dataset)
     counts = config["eval"]
     reported = {"fid": f"fid: {counts['inception_samples']} generated vs {counts['num_real']} real",
                 "c2st_acc": "a classifier's two-sample accuracy on domain-classifier features"

@@ -114,9 +114,12 @@ def test_ssgan_on_cifar10_meets_salimans_et_al_cnn_result_with_its_differences()
     row = {**_ssgan("paper", 3, labels=4000, mean=25.0), "dataset": "cifar10-jpeg"}
     (line,) = _table(pd.DataFrame([row]), "ssl").splitlines()[2:]
     assert line.startswith("| ssgan | cifar10-jpeg | labels=4000 | error_pct | 25.0 ± 0.250 | "
-                           "18.63 ± 2.32 | —, protocol differs | training (paper: 600000 steps "
-                           "of batch 100; ours: 180000 steps of batch 100); runs (paper: 10; "
-                           "ours: 3) |")
+                           "18.63 ± 2.32 | —, protocol differs | data (paper: 4000 class-balanced "
+                           "labelled, all train images unlabelled, cifar10 (original pixels); "
+                           "ours: 4000 class-balanced labelled, all train images unlabelled, "
+                           "cifar10-jpeg (JPEG re-encoded at about quality 75)); training (paper: "
+                           "600000 steps of batch 100; ours: 180000 steps of batch 100); runs "
+                           "(paper: 10; ours: 3) |")
     assert "network" not in line.split("|")[8]  # the same CNN
     # The standard profile's reduced budget: a narrower CNN, said as such.
     row = {**_ssgan("standard", 3, labels=4000, mean=60.0), "dataset": "cifar10-jpeg"}
