@@ -38,6 +38,23 @@ WHOLE_TEST = "error % on the whole test split"
 SMALL_CNN = "build_small_cnn"
 
 
+# The copies of CIFAR-10 a row can run on, and what each is: the papers' side and ours are
+# described from this one table, so that a run on the original pixels matches the papers' data.
+_CIFAR_COPY_PIXELS = {"cifar10": "original pixels",
+                      "cifar10-jpeg": "JPEG re-encoded at about quality 75"}
+CIFAR_COPIES = tuple(_CIFAR_COPY_PIXELS)
+
+
+def _cifar_copy(dataset):
+    """The name of a CIFAR-10 copy with what its pixels are, e.g. "cifar10 (original pixels)"."""
+    return f"{dataset} ({_CIFAR_COPY_PIXELS[dataset]})"
+
+
+def _cifar_train(dataset):
+    """The train split of a CIFAR-10 copy, e.g. "cifar10 train (50,000, original pixels)"."""
+    return f"{dataset} train (50,000, {_CIFAR_COPY_PIXELS[dataset]})"
+
+
 def labelled(count):
     return f"{count} class-balanced labelled, all train images unlabelled"
 
@@ -65,7 +82,7 @@ def _salimans(labels):
 # Their CIFAR-10 result (Table 2, 4,000 labels): 18.63 ± 2.32% test error over 10 seeds, the
 # 9-layer CNN, 1,200 epochs of 500 batches of 100 (their train_cifar_feature_matching.py).
 SALIMANS_CNN = "Salimans et al.'s CIFAR-10 CNN (96-192 channels, weight norm)"
-_SALIMANS_CIFAR = Protocol(data=labelled(4000) + ", cifar10 (original pixels)",
+_SALIMANS_CIFAR = Protocol(data=f"{labelled(4000)}, {_cifar_copy('cifar10')}",
                            network=SALIMANS_CNN, training=steps(1200 * 500, 100), runs=10,
                            reported=WHOLE_TEST)
 
@@ -91,17 +108,16 @@ _GANIN = "Ganin et al. 2016, Domain-Adversarial Training of Neural Networks, Tab
 # discriminator of 64-512 channels), 100k steps of batch 64, Adam 2e-4 (0.5, 0.999).
 _MIMICRY = "Lee & Town 2020, Mimicry: Towards the Reproducibility of GAN Research (CIFAR-10 table)"
 _MIMICRY_PROTOCOL = Protocol(
-    data="cifar10 train (50,000, original pixels)",
+    data=_cifar_train("cifar10"),
     network="SNGAN CNN (G 512-64 + 3x3 output; D 7 convs 64-512)",
     training=steps(100000, 64), runs=None,
     reported="fid: 10000 generated vs 10000 real")
 # Salimans et al. 2016, Sec. 6: annotators told their CIFAR-10 samples from real images 78.7% of
 # the time (MNIST: 52.4%); c2st_acc asks a classifier the same question.
 _HUMAN = "Salimans et al. 2016, Improved Techniques for Training GANs, Sec. 6 (human annotators)"
-_HUMAN_PROTOCOL = Protocol(data="cifar10 train (50,000, original pixels)",
+_HUMAN_PROTOCOL = Protocol(data=_cifar_train("cifar10"),
                            network="Salimans et al.'s feature-matching GAN", training=None,
                            runs=None, reported="human annotators' accuracy at telling fakes")
-CIFAR_COPIES = ("cifar10", "cifar10-jpeg")
 
 REFERENCES = {
     **{("generation", "dcgan", copy, "", "fid"): Reference(28.95, None, _MIMICRY,
@@ -149,9 +165,10 @@ def our_protocol(row, config):
         else:
             described = mlp(network.get("discriminator_units", network.get(
                 "hidden_units", (1000, 500, 250, 250, 250))))
-        copy = _copy(row.dataset)
-        return Protocol(data=labelled(int(row.setting.removeprefix("labels=")))
-                        + (f", {row.dataset} ({copy})" if copy else ""),
+        data = labelled(int(row.setting.removeprefix("labels=")))
+        if row.dataset in _CIFAR_COPY_PIXELS:
+            data += f", {_cifar_copy(row.dataset)}"
+        return Protocol(data=data,
                         network=described, training=steps(train["steps"], train["batch_size"]),
                         runs=row.n_seeds, reported=WHOLE_TEST)
     source = steps(params["source"]["steps"], params["source"]["batch_size"])
@@ -165,16 +182,9 @@ def our_protocol(row, config):
                     training=training, runs=row.n_seeds, reported=WHOLE_TEST)
 
 
-def _copy(dataset):
-    """Which copy of CIFAR-10 a dataset name is ("" for other datasets)."""
-    return {"cifar10": "original pixels",
-            "cifar10-jpeg": "JPEG re-encoded at about quality 75"}.get(dataset, "")
-
-
 def _generation_protocol(config, row):
     """The Protocol of a generation or diffusion row: its data copy, network, steps, seeds and,
     per metric, what the number is."""
-    copy = _copy(row.dataset)
     counts = config["eval"]
     reported = {"fid": f"fid: {counts['inception_samples']} generated vs {counts['num_real']} real",
                 "c2st_acc": "a classifier's two-sample accuracy on domain-classifier features"
@@ -182,7 +192,8 @@ def _generation_protocol(config, row):
     params = config["model_params"]
     network = (f"DCGAN (models/dcgan.py), base_filters {params['base_filters']}"
                if config["model"] == "dcgan" else config["model"])
-    return Protocol(data=f"{row.dataset} train (50,000, {copy})" if copy else row.dataset,
+    return Protocol(data=_cifar_train(row.dataset) if row.dataset in _CIFAR_COPY_PIXELS
+                    else row.dataset,
                     network=network,
                     training=steps(config["train"]["steps"], config["train"]["batch_size"]),
                     runs=row.n_seeds, reported=reported)
