@@ -211,10 +211,12 @@ def build_configs(suite, profile=DEFAULT_PROFILE, model=None, dataset=None, sett
     if external:
         extra = _external_specs(model)
     _choose(setting, {spec.setting for _, spec in listed_specs() + extra}, "setting")
-    specs = [(name, spec) for name, spec in on_this_machine(listed_specs() + extra, data_dir,
-                                                            dataset)
-             if suite in ("all", name)
-             and model in (None, spec.model) and dataset in (None, spec.dataset)
+    # A dataset is matched by the name the suite lists (cifar10, also where its copy stands in)
+    # or by its copy's name (cifar10-jpeg).
+    named = [(name, spec) for name, spec in listed_specs() + extra
+             if dataset in (None, spec.dataset, FALLBACKS.get(spec.dataset))]
+    specs = [(name, spec) for name, spec in on_this_machine(named, data_dir, dataset)
+             if suite in ("all", name) and model in (None, spec.model)
              and setting in (None, spec.setting)]
     if not specs:
         raise ConfigError(f"suite {suite!r} has no task for model={model} dataset={dataset} "

@@ -102,7 +102,8 @@ def test_a_section_is_checked_once_all_its_overrides_are_in():
 
 def test_cifar10_rows_run_on_the_jpeg_copy_where_the_original_is_absent(tmp_path, monkeypatch):
     """The gan and diffusion suites list the original CIFAR-10; on a machine without it they run
-    on cifar10-jpeg, under that name, as they do when asked for it by name."""
+    on cifar10-jpeg, under that name, as they do when asked for it by name, and asked for
+    cifar10 they run where the suite would run them."""
     def datasets(**narrow):
         return {(c.model, c.dataset) for c in build_configs("all", "smoke", data_dir=str(tmp_path),
                                                             **narrow)
@@ -111,6 +112,8 @@ def test_cifar10_rows_run_on_the_jpeg_copy_where_the_original_is_absent(tmp_path
     expected = {"gan", "dcgan", "real", "ldm", "ddpm"}
     assert datasets() == {(model, "cifar10-jpeg") for model in expected}
     assert datasets(dataset="cifar10-jpeg") == datasets()
+    assert datasets(dataset="cifar10") == datasets()
     monkeypatch.setattr(type(get_dataset("cifar10")), "locate", lambda self, data_dir=None: True)
     assert datasets() == {(model, "cifar10") for model in expected}
+    assert datasets(dataset="cifar10") == datasets()
     assert datasets(dataset="cifar10-jpeg") == {(model, "cifar10-jpeg") for model in expected}
