@@ -148,10 +148,11 @@ REFERENCES = {
 }
 
 
-def our_protocol(row, config):
+def our_protocol(row, config, used_steps=None):
     """The ``Protocol`` of a summary row (task, model, dataset, setting, metric, n_seeds) whose
-    runs share the stored ``config`` (``RunConfig.to_dict()``); None without one, or for a task
-    no case describes."""
+    runs share the stored ``config`` (``RunConfig.to_dict()``) and trained ``used_steps`` on
+    average (their ``train_steps``; None where not recorded); None without a config, or for a
+    task no case describes."""
     if config is None or config["task"] not in ("ssl", "adaptation", "generation", "diffusion"):
         return None
     train, params = config["train"], config["model_params"]
@@ -168,8 +169,7 @@ def our_protocol(row, config):
         data = labelled(int(row.setting.removeprefix("labels=")))
         if row.dataset in _CIFAR_COPY_PIXELS:
             data += f", {_cifar_copy(row.dataset)}"
-        return Protocol(data=data,
-                        network=described, training=steps(train["steps"], train["batch_size"]),
+        return Protocol(data=data, network=described, training=_ssl_training(train, used_steps),
                         runs=row.n_seeds, reported=WHOLE_TEST)
     source = steps(params["source"]["steps"], params["source"]["batch_size"])
     if config["model"] == "source_only":
@@ -180,6 +180,19 @@ def our_protocol(row, config):
     return Protocol(data=FULL_TRAIN,
                     network=SMALL_CNN + (", from the source CNN" if starts else ""),
                     training=training, runs=row.n_seeds, reported=WHOLE_TEST)
+
+
+def _ssl_training(train, used_steps):
+    """An ssl fit's length: its cap and, where it keeps its best checkpoint on validation, that
+    rule and the steps the runs trained on average (early stopping ends fits before the cap)."""
+    cap = steps(train["steps"], train["batch_size"])
+    every = train.get("checkpoint_every", train["steps"])
+    if every >= train["steps"]:
+        return cap
+    rule = f"at most {cap}, the best of every {every} on validation kept"
+    if train.get("patience"):
+        rule += f", stopped {train['patience']} after it"
+    return rule + (f" ({used_steps:.0f} trained on average)" if used_steps is not None else "")
 
 
 def _generation_protocol(config, row):
@@ -223,14 +236,16 @@ def reference_table(summary, task, configs, references=None):
     leaderboard tables (``with_cells``)."""
     references = REFERENCES if references is None else references
     lines = []
+    used_steps = summary[summary["metric"] == "train_steps"].set_index(
+        ["suite", "task", "model", "dataset", "setting", "profile"])["mean"]
     for row in with_cells(summary).itertuples():
         ref = references.get((task, row.model, row.dataset, row.setting, row.metric))
         if ref is None:
             continue
         std = f" ± {ref.std:g}" if ref.std is not None else ""
-        config = configs.get((row.suite, row.task, row.model, row.dataset, row.setting,
-                              row.profile))
-        differs = differences(ref.protocol, our_protocol(row, config))
+        key = (row.suite, row.task, row.model, row.dataset, row.setting, row.profile)
+        differs = differences(ref.protocol,
+                              our_protocol(row, configs.get(key), used_steps.get(key)))
         delta = "—, protocol differs" if differs else f"{row.mean - ref.value:+.2f}"
         lines.append(f"| {row.model} | {row.dataset} | {row.setting} | {row.metric} | "
                      f"{row.cell} | {ref.value:g}{std} | {delta} | "

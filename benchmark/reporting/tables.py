@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 
 import pandas as pd
@@ -161,6 +162,28 @@ def provenance_bullets(metric_rows):
     by_splits = {}
     for metric, splits in scored.items():
         by_splits.setdefault(tuple(sorted(splits)), []).append(metric)
-    lines += [f"- {', '.join(sorted(metrics, key=metric_sort_key))} scored on {'; '.join(splits)}"
+    lines += [f"- {', '.join(sorted(metrics, key=metric_sort_key))} scored on "
+              f"{'; '.join(merge_data_seeds(splits))}"
               for splits, metrics in sorted(by_splits.items())]
     return lines
+
+
+DATA_SEED = re.compile(r"data seed (\d+)")
+
+
+def merge_data_seeds(splits):
+    """``splits`` with those that differ only in their data seed said once, naming the seeds
+    ("data seeds 1000-1002"), so that three seeds' splits are one clause, not three."""
+    seeds = {}  # the split with its seed blanked -> seeds
+    for split in splits:
+        found = DATA_SEED.search(split)
+        key = DATA_SEED.sub("data seed \0", split)
+        seeds.setdefault(key, []).extend([int(found.group(1))] if found else [])
+    merged = []
+    for key, numbers in seeds.items():
+        numbers.sort()
+        consecutive = numbers == list(range(numbers[0], numbers[-1] + 1)) if numbers else False
+        listed = (f"{numbers[0]}-{numbers[-1]}" if consecutive and len(numbers) > 2
+                  else ", ".join(map(str, numbers)))
+        merged.append(key.replace("data seed \0", f"data seed{'s' * (len(numbers) > 1)} {listed}"))
+    return merged

@@ -48,13 +48,27 @@ def test_delta_only_where_no_protocol_field_differs():
     # Our training length and seed count come from the standard budget and the row.
     assert table[2].startswith(
         "| ssgan | mnist | labels=100 | error_pct | 1.50 ± 0.250 | 0.93 ± 0.065 | "
-        "—, protocol differs | training (paper: 180000 steps of batch 100; ours: 40000 steps of "
-        "batch 100); runs (paper: 10; ours: 3) |")
-    # The paper profile trains as long; 3 seeds still differ, 10 (or more) do not.
+        "—, protocol differs | training (paper: 180000 steps of batch 100; ours: at most 40000 "
+        "steps of batch 100, the best of every 500 on validation kept, stopped 2000 after it); "
+        "runs (paper: 10; ours: 3) |")
+    # Run as the paper trains (its length, no validation checkpoints), 3 seeds still differ, 10
+    # (or more) do not.
+    as_paper = ("train.checkpoint_every=180000",)
     assert "| —, protocol differs | runs (paper: 10; ours: 3) |" in _table(
-        pd.DataFrame([_ssgan("paper", 3)]), "ssl")
-    assert "| +0.57 | nothing |" in _table(pd.DataFrame([_ssgan("paper", 10)]), "ssl")
+        pd.DataFrame([_ssgan("paper", 3)]), "ssl", *as_paper)
+    assert "| +0.57 | nothing |" in _table(pd.DataFrame([_ssgan("paper", 10)]), "ssl", *as_paper)
     assert _table(summary, "transfer") == ""
+
+
+def test_an_early_stopped_row_says_how_long_its_runs_trained():
+    """The paper profile stops on validation, which the paper does not: that differs, and the
+    steps the runs used (their ``train_steps``) are given beside the cap."""
+    summary = pd.DataFrame([_ssgan("paper", 10),
+                            {**_ssgan("paper", 10), "metric": "train_steps", "mean": 61000.0}])
+    (line,) = _table(summary, "ssl").splitlines()[2:]
+    assert ("| —, protocol differs | training (paper: 180000 steps of batch 100; ours: at most "
+            "180000 steps of batch 100, the best of every 1000 on validation kept, stopped 20000 "
+            "after it (61000 trained on average)) |") in line
 
 
 def test_a_paper_that_does_not_state_a_field_gets_no_delta():
@@ -118,19 +132,21 @@ def test_ssgan_on_cifar10_meets_salimans_et_al_cnn_result_with_its_differences()
                            "labelled, all train images unlabelled, cifar10 (original pixels); "
                            "ours: 4000 class-balanced labelled, all train images unlabelled, "
                            "cifar10-jpeg (JPEG re-encoded at about quality 75)); training (paper: "
-                           "600000 steps of batch 100; ours: 180000 steps of batch 100); runs "
-                           "(paper: 10; ours: 3) |")
+                           "600000 steps of batch 100; ours: at most 180000 steps of batch 100, "
+                           "the best of every 1000 on validation kept, stopped 20000 after it); "
+                           "runs (paper: 10; ours: 3) |")
     assert "network" not in line.split("|")[8]  # the same CNN
     # The standard profile's reduced budget: a narrower CNN, said as such.
     row = {**_ssgan("standard", 3, labels=4000, mean=60.0), "dataset": "cifar10-jpeg"}
     (line,) = _table(pd.DataFrame([row]), "ssl").splitlines()[2:]
     assert "—, protocol differs" in line and "at 0.25x width" in line.split("|")[8]
-    assert "ours: 500 steps of batch 100" in line
+    assert "ours: at most 500 steps of batch 100, the best of every 100 on validation kept)" in line
 
 
 def test_a_row_run_with_overrides_is_described_as_it_ran():
     """The protocol comes from the configuration the runs stored, not from the suite budget."""
     row = pd.DataFrame([{**_ssgan("paper", 10), "metric": "error_pct"}])
-    (line,) = _table(row, "ssl", "train.steps=4", "train.batch_size=50").splitlines()[2:]
+    (line,) = _table(row, "ssl", "train.steps=4", "train.batch_size=50",
+                     "train.checkpoint_every=4").splitlines()[2:]
     assert "training (paper: 180000 steps of batch 100; ours: 4 steps of batch 50)" in line
     assert "| —, protocol differs |" in line

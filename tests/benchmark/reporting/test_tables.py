@@ -67,3 +67,17 @@ def test_provenance_names_the_test_splits_accuracies_were_scored_on():
     line = provenance_line(rows, [0], "smoke", "test cpu")
     assert ("- accuracy, error_pct scored on mnist test (all 10000) by `build_small_cnn`; "
             "usps test (all 2007) by `build_small_cnn`") in line
+
+
+def test_provenance_says_splits_that_differ_only_in_data_seed_once():
+    rows = [_row("ssgan", seed, "val_accuracy", 0.9, split=f"mnist train, 100 labelled "
+                 f"(class-balanced, data seed {seed}), apart from the training images")
+            for seed in (1002, 1000, 1001)]
+    rows.append(_row("dann", 0, "val_accuracy", 0.9, split="usps train (data seed 7)"))
+    rows += [_row("dann", seed, "val_accuracy", 0.9, split=f"mnist train (data seed {seed})")
+             for seed in (3, 5)]
+    rows.append(_row("dann", 0, "val_accuracy", 0.9, split="mnist test (all 10000)"))
+    line = provenance_line(rows, [0], "smoke", "test cpu")
+    assert ("- val_accuracy scored on mnist test (all 10000); mnist train (data seeds 3, 5); "
+            "mnist train, 100 labelled (class-balanced, data seeds 1000-1002), apart from the "
+            "training images; usps train (data seed 7)") in line
