@@ -114,7 +114,7 @@ class ResultsStore:
         """Every metric of every finished run, joined with the run's identity."""
         return self.db.execute(
             """SELECT r.id AS run_id, r.suite, r.task, r.model, r.dataset, r.profile, r.seed,
-                      m.setting, m.metric, m.value, m.unit, m.provenance
+                      r.config_hash, m.setting, m.metric, m.value, m.unit, m.provenance
                FROM metrics m JOIN runs r ON r.id = m.run_id
                WHERE r.status = 'done' ORDER BY r.id, m.rowid""").fetchall()
 

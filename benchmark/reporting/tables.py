@@ -14,7 +14,9 @@ from collections import Counter
 import pandas as pd
 
 KEYS = ["suite", "task", "model", "dataset", "setting", "profile", "metric"]
-CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit"]
+# config_hash: the configuration every seed of the row ran (a row averages one), which a rerun
+# elsewhere can be matched against (README, Citing a number).
+CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit", "config_hash"]
 
 # Column order of the leaderboard tables; metrics not listed come after, alphabetically.
 METRIC_ORDER = ["modes_covered", "hq_share", "mode_kl", "fid", "fid_inf", "kid", "cfid", "cfid_inf",
@@ -33,13 +35,15 @@ LOWER_IS_BETTER = {"fid", "fid_inf", "kid", "cfid", "cfid_inf", "ckid", "mode_kl
 
 
 def summarize(metric_rows):
-    """Long format: mean and sample std (ddof=1; empty for one seed) over seeds."""
+    """Long format: mean and sample std (ddof=1; empty for one seed) over seeds, with the rows'
+    config hash (one per row: the leaderboard keeps each row's newest configuration)."""
     if not metric_rows:
         return pd.DataFrame(columns=CSV_COLUMNS)
     frame = pd.DataFrame(metric_rows)
     grouped = frame.groupby(KEYS, sort=False)
     summary = grouped["value"].agg(mean="mean", std="std", n_seeds="count").reset_index()
     summary["unit"] = grouped["unit"].first().values
+    summary["config_hash"] = grouped["config_hash"].first().values
     return summary[CSV_COLUMNS]
 
 

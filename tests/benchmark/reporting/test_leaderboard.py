@@ -32,6 +32,7 @@ def test_a_row_averages_only_its_newest_configuration(tmp_path):
     with open(tmp_path / "results.csv") as f:
         (row,) = list(csv.DictReader(f))
     assert (float(row["mean"]), int(row["n_seeds"])) == (8.0, 1)
+    assert row["config_hash"] == new.hash != OLD.hash  # what a rerun elsewhere is matched on
     assert len(store.metrics()) == 3  # the older runs stay stored
     store.close()
 

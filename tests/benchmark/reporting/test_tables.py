@@ -11,7 +11,7 @@ from genbench.benchmark.reporting.tables import (
 def _row(model, seed, metric, value, **prov):
     return {"suite": "gan", "task": "generation", "model": model, "dataset": "mnist", "setting": "",
             "profile": "smoke", "seed": seed, "metric": metric, "value": value, "unit": "",
-            "provenance": prov}
+            "config_hash": f"{model}-hash", "provenance": prov}
 
 
 def test_summary_is_mean_and_sample_std_over_seeds():
@@ -23,7 +23,9 @@ def test_summary_is_mean_and_sample_std_over_seeds():
     assert summary.loc["gan", "n_seeds"] == 2
     assert math.isnan(summary.loc["dcgan", "std"])  # one seed: no spread to report
     assert list(summarize(rows).columns) == ["suite", "task", "model", "dataset", "setting",
-                                            "profile", "metric", "mean", "std", "n_seeds", "unit"]
+                                            "profile", "metric", "mean", "std", "n_seeds", "unit",
+                                            "config_hash"]
+    assert summary.loc["gan", "config_hash"] == "gan-hash"
 
 
 def test_markdown_table_layout():

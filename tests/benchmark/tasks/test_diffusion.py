@@ -91,7 +91,7 @@ def test_bad_settings_fail_with_one_line_before_training(tmp_path, data_dir, cap
 def test_ratio_table_divides_model_means_per_dataset():
     rows = [{"suite": "diffusion", "task": "diffusion", "model": model, "dataset": dataset,
              "setting": "", "profile": "standard", "seed": 0, "metric": metric, "value": value,
-             "unit": "ms", "provenance": {}}
+             "unit": "ms", "config_hash": "", "provenance": {}}
             for model, dataset, metric, value in [("ldm", "mnist", "train_step_ms", 10.0),
                                                   ("ddpm", "mnist", "train_step_ms", 40.0),
                                                   ("ldm", "mnist", "sample_ms_per_img", 3.0),
