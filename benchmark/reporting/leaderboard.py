@@ -281,7 +281,8 @@ def write_reports(store, out_dir):
     report = _Report(out, done, metric_rows, labels, _copy_figures(store, done, out), configs)
     lines = ["# Leaderboard", "",
              "Built from `results.csv` (long format: one row per suite, task, model, dataset, "
-             "setting, profile and metric; mean ± sample std over seeds; \"(n=k)\" marks a cell of "
+             "setting, profile and metric; mean ± sample std over seeds, and the config hash they "
+             "ran, to quote with a number: README, Citing a number; \"(n=k)\" marks a cell of "
              "k seeds in a table whose other cells have more or fewer). Rebuild with "
              "`python -m genbench report`.", ""]
     lines += _wall_time(runs) + _older_protocol(store)
