@@ -173,21 +173,23 @@ def provenance_bullets(metric_rows):
 
 
 DATA_SEED = re.compile(r"data seed (\d+)")
+SEEDS_SLOT = "data seed <seeds>"
 
 
 def merge_data_seeds(splits):
     """``splits`` with those that differ only in their data seed said once, naming the seeds
     ("data seeds 1000-1002"), so that three seeds' splits are one clause, not three."""
-    seeds = {}  # the split with its seed blanked -> seeds
+    seeds = {}  # the split with its seed replaced by SEEDS_SLOT -> its seeds
     for split in splits:
         found = DATA_SEED.search(split)
-        key = DATA_SEED.sub("data seed \0", split)
-        seeds.setdefault(key, []).extend([int(found.group(1))] if found else [])
+        seeds.setdefault(DATA_SEED.sub(SEEDS_SLOT, split), []).extend(
+            [int(found.group(1))] if found else [])
     merged = []
     for key, numbers in seeds.items():
         numbers.sort()
-        consecutive = numbers == list(range(numbers[0], numbers[-1] + 1)) if numbers else False
-        listed = (f"{numbers[0]}-{numbers[-1]}" if consecutive and len(numbers) > 2
-                  else ", ".join(map(str, numbers)))
-        merged.append(key.replace("data seed \0", f"data seed{'s' * (len(numbers) > 1)} {listed}"))
+        if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+            listed = f"{numbers[0]}-{numbers[-1]}"
+        else:
+            listed = ", ".join(map(str, numbers))
+        merged.append(key.replace(SEEDS_SLOT, f"data seed{'s' * (len(numbers) > 1)} {listed}"))
     return merged
