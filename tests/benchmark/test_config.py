@@ -10,7 +10,7 @@ from genbench.benchmark.config import (
     apply_overrides,
 )
 from genbench.benchmark.data import get_dataset
-from genbench.benchmark.suites import build_configs
+from genbench.benchmark.suites import SUITES, build_configs
 from genbench.benchmark.tasks.configs import check_constructor_arguments
 
 
@@ -64,8 +64,12 @@ def test_bad_overrides_name_the_problem(override, message):
 
 
 def test_every_budget_builds_valid_sections():
+    """Every suite row's budget, on every profile, gives its model and task only arguments they
+    accept (``check_constructor_arguments`` raises on any other)."""
     for profile in ("smoke", "standard", "paper"):
-        for config in build_configs("all", profile):
+        configs = build_configs("all", profile)
+        assert {c.task for c in configs} == {s.task for specs in SUITES.values() for s in specs}
+        for config in configs:
             check_constructor_arguments(config)
 
 
