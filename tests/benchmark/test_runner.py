@@ -53,7 +53,7 @@ def test_smoke_suite_writes_reports_and_skips_finished_runs(tmp_path, data_dir, 
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["suite", "task", "model", "dataset", "setting", "profile", "metric",
-                             "mean", "std", "n_seeds", "unit"]
+                             "mean", "std", "n_seeds", "unit", "config_hash"]
     metrics = {(r["model"], r["dataset"], r["metric"]) for r in rows}
     for metric in ("modes_covered", "hq_share", "mode_kl", "train_img_per_s"):
         assert ("gan", "ring8", metric) in metrics
