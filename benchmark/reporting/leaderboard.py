@@ -18,6 +18,7 @@ from ..suites import FALLBACKS, REAL_DATA, REAL_DATA_LABEL, SUITES, is_external
 from .references import reference_table
 from .tables import (
     COST_METRICS,
+    ROW_KEYS,
     direction,
     markdown_table,
     metric_sort_key,
@@ -40,7 +41,6 @@ FIGURES = {"samples": "samples", "latent_walk": "latent walk", "curves": "traini
 SETTING_PLOT_METRIC = "accuracy"
 SETTING_TABLE_METRIC = "error_pct"
 NUMERIC_SETTING = re.compile(r"(?:(.*), )?(\w+)=(\d+(?:\.\d+)?)(%?)")
-ROW_KEYS = ("suite", "task", "model", "dataset", "setting", "profile")
 # Views across suites: (title, tasks, metrics); rows are those with the first metric.
 OVERVIEWS = [("Image generation: GANs and diffusion side by side", ("generation", "diffusion"),
               ("classes_covered", "fid", "fid_inf", "cfid", "cfid_inf", "cas", "train_seconds",

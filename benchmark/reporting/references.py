@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .tables import with_cells
+from .tables import ROW_KEYS, with_cells
 
 
 class Protocol(NamedTuple):
@@ -236,14 +236,13 @@ def reference_table(summary, task, configs, references=None):
     leaderboard tables (``with_cells``)."""
     references = REFERENCES if references is None else references
     lines = []
-    used_steps = summary[summary["metric"] == "train_steps"].set_index(
-        ["suite", "task", "model", "dataset", "setting", "profile"])["mean"]
+    used_steps = summary[summary["metric"] == "train_steps"].set_index(list(ROW_KEYS))["mean"]
     for row in with_cells(summary).itertuples():
         ref = references.get((task, row.model, row.dataset, row.setting, row.metric))
         if ref is None:
             continue
         std = f" ± {ref.std:g}" if ref.std is not None else ""
-        key = (row.suite, row.task, row.model, row.dataset, row.setting, row.profile)
+        key = tuple(getattr(row, k) for k in ROW_KEYS)
         differs = differences(ref.protocol,
                               our_protocol(row, configs.get(key), used_steps.get(key)))
         delta = "—, protocol differs" if differs else f"{row.mean - ref.value:+.2f}"

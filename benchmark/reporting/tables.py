@@ -13,7 +13,9 @@ from collections import Counter
 
 import pandas as pd
 
-KEYS = ["suite", "task", "model", "dataset", "setting", "profile", "metric"]
+# A leaderboard row: one configuration's seeds; with the metric, one line of results.csv.
+ROW_KEYS = ("suite", "task", "model", "dataset", "setting", "profile")
+KEYS = [*ROW_KEYS, "metric"]
 # config_hash: the configuration every seed of the row ran (a row averages one), which a rerun
 # elsewhere can be matched against (README, Citing a number).
 CSV_COLUMNS = KEYS + ["mean", "std", "n_seeds", "unit", "config_hash"]
