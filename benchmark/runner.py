@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import importlib
 import re
+import statistics
 import sys
 import time
 import traceback
@@ -75,10 +76,16 @@ def check_data(configs, data_dir, download=False):
 class Progress:
     """Progress lines: the run's step, every running run and one ETA for the whole plan."""
 
-    def __init__(self, plan, jobs=1):
+    def __init__(self, plan, jobs=1, finished=()):
+        """``finished``: store rows of runs done before; other seeds of a planned config time it."""
         self.plan, self.jobs = plan, jobs
         self.started = time.time()
-        self.measured = {}  # (model, dataset, profile) -> seconds per run
+        hashes = {config.hash for config, _ in plan}
+        self.measured = {}  # config hash -> seconds each finished run of it took (any seed)
+        for row in finished:
+            if row["config_hash"] in hashes and row["wall_seconds"]:
+                self.measured.setdefault(row["config_hash"], []).append(row["wall_seconds"])
+        self.latest = {}  # (model, dataset, profile) -> seconds of the latest finished run
         # (dataset, profile) -> seconds a finished run spent outside training (scoring, sampling)
         self.beyond_training = {}
         self.running = {}  # plan index -> fraction of the run done
@@ -86,14 +93,19 @@ class Progress:
 
     def record(self, config, wall, metrics):
         """A finished run's wall time, and the part of it not spent training."""
-        self.measured[(config.model, config.dataset, config.profile)] = wall
+        self.measured.setdefault(config.hash, []).append(wall)
+        self.latest[(config.model, config.dataset, config.profile)] = wall
         trained = sum(m["value"] for m in metrics if m["metric"] == "train_seconds")
         self.beyond_training[(config.dataset, config.profile)] = max(0.0, wall - trained)
 
     def estimate(self, config):
+        """Seconds a run of ``config`` takes: the mean of its finished seeds, else the latest run
+        of the same model on the same data (another setting), else a guess from its steps."""
+        if config.hash in self.measured:
+            return statistics.fmean(self.measured[config.hash])
         key = (config.model, config.dataset, config.profile)
-        if key in self.measured:
-            return self.measured[key]
+        if key in self.latest:
+            return self.latest[key]
         images = config.train.steps * config.train.batch_size if config.train else 0
         return (images / RATE_GUESS.get(config.model, 5000.0)
                 + self.beyond_training.get((config.dataset, config.profile), 15.0))
@@ -215,7 +227,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
             print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
                   "skipping them", file=sys.stderr)
         check_data([c for c, _ in todo], data_dir, download)
-        progress = Progress(todo)
+        progress = Progress(todo, finished=store.runs("done"))
         if cluster:
             from .cluster import RayExecutor
 

@@ -225,3 +225,20 @@ def test_eta_of_a_model_not_yet_run_adds_the_time_runs_spent_scoring():
     progress.ended.add(0)
     assert progress.estimate(gan) == 950.0
     assert progress.eta() == pytest.approx(dcgan_training + 250.0)
+
+
+def test_eta_times_a_config_by_its_seeds_finished_before():
+    """Seeds of the same config in the store time it (their mean); another setting of the same
+    model falls back to the latest run of that model on that data."""
+    by_setting = {c.setting: c for c in build_configs("ssl", "standard", dataset="mnist")
+                  if c.model == "ssgan"}
+    few, many = by_setting["labels=100"], by_setting["labels=1000"]
+    finished = [{"config_hash": many.hash, "wall_seconds": 600.0},
+                {"config_hash": many.hash, "wall_seconds": 900.0},
+                {"config_hash": "another config", "wall_seconds": 5.0}]
+    progress = Progress([(few, 1001), (many, 1002)], finished=finished)
+    assert progress.estimate(many) == pytest.approx(750.0)
+    progress.record(few, 300.0, [{"metric": "train_seconds", "value": 280.0}])
+    assert progress.estimate(few) == 300.0 and progress.estimate(many) == pytest.approx(750.0)
+    fewer = by_setting["labels=50"]
+    assert progress.estimate(fewer) == 300.0
