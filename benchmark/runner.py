@@ -222,7 +222,7 @@ def run_plan(plan, out_dir, data_dir, cache_dir, download=False, strategy=None, 
     store = ResultsStore(Path(out_dir) / "results.sqlite")
     try:
         todo = [(c, s) for c, s in plan
-                if not (store.find(c.hash, s) and store.find(c.hash, s)["status"] in FINAL)]
+                if (row := store.find(c.hash, s)) is None or row["status"] not in FINAL]
         if len(todo) < len(plan):
             print(f"{len(plan) - len(todo)} of {len(plan)} runs already finished in {out_dir}; "
                   "skipping them", file=sys.stderr)
